@@ -1,0 +1,144 @@
+# libntspool and nts-pool-ke.  GNU make.
+#
+#   make               static and shared library (build/)
+#   make check         install missing dependencies, then every test: unit
+#                      tests, the same under ASan+UBSan, a short fuzz run
+#   make test          unit tests of this build only (SAN=1: sanitizer build)
+#   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
+#   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
+#   make format        clang-format every C file in place
+#
+# Honours CC CFLAGS CPPFLAGS LDFLAGS.
+
+VERSION := $(shell sed -n 's/^\#define NTSPOOL_VERSION "\(.*\)"/\1/p' include/ntspool/common.h)
+MAJOR := $(firstword $(subst ., ,$(VERSION)))
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wpointer-arith
+MBEDTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags mbedtls mbedx509 mbedcrypto 2>/dev/null)
+MBEDTLS_LIBS = $(shell $(PKG_CONFIG) --libs mbedtls mbedx509 mbedcrypto 2>/dev/null || echo -lmbedtls -lmbedx509 -lmbedcrypto)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(SANFLAGS) $(CFLAGS)
+LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(MBEDTLS_CFLAGS) $(CPPFLAGS)
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+STATIC := $(BUILD)/libntspool.a
+SHARED := $(BUILD)/libntspool.so.$(VERSION)
+SONAME := libntspool.so.$(MAJOR)
+
+.PHONY: all lib test check deps fuzz fuzz-run install uninstall clean format
+.DELETE_ON_ERROR:
+
+all: $(STATIC) $(SHARED)
+lib: all
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(LIB_CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(STATIC): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	  $(LDFLAGS) -o $@ $^ $(MBEDTLS_LIBS) -lpthread
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libntspool.so
+
+# Tests link the static library so they can reach internal (hidden) symbols.
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -MMD -MP -o $@ $< $(TEST_SUPPORT) \
+	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+
+test: $(TEST_BINS)
+	@tests/run-tests $(TEST_BINS)
+
+deps:
+	@.ci/install-deps
+
+# The README's test command: everything, on a fresh machine too.
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(MAKE) test SAN=1
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)
+
+# libFuzzer: each target links the library sources built with the fuzzer's
+# instrumentation (a separate tree, so flags never mix).
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SECONDS ?= 8
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
+	  $(MBEDTLS_LIBS) -lpthread
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: $(FUZZ_BINS)
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+$(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(BUILD)/libntspool.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ntspool $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/ntspool.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/ntspool/*.h $(DESTDIR)$(INCLUDEDIR)/ntspool/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libntspool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libntspool.so
+	install -m 644 $(BUILD)/libntspool.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
+	  install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ntspool.h $(DESTDIR)$(LIBDIR)/libntspool.a \
+	  $(DESTDIR)$(LIBDIR)/libntspool.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	  $(DESTDIR)$(LIBDIR)/libntspool.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/libntspool.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ntspool
+	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
+	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build build-san $(FUZZ_BUILD)
+
+format:
+	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \
+	  $(wildcard cli/*.[ch] examples/*.[ch])
+
+-include $(LIB_OBJS:.o=.d) $(TEST_BINS:=.d)

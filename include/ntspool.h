@@ -1,0 +1,18 @@
+/*
+ * libntspool: an embeddable NTS pool (RFC 8915 NTS-KE with the pool
+ * extensions).  This umbrella header is the whole public API; the parts:
+ *
+ *   ntspool/common.h   version, status codes, allocator, byte views
+ *   ntspool/record.h   record encode/decode, numbering, message framing
+ *   ntspool/message.h  message validation per kind, message builders
+ *
+ * Link with `pkg-config --cflags --libs libntspool`.
+ */
+#ifndef NTSPOOL_H
+#define NTSPOOL_H
+
+#include "ntspool/common.h"
+#include "ntspool/record.h"
+#include "ntspool/message.h"
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * libntspool: version, status codes, allocator and byte views shared by every
+ * part of the API.  Include <ntspool.h> rather than this file.
+ *
+ * Status codes.  Every function that can fail returns an int: 0 (or a
+ * positive count) on success, one of the negative NTSPOOL_ERR_* codes below on
+ * failure.  ntspool_strerror() turns a code into a sentence.  Errors that the
+ * protocol sends on the wire (NTS-KE Error records) are a separate number
+ * space, enum ntspool_nts_error; ntspool_nts_error_for() maps a status code
+ * to the wire code a server must answer with.
+ *
+ * Thread safety.  Everything declared here is reentrant and keeps no state.
+ */
+#ifndef NTSPOOL_COMMON_H
+#define NTSPOOL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The single source of truth for the version; the Makefile reads these. */
+#define NTSPOOL_VERSION_MAJOR 0
+#define NTSPOOL_VERSION_MINOR 1
+#define NTSPOOL_VERSION_PATCH 0
+#define NTSPOOL_VERSION "0.1.0"
+#define NTSPOOL_VERSION_NUM                                                    \
+  ((NTSPOOL_VERSION_MAJOR << 16) | (NTSPOOL_VERSION_MINOR << 8) |              \
+   NTSPOOL_VERSION_PATCH)
+
+#if defined(NTSPOOL_BUILDING) && defined(__GNUC__)
+#define NTSPOOL_API __attribute__((visibility("default")))
+#else
+#define NTSPOOL_API
+#endif
+
+/* Status codes (negative; 0 is success). */
+enum ntspool_status {
+  NTSPOOL_OK = 0,
+  NTSPOOL_ERR_INVALID_ARG = -1,      /* a NULL or out-of-range argument */
+  NTSPOOL_ERR_NO_MEMORY = -2,        /* the allocator returned NULL */
+  NTSPOOL_ERR_BUFFER_TOO_SMALL = -3, /* an output buffer cannot hold it */
+  NTSPOOL_ERR_NEED_MORE = -4,        /* input ends inside a record/message */
+  NTSPOOL_ERR_MALFORMED = -5,        /* a record body breaks its length rule */
+  NTSPOOL_ERR_TOO_LARGE = -6,        /* a message exceeds the size limit */
+  NTSPOOL_ERR_TRAILING_DATA = -7,    /* bytes follow End of Message */
+  NTSPOOL_ERR_BAD_REQUEST = -8,      /* request invalid: answer Error 1 */
+  NTSPOOL_ERR_UNKNOWN_CRITICAL = -9, /* unknown critical record: Error 0 */
+  NTSPOOL_ERR_BAD_RESPONSE = -10,    /* a peer's response breaks the rules */
+  NTSPOOL_ERR_PEER_ERROR = -11,      /* the peer answered with an Error */
+  NTSPOOL_ERR_PEER_WARNING = -12,    /* the peer answered with a Warning */
+  NTSPOOL_ERR_NO_PROTOCOL = -13,     /* no next protocol in common */
+  NTSPOOL_ERR_NO_AEAD = -14,         /* no AEAD algorithm in common */
+  NTSPOOL_ERR_WOULD_BLOCK = -15,     /* I/O cannot progress now; call again */
+  NTSPOOL_ERR_EOF = -16,             /* the peer closed the connection */
+  NTSPOOL_ERR_IO = -17,              /* the transport reported an error */
+  NTSPOOL_ERR_TLS = -18,             /* TLS failed (raw code for diagnosis) */
+  NTSPOOL_ERR_TIMEOUT = -19,         /* a deadline passed */
+  NTSPOOL_ERR_CONFIG = -20,          /* a configuration key or value is bad */
+  NTSPOOL_ERR_NOT_FOUND = -21,       /* no such object (file, source, name) */
+  NTSPOOL_ERR_AUTH = -22,            /* authentication failed */
+  NTSPOOL_ERR_STATE = -23,           /* call not valid in the current state */
+  NTSPOOL_ERR_NO_SOURCE = -24,       /* no usable time source */
+  NTSPOOL_ERR_UNSUPPORTED = -25,     /* feature not available in this build */
+  NTSPOOL_ERR_CRYPTO = -26,          /* a cryptographic primitive failed */
+};
+
+/* NTS-KE Error record codes (RFC 8915 4.1.3, nts-pool private range). */
+enum ntspool_nts_error {
+  NTSPOOL_NTS_UNRECOGNIZED_CRITICAL = 0,
+  NTSPOOL_NTS_BAD_REQUEST = 1,
+  NTSPOOL_NTS_INTERNAL_ERROR = 2,
+  NTSPOOL_NTS_NO_SUCH_SERVER = 0xF000,
+  NTSPOOL_NTS_COULD_NOT_CONNECT = 0xF001,
+  NTSPOOL_NTS_COULD_NOT_GET_CAPABILITIES = 0xF002,
+  NTSPOOL_NTS_COULD_NOT_GET_COOKIES = 0xF003,
+};
+
+/* Next protocol IDs (RFC 8915 7.7) and AEAD IDs (IANA AEAD registry). */
+enum {
+  NTSPOOL_PROTO_NTPV4 = 0,
+  NTSPOOL_PROTO_DRAFT_NTPV5 = 0x8001,
+  NTSPOOL_AEAD_AES_SIV_CMAC_256 = 15,
+  NTSPOOL_AEAD_AES_SIV_CMAC_384 = 16,
+  NTSPOOL_AEAD_AES_SIV_CMAC_512 = 17,
+  NTSPOOL_AEAD_AES_128_GCM_SIV = 30,
+  NTSPOOL_AEAD_AES_256_GCM_SIV = 31,
+};
+
+/* Longest AEAD key any registered NTS algorithm uses (AES-SIV-CMAC-512). */
+#define NTSPOOL_MAX_KEY_LEN 64
+
+/* A read-only view of bytes owned by someone else (usually the caller's
+ * message buffer).  Never NUL-terminated. */
+typedef struct ntspool_bytes {
+  const uint8_t *data;
+  size_t len;
+} ntspool_bytes;
+
+/* Allocator hook for the library's own memory.  Both functions receive
+ * user_data.  free_fn is never called with NULL.  mbedTLS allocates through
+ * its own platform hooks, not through this one. */
+typedef struct ntspool_allocator {
+  void *(*malloc_fn)(size_t size, void *user_data);
+  void (*free_fn)(void *ptr, void *user_data);
+  void *user_data;
+} ntspool_allocator;
+
+/* Version of the library actually linked, "MAJOR.MINOR.PATCH".  Never fails. */
+NTSPOOL_API const char *ntspool_version(void);
+
+/* NTSPOOL_VERSION_NUM of the library actually linked.  Never fails. */
+NTSPOOL_API unsigned ntspool_version_num(void);
+
+/* A static English sentence for a status code (unknown codes included).
+ * Never returns NULL. */
+NTSPOOL_API const char *ntspool_strerror(int status);
+
+/* The NTS-KE Error code a server sends when handling a request failed with
+ * `status`: NTSPOOL_ERR_UNKNOWN_CRITICAL -> 0, NTSPOOL_ERR_BAD_REQUEST and
+ * NTSPOOL_ERR_MALFORMED -> 1, anything else -> 2 (Internal Server Error). */
+NTSPOOL_API uint16_t ntspool_nts_error_for(int status);
+
+/* Key length in bytes of a registered AEAD ID (15 -> 32, 16 -> 48, 17 -> 64,
+ * 30 -> 16, 31 -> 32), or 0 if the ID is not known. */
+NTSPOOL_API size_t ntspool_aead_key_length(uint16_t aead);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
