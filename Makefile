@@ -88,6 +88,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) test
+	tests/install-test
 	$(MAKE) test SAN=1
 	$(MAKE) fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)
 
