@@ -5,6 +5,7 @@
  *   ntspool/common.h   version, status codes, allocator, byte views
  *   ntspool/record.h   record encode/decode, numbering, message framing
  *   ntspool/message.h  message validation per kind, message builders
+ *   ntspool/io.h       transport callbacks and time
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -14,5 +15,6 @@
 #include "ntspool/common.h"
 #include "ntspool/record.h"
 #include "ntspool/message.h"
+#include "ntspool/io.h"
 
 #endif

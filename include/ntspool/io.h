@@ -1,0 +1,46 @@
+/*
+ * libntspool I/O: the only way bytes leave or enter a session.  The library
+ * never opens sockets, polls, sleeps, starts threads or reads a clock; it
+ * calls these functions and is told the time.
+ *
+ * Both callbacks may move fewer bytes than asked (a short write is normal)
+ * and must not block if the application drives sessions from an event
+ * loop: they return NTSPOOL_ERR_WOULD_BLOCK instead, and the application
+ * calls the session again when the socket is ready.  Over a blocking socket
+ * they simply block.
+ */
+#ifndef NTSPOOL_IO_H
+#define NTSPOOL_IO_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NTSPOOL_IO_VERSION 1
+
+typedef struct ntspool_io {
+  int version; /* NTSPOOL_IO_VERSION */
+
+  /* Send up to len bytes.  Returns the number sent (> 0),
+   * NTSPOOL_ERR_WOULD_BLOCK, or NTSPOOL_ERR_IO. */
+  int (*send)(void *user_data, const uint8_t *data, size_t len);
+
+  /* Receive up to len bytes.  Returns the number received (> 0),
+   * NTSPOOL_ERR_WOULD_BLOCK, NTSPOOL_ERR_EOF when the peer closed the
+   * transport, or NTSPOOL_ERR_IO. */
+  int (*recv)(void *user_data, uint8_t *buf, size_t len);
+
+  void *user_data;
+} ntspool_io;
+
+/* Milliseconds on a monotonic clock chosen by the application; only
+ * differences matter.  Sessions are handed "now" and report deadlines in the
+ * same unit. */
+typedef int64_t ntspool_time_ms;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
