@@ -11,4 +11,26 @@
 /* "mbedTLS 3.6.6": the TLS backend compiled in. */
 const char *ntspool_tls_backend_name(void);
 
+/* ---- Memory (alloc.c) ---------------------------------------------------- */
+
+/* *a when it has both functions, else malloc/free. */
+ntspool_allocator ntspool_allocator_or_default(const ntspool_allocator *a);
+void *ntspool_malloc(const ntspool_allocator *a, size_t size);
+void *ntspool_calloc(const ntspool_allocator *a, size_t size);
+void ntspool_free(const ntspool_allocator *a, void *ptr);
+/* Wipes len bytes, then frees. */
+void ntspool_free_secret(const ntspool_allocator *a, void *ptr, size_t len);
+char *ntspool_strdup(const ntspool_allocator *a, const char *s);
+
+/* ---- Configuration values (config_value.c) ------------------------------- */
+
+/* Decimal integer in [min, max], nothing else on the line.
+ * Returns 0 or NTSPOOL_ERR_CONFIG. */
+int ntspool_parse_uint(const char *value, uint64_t min, uint64_t max,
+                       uint64_t *out);
+
+/* true/yes/on/1 or false/no/off/0, any case.  Returns 0 or
+ * NTSPOOL_ERR_CONFIG. */
+int ntspool_parse_bool(const char *value, bool *out);
+
 #endif
