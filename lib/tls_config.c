@@ -1,0 +1,305 @@
+/*
+ * TLS configs on mbedTLS: loading certificates and keys, and the fixed
+ * protocol policy every connection inherits (TLS 1.3 only, ALPN ntske/1,
+ * ephemeral key exchange only, no tickets).
+ *
+ * An mbedtls_ssl_config is read-only once set up, and each connection keeps
+ * a pointer to it, so the config is shared by reference and freed with its
+ * last user.  mbedTLS documents a config (with its own certificate and key)
+ * as shareable between threads when the RNG is thread safe; ours is PSA's.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/psa_util.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "crypto.h"
+#include "internal.h"
+#include "tls_mbedtls.h"
+
+/* mbedtls_ssl_conf_alpn_protocols keeps the pointer: static storage. */
+static const char *ntspool_tls_alpn_list[] = {NTSPOOL_TLS_ALPN, NULL};
+
+/* File errors become NOT_FOUND so an operator sees "no such file" rather
+ * than "bad certificate"; everything else is a parse problem. */
+static int load_status(int ret) {
+  switch (ret) {
+  case 0:
+    return 0;
+  case MBEDTLS_ERR_PK_FILE_IO_ERROR:
+  case MBEDTLS_ERR_X509_FILE_IO_ERROR:
+    return NTSPOOL_ERR_NOT_FOUND;
+  case MBEDTLS_ERR_PK_ALLOC_FAILED:
+  case MBEDTLS_ERR_X509_ALLOC_FAILED:
+    return NTSPOOL_ERR_NO_MEMORY;
+  default:
+    return NTSPOOL_ERR_CONFIG;
+  }
+}
+
+/* mbedTLS parses PEM from memory only when the buffer includes the
+ * terminating NUL, and DER only when it does not carry an extra byte.
+ * Callers hand us file contents, so try the bytes as given (DER, or PEM
+ * with its NUL) and then a NUL-terminated copy; the copy is wiped since it
+ * may hold a key. */
+typedef int (*parse_fn)(void *ctx, const uint8_t *buf, size_t len);
+
+static int parse_bytes(const ntspool_allocator *a, ntspool_bytes in,
+                       parse_fn parse, void *ctx) {
+  int ret = parse(ctx, in.data, in.len);
+  if (ret == 0 || in.len == 0 || in.data[in.len - 1] == '\0')
+    return ret;
+  uint8_t *copy = ntspool_malloc(a, in.len + 1);
+  if (copy == NULL)
+    return MBEDTLS_ERR_X509_ALLOC_FAILED;
+  memcpy(copy, in.data, in.len);
+  copy[in.len] = '\0';
+  ret = parse(ctx, copy, in.len + 1);
+  ntspool_free_secret(a, copy, in.len + 1);
+  return ret;
+}
+
+static int parse_crt(void *ctx, const uint8_t *buf, size_t len) {
+  return mbedtls_x509_crt_parse(ctx, buf, len);
+}
+
+static int parse_key(void *ctx, const uint8_t *buf, size_t len) {
+  return mbedtls_pk_parse_key(ctx, buf, len, NULL, 0, mbedtls_psa_get_random,
+                              MBEDTLS_PSA_RANDOM_STATE);
+}
+
+/* Our own chain and key: every certificate must parse (a half-loaded chain
+ * would fail at the peer, far from the cause) and the key must match. */
+static int load_credentials(ntspool_tls_config *c,
+                            const ntspool_tls_credentials *cred, int *raw) {
+  int ret;
+  if (cred->chain_path != NULL)
+    ret = mbedtls_x509_crt_parse_file(&c->own_chain, cred->chain_path);
+  else
+    ret = parse_bytes(&c->alloc, cred->chain_pem, parse_crt, &c->own_chain);
+  if (ret != 0) {
+    *raw = ret > 0 ? MBEDTLS_ERR_X509_INVALID_FORMAT : ret;
+    return load_status(*raw);
+  }
+  if (cred->key_path != NULL)
+    ret = mbedtls_pk_parse_keyfile(&c->own_key, cred->key_path, NULL,
+                                   mbedtls_psa_get_random,
+                                   MBEDTLS_PSA_RANDOM_STATE);
+  else
+    ret = parse_bytes(&c->alloc, cred->key_pem, parse_key, &c->own_key);
+  if (ret == 0)
+    ret =
+        mbedtls_pk_check_pair(&c->own_chain.pk, &c->own_key,
+                              mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+  if (ret != 0) {
+    *raw = ret;
+    return load_status(ret);
+  }
+  ret = mbedtls_ssl_conf_own_cert(&c->conf, &c->own_chain, &c->own_key);
+  if (ret != 0) {
+    *raw = ret;
+    return NTSPOOL_ERR_NO_MEMORY;
+  }
+  return 0;
+}
+
+static bool has_credentials(const ntspool_tls_credentials *cred) {
+  return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
+         cred->key_path != NULL || cred->key_pem.data != NULL;
+}
+
+static bool complete_credentials(const ntspool_tls_credentials *cred) {
+  bool chain = cred->chain_path != NULL ||
+               (cred->chain_pem.data != NULL && cred->chain_pem.len > 0);
+  bool key = cred->key_path != NULL ||
+             (cred->key_pem.data != NULL && cred->key_pem.len > 0);
+  return chain && key;
+}
+
+/* A CA bundle may hold certificates mbedTLS cannot parse (the distribution
+ * bundle sometimes does); mbedTLS then returns how many it skipped.  Accept
+ * that as long as at least one CA loaded. */
+static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
+                    int *raw) {
+  int ret;
+  const char *path = o->ca_path;
+  if (path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
+    ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
+  } else {
+    struct stat st;
+    if (path == NULL)
+      path = NTSPOOL_TLS_DEFAULT_CA_PATH;
+    if (stat(path, &st) != 0) {
+      *raw = MBEDTLS_ERR_X509_FILE_IO_ERROR;
+      return NTSPOOL_ERR_NOT_FOUND;
+    }
+    if (S_ISDIR(st.st_mode))
+      ret = mbedtls_x509_crt_parse_path(&c->ca, path);
+    else
+      ret = mbedtls_x509_crt_parse_file(&c->ca, path);
+  }
+  if (ret < 0) {
+    *raw = ret;
+    return load_status(ret);
+  }
+  if (c->ca.version == 0) { /* nothing parsed */
+    *raw = MBEDTLS_ERR_X509_INVALID_FORMAT;
+    return NTSPOOL_ERR_CONFIG;
+  }
+  mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+  return 0;
+}
+
+/* The policy shared by both ends. */
+static int setup_common(ntspool_tls_config *c, int endpoint, int *raw) {
+  int ret = mbedtls_ssl_config_defaults(&c->conf, endpoint,
+                                        MBEDTLS_SSL_TRANSPORT_STREAM,
+                                        MBEDTLS_SSL_PRESET_DEFAULT);
+  if (ret != 0) {
+    *raw = ret;
+    return NTSPOOL_ERR_NO_MEMORY;
+  }
+  /* RFC 8915 4: "MUST NOT" negotiate anything older than TLS 1.3. */
+  mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+  mbedtls_ssl_conf_max_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+  mbedtls_ssl_conf_rng(&c->conf, mbedtls_psa_get_random,
+                       MBEDTLS_PSA_RANDOM_STATE);
+  ret = mbedtls_ssl_conf_alpn_protocols(&c->conf, ntspool_tls_alpn_list);
+  if (ret != 0) {
+    *raw = ret;
+    return NTSPOOL_ERR_CONFIG;
+  }
+  /* Certificates only: keys exported from a PSK or resumed session would
+   * not be bound to a certificate check made on this connection. */
+  mbedtls_ssl_conf_tls13_key_exchange_modes(
+      &c->conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
+  return 0;
+}
+
+static int config_alloc(ntspool_tls_config **out,
+                        const ntspool_allocator *alloc) {
+  ntspool_allocator a = ntspool_allocator_or_default(alloc);
+  if (ntspool_crypto_init() != 0)
+    return NTSPOOL_ERR_CRYPTO;
+  ntspool_tls_config *c = ntspool_calloc(&a, sizeof(*c));
+  if (c == NULL)
+    return NTSPOOL_ERR_NO_MEMORY;
+  c->alloc = a;
+  atomic_init(&c->refs, 1);
+  mbedtls_ssl_config_init(&c->conf);
+  mbedtls_x509_crt_init(&c->own_chain);
+  mbedtls_pk_init(&c->own_key);
+  mbedtls_x509_crt_init(&c->ca);
+  *out = c;
+  return 0;
+}
+
+static void config_destroy(ntspool_tls_config *c) {
+  ntspool_allocator a = c->alloc;
+  mbedtls_ssl_config_free(&c->conf);
+  mbedtls_x509_crt_free(&c->own_chain);
+  mbedtls_pk_free(&c->own_key); /* wipes the key */
+  mbedtls_x509_crt_free(&c->ca);
+  ntspool_free_secret(&a, c, sizeof(*c));
+}
+
+int ntspool_tls_config_new_server(ntspool_tls_config **out,
+                                  const ntspool_tls_server_options *opt,
+                                  const ntspool_allocator *alloc,
+                                  int *raw_error) {
+  int raw = 0, rc;
+  ntspool_tls_config *c = NULL;
+  if (raw_error != NULL)
+    *raw_error = 0;
+  if (out == NULL || opt == NULL || !complete_credentials(&opt->cred))
+    return NTSPOOL_ERR_INVALID_ARG;
+  *out = NULL;
+  if ((rc = config_alloc(&c, alloc)) != 0)
+    return rc;
+  c->server = true;
+  c->request_client_cert = opt->request_client_cert;
+  if ((rc = setup_common(c, MBEDTLS_SSL_IS_SERVER, &raw)) != 0 ||
+      (rc = load_credentials(c, &opt->cred, &raw)) != 0)
+    goto fail;
+  /* No CA chain: with OPTIONAL, mbedTLS asks for a certificate, checks the
+   * CertificateVerify signature (possession of the key) and records, but
+   * does not act on, the failed chain validation. */
+  mbedtls_ssl_conf_authmode(&c->conf, opt->request_client_cert
+                                          ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                          : MBEDTLS_SSL_VERIFY_NONE);
+  /* Runs after the whole ClientHello is parsed: the place to refuse a
+   * client without ALPN and to keep its SNI. */
+  mbedtls_ssl_conf_cert_cb(&c->conf, ntspool_tls_client_hello_cb);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  /* Tickets are off on a server as long as no ticket callbacks are set;
+   * zero tickets says it twice.  NTS-KE connections are one-shot (or kept
+   * alive as they are), resumption would only cost work and memory. */
+  mbedtls_ssl_conf_new_session_tickets(&c->conf, 0);
+#endif
+  *out = c;
+  return 0;
+fail:
+  if (raw_error != NULL)
+    *raw_error = raw;
+  config_destroy(c);
+  return rc;
+}
+
+int ntspool_tls_config_new_client(ntspool_tls_config **out,
+                                  const ntspool_tls_client_options *opt,
+                                  const ntspool_allocator *alloc,
+                                  int *raw_error) {
+  int raw = 0, rc;
+  ntspool_tls_config *c = NULL;
+  if (raw_error != NULL)
+    *raw_error = 0;
+  if (out == NULL || opt == NULL ||
+      (has_credentials(&opt->cred) && !complete_credentials(&opt->cred)))
+    return NTSPOOL_ERR_INVALID_ARG;
+  *out = NULL;
+  if ((rc = config_alloc(&c, alloc)) != 0)
+    return rc;
+  if ((rc = setup_common(c, MBEDTLS_SSL_IS_CLIENT, &raw)) != 0 ||
+      (rc = load_cas(c, opt, &raw)) != 0)
+    goto fail;
+  if (has_credentials(&opt->cred) &&
+      (rc = load_credentials(c, &opt->cred, &raw)) != 0)
+    goto fail;
+  mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  /* Ignore tickets a server sends anyway (the TLS 1.3 default, made
+   * explicit); read() still retries if one is ever signalled. */
+  mbedtls_ssl_conf_session_tickets(&c->conf,
+                                   MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+  mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+      &c->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED);
+#endif
+  *out = c;
+  return 0;
+fail:
+  if (raw_error != NULL)
+    *raw_error = raw;
+  config_destroy(c);
+  return rc;
+}
+
+ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
+  if (cfg != NULL)
+    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
+  return cfg;
+}
+
+void ntspool_tls_config_free(ntspool_tls_config *cfg) {
+  if (cfg == NULL)
+    return;
+  /* acq_rel: the thread that frees sees every other user's last access. */
+  if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
+    config_destroy(cfg);
+}
+
+bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
+  return cfg != NULL && cfg->server;
+}
