@@ -7,7 +7,15 @@
  * Like record.h this is pure: no allocation, no state.  Parsed results hold
  * views (ntspool_bytes, lists) into the caller's message buffer, which must
  * outlive the result.  Parsers take one complete message (see
- * ntspool_message_frame) and reject anything after End of Message.
+ * ntspool_message_frame) and reject anything after End of Message.  The
+ * message is framed before its content is judged, so NTSPOOL_ERR_NEED_MORE
+ * (no End of Message, or a record cut off) and NTSPOOL_ERR_TRAILING_DATA win
+ * over every other error.  Within the message the first failing record, in
+ * record order, decides the result; the checks that need the whole message
+ * (a missing record, forbidden combinations) come after the last record.  A
+ * record whose body breaks its length rule (ntspool_record_decode's
+ * NTSPOOL_ERR_MALFORMED) is reported as NTSPOOL_ERR_BAD_REQUEST by request
+ * parsers and NTSPOOL_ERR_BAD_RESPONSE by response parsers.
  *
  * How failures map to the wire (PROTOCOL.md 1.10):
  *   NTSPOOL_ERR_UNKNOWN_CRITICAL  a server answers Error 0
@@ -51,43 +59,47 @@ NTSPOOL_API bool ntspool_list_has(ntspool_u16_list list, uint16_t value);
 /* ---- Requests (server side) ------------------------------------------- */
 
 enum ntspool_request_kind {
-  NTSPOOL_REQUEST_KE = 0,     /* ordinary key exchange */
-  NTSPOOL_REQUEST_SUPPORT,    /* capability / List Server Names query */
-  NTSPOOL_REQUEST_FIXED_KEY,  /* pool hands over a client's keys */
-  NTSPOOL_REQUEST_UUID        /* pool monitor names the source to use */
+  NTSPOOL_REQUEST_KE = 0,    /* ordinary key exchange */
+  NTSPOOL_REQUEST_SUPPORT,   /* capability / List Server Names query */
+  NTSPOOL_REQUEST_FIXED_KEY, /* pool hands over a client's keys */
+  NTSPOOL_REQUEST_UUID       /* pool monitor names the source to use */
 };
 
 /* Which capability lists a support request asks for (bit set). */
 enum ntspool_want {
-  NTSPOOL_WANT_PROTOCOLS = 1,    /* Supported Next Protocol List */
-  NTSPOOL_WANT_ALGORITHMS = 2,   /* Supported Algorithm List */
-  NTSPOOL_WANT_SERVER_NAMES = 4  /* List Server Names */
+  NTSPOOL_WANT_PROTOCOLS = 1,   /* Supported Next Protocol List */
+  NTSPOOL_WANT_ALGORITHMS = 2,  /* Supported Algorithm List */
+  NTSPOOL_WANT_SERVER_NAMES = 4 /* List Server Names */
 };
 
 typedef struct ntspool_request {
   enum ntspool_request_kind kind;
-  ntspool_u16_list protocols;   /* client order; KE, FIXED_KEY, UUID */
-  ntspool_u16_list aeads;       /* client order; KE, FIXED_KEY, UUID */
-  unsigned want;                /* SUPPORT: enum ntspool_want bits */
-  bool keep_alive;              /* a Keep Alive record was present */
-  bool has_token;               /* an Authentication record was present */
-  ntspool_bytes token;          /* its body */
-  ntspool_bytes uuid;           /* UUID: the requested source */
-  ntspool_bytes c2s_key;        /* FIXED_KEY: first half of the body */
-  ntspool_bytes s2c_key;        /* FIXED_KEY: second half */
-  bool compliant_128gcm;        /* chrony record 1024 was present */
-  size_t n_denied;              /* Server Deny records seen */
+  ntspool_u16_list protocols; /* client order; KE, FIXED_KEY, UUID */
+  ntspool_u16_list aeads;     /* client order; KE, FIXED_KEY, UUID */
+  unsigned want;              /* SUPPORT: enum ntspool_want bits */
+  bool keep_alive;            /* a Keep Alive record was present (time
+                                 source view only; the pool ignores it) */
+  bool has_token;             /* an Authentication record was present */
+  ntspool_bytes token;        /* its body */
+  ntspool_bytes uuid;         /* UUID: the requested source */
+  ntspool_bytes c2s_key;      /* FIXED_KEY: first half of the body */
+  ntspool_bytes s2c_key;      /* FIXED_KEY: second half */
+  bool compliant_128gcm;      /* chrony record 1024 was present */
+  size_t n_denied;            /* Server Deny records seen */
   ntspool_bytes denied[NTSPOOL_MAX_DENIED]; /* the first ones kept */
 } ntspool_request;
 
-/* Validates a request as the pool (client-facing KE server) sees it.
+/* Validates a request as the pool (client-facing KE server) sees it, always
+ * in IANA numbering (the pool's clients are RFC 8915 clients).
  * Accepts ordinary requests and monitor UUID requests (Authentication, then
- * UUID, no Server Deny).  Rules: exactly one Next Protocol and one AEAD
- * record; no Error, Warning, New Cookie or pool record (9-12, C bit
- * irrelevant); Keep Alive, Server, Port, unknown non-critical records and an
- * Authentication without UUID are ignored; duplicate Authentication or UUID
- * is refused.  An empty Next Protocol list is valid (the answer is "no
- * protocol in common").
+ * UUID, no Server Deny; kind NTSPOOL_REQUEST_UUID).  Rules: exactly one Next
+ * Protocol and one AEAD record; no Error, Warning, New Cookie or pool record
+ * (9-12, C bit irrelevant); Keep Alive (keep_alive stays false), Server,
+ * Port, unknown non-critical records and an Authentication without UUID are
+ * ignored (has_token/token are still filled); duplicate Authentication or
+ * UUID, a UUID before any Authentication, and UUID together with Server Deny
+ * are refused.  Record 1024 sets compliant_128gcm.  An empty Next Protocol
+ * list is valid (the answer is "no protocol in common").
  * Returns: 0; NTSPOOL_ERR_BAD_REQUEST; NTSPOOL_ERR_UNKNOWN_CRITICAL;
  * NTSPOOL_ERR_NEED_MORE (no End of Message); NTSPOOL_ERR_TRAILING_DATA;
  * NTSPOOL_ERR_INVALID_ARG. */
@@ -106,9 +118,14 @@ enum ntspool_source_parse_flags {
  * Fixed Key Request (exactly one protocol and one AEAD ID, body of twice the
  * AEAD's key length, known AEAD).  Pool records need an Authentication
  * record before them unless NTSPOOL_PARSE_CERT_AUTHENTICATED is given;
- * whether the token is accepted is the caller's decision.  In an ordinary
- * request the token is ignored and Server Deny records are collected.
- * Returns as ntspool_parse_client_request. */
+ * whether the token is accepted is the caller's decision.  Duplicate Next
+ * Protocol, AEAD, Authentication or pool records, and Error, Warning or New
+ * Cookie are refused.  The UUID record is unknown here.  Keep Alive sets
+ * keep_alive (repeats allowed).  In an ordinary request the token is ignored
+ * (but reported) and Server Deny records are collected.
+ * Returns: 0; NTSPOOL_ERR_BAD_REQUEST; NTSPOOL_ERR_UNKNOWN_CRITICAL;
+ * NTSPOOL_ERR_NEED_MORE; NTSPOOL_ERR_TRAILING_DATA; NTSPOOL_ERR_INVALID_ARG
+ * (also for a numbering outside the enum). */
 NTSPOOL_API int ntspool_parse_source_request(const uint8_t *msg, size_t len,
                                              enum ntspool_numbering n,
                                              unsigned flags,
@@ -117,18 +134,18 @@ NTSPOOL_API int ntspool_parse_source_request(const uint8_t *msg, size_t len,
 /* ---- Responses (client side) ------------------------------------------ */
 
 typedef struct ntspool_response {
-  uint16_t protocol;         /* valid when has_protocol */
-  uint16_t aead;             /* valid when has_aead */
+  uint16_t protocol; /* valid when has_protocol */
+  uint16_t aead;     /* valid when has_aead */
   bool has_protocol;
   bool has_aead;
   bool keep_alive;
-  bool compliant_128gcm;     /* record 1024 echoed */
-  uint16_t error_code;       /* NTSPOOL_ERR_PEER_ERROR / _WARNING: the code */
-  ntspool_bytes server;      /* Server record, len 0 if absent */
+  bool compliant_128gcm; /* record 1024 echoed */
+  uint16_t error_code;   /* NTSPOOL_ERR_PEER_ERROR / _WARNING: the code */
+  ntspool_bytes server;  /* Server record, len 0 if absent */
   bool has_port;
   uint16_t port;
-  size_t n_cookies_seen;     /* New Cookie records in the message */
-  size_t n_cookies;          /* kept: at most NTSPOOL_MAX_COOKIES */
+  size_t n_cookies_seen; /* New Cookie records in the message */
+  size_t n_cookies;      /* kept: at most NTSPOOL_MAX_COOKIES */
   ntspool_bytes cookies[NTSPOOL_MAX_COOKIES];
 } ntspool_response;
 
@@ -136,9 +153,12 @@ typedef struct ntspool_response {
  * source's Fixed Key answer) sees it.  Exactly one Next Protocol with one ID
  * and one AEAD with one ID; an empty Next Protocol list (no AEAD needed) is
  * NTSPOOL_ERR_NO_PROTOCOL, an empty AEAD list NTSPOOL_ERR_NO_AEAD.  At most
- * one Server and one Port (non-empty Server).  Pool records other than Keep
- * Alive, Server Deny and UUID make it invalid; Authentication and unknown
- * non-critical records are ignored.  Zero cookies is not an error here.
+ * one Server and one Port (non-empty Server).  The request-only records
+ * (9-13 and UUID) make it invalid; Keep Alive and record 1024 set their
+ * flags; Authentication and unknown non-critical records are ignored.
+ * Cookies beyond NTSPOOL_MAX_COOKIES are counted in n_cookies_seen only.
+ * Zero cookies is not an error here.  The protocol and AEAD are not checked
+ * against the request (the caller knows what it offered).
  * Returns: 0; NTSPOOL_ERR_BAD_RESPONSE; NTSPOOL_ERR_UNKNOWN_CRITICAL;
  * NTSPOOL_ERR_PEER_ERROR; NTSPOOL_ERR_PEER_WARNING; NTSPOOL_ERR_NO_PROTOCOL;
  * NTSPOOL_ERR_NO_AEAD; NTSPOOL_ERR_NEED_MORE; NTSPOOL_ERR_TRAILING_DATA;
@@ -149,25 +169,27 @@ NTSPOOL_API int ntspool_parse_ke_response(const uint8_t *msg, size_t len,
 
 typedef struct ntspool_support {
   bool keep_alive;
-  uint16_t error_code;           /* with NTSPOOL_ERR_PEER_ERROR / _WARNING */
+  uint16_t error_code; /* with NTSPOOL_ERR_PEER_ERROR / _WARNING */
   bool has_protocols;
-  ntspool_u16_list protocols;    /* Supported Next Protocol List */
+  ntspool_u16_list protocols; /* Supported Next Protocol List */
   bool has_algorithms;
-  ntspool_u16_list algorithms;   /* pairs: id at 2i, key length at 2i+1 */
-  size_t n_names_seen;           /* Server records (List Server Names) */
+  ntspool_u16_list algorithms; /* pairs: id at 2i, key length at 2i+1;
+                                  count is the number of u16 values */
+  size_t n_names_seen;         /* Server records (List Server Names) */
   size_t n_names;
   ntspool_bytes names[NTSPOOL_MAX_SERVER_NAMES];
 } ntspool_support;
 
 /* Validates a time source's answer to a support query that asked for
  * `want` (enum ntspool_want bits).  Every list asked for must be present,
- * once; Next Protocol, AEAD, New Cookie, Fixed Key, Server Deny, UUID and the
- * request-only records make it invalid.  Server records are collected as the
- * List Server Names answer when NTSPOOL_WANT_SERVER_NAMES was asked, ignored
- * otherwise.  Returns as ntspool_parse_ke_response (without NO_PROTOCOL and
- * NO_AEAD). */
-NTSPOOL_API int ntspool_parse_support_response(const uint8_t *msg,
-                                               size_t len,
+ * once (a list not asked for is accepted and reported); Next Protocol,
+ * AEAD, New Cookie, List Server Names, Fixed Key, Server Deny and UUID make
+ * it invalid.  Server records are collected as the List Server Names answer
+ * (non-empty, at most NTSPOOL_MAX_SERVER_NAMES kept) when
+ * NTSPOOL_WANT_SERVER_NAMES was asked, ignored otherwise; no Server record
+ * at all is a valid answer.  Returns as ntspool_parse_ke_response (without
+ * NO_PROTOCOL and NO_AEAD). */
+NTSPOOL_API int ntspool_parse_support_response(const uint8_t *msg, size_t len,
                                                enum ntspool_numbering n,
                                                unsigned want,
                                                ntspool_support *out);
@@ -175,25 +197,29 @@ NTSPOOL_API int ntspool_parse_support_response(const uint8_t *msg,
 /* ---- Builders ---------------------------------------------------------- */
 /* Each builder writes one whole message ending in End of Message into
  * buf[0..cap), sets *len and returns 0, or returns
- * NTSPOOL_ERR_BUFFER_TOO_SMALL / NTSPOOL_ERR_INVALID_ARG (a body over
- * 65535 bytes, a NULL pointer with a non-zero count). */
+ * NTSPOOL_ERR_BUFFER_TOO_SMALL / NTSPOOL_ERR_INVALID_ARG (len NULL, buf NULL
+ * with a non-zero cap, a numbering outside the enum, a body over 65535
+ * bytes, a NULL pointer with a non-zero count).  On failure *len is 0 and
+ * nothing is written at or beyond buf[cap].  Critical bits as RFC 8915 and
+ * the pool draft: Next Protocol, Error, Warning, AEAD, Server, Port, records
+ * 9-12 and End of Message are critical; New Cookie, Keep Alive, Server Deny,
+ * Authentication and record 1024 are not. */
 
 /* Ordinary client request: Next Protocol (preference order), AEAD
  * (preference order), record 1024 if `compliant_128gcm`, one Server Deny per
  * name.  Always IANA numbering for Server Deny unless `n` says DRAFT. */
-NTSPOOL_API int ntspool_build_ke_request(uint8_t *buf, size_t cap,
-                                         size_t *len,
-                                         enum ntspool_numbering n,
-                                         const uint16_t *protocols,
-                                         size_t n_protocols,
-                                         const uint16_t *aeads, size_t n_aeads,
-                                         const ntspool_bytes *denied,
-                                         size_t n_denied,
-                                         bool compliant_128gcm);
+NTSPOOL_API int
+ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
+                         enum ntspool_numbering n, const uint16_t *protocols,
+                         size_t n_protocols, const uint16_t *aeads,
+                         size_t n_aeads, const ntspool_bytes *denied,
+                         size_t n_denied, bool compliant_128gcm);
 
 /* Support query from the pool: Authentication (token) first, then the lists
- * in `want`, Keep Alive if asked.  With a zero-length token no
- * Authentication record is written (certificate-authenticated pools). */
+ * in `want` (Supported Algorithm List, Supported Next Protocol List, List
+ * Server Names: nts-pool-ke's order), Keep Alive if asked.  With a zero-length
+ * token no Authentication record is written (certificate-authenticated pools).
+ */
 NTSPOOL_API int ntspool_build_support_request(uint8_t *buf, size_t cap,
                                               size_t *len,
                                               enum ntspool_numbering n,
@@ -223,8 +249,7 @@ typedef struct ntspool_ke_answer {
   bool keep_alive;
 } ntspool_ke_answer;
 
-NTSPOOL_API int ntspool_build_ke_response(uint8_t *buf, size_t cap,
-                                          size_t *len,
+NTSPOOL_API int ntspool_build_ke_response(uint8_t *buf, size_t cap, size_t *len,
                                           enum ntspool_numbering n,
                                           const ntspool_ke_answer *answer);
 
@@ -254,9 +279,10 @@ typedef struct ntspool_support_answer {
   bool keep_alive;
 } ntspool_support_answer;
 
-NTSPOOL_API int ntspool_build_support_response(
-    uint8_t *buf, size_t cap, size_t *len, enum ntspool_numbering n,
-    const ntspool_support_answer *answer);
+NTSPOOL_API int
+ntspool_build_support_response(uint8_t *buf, size_t cap, size_t *len,
+                               enum ntspool_numbering n,
+                               const ntspool_support_answer *answer);
 
 #ifdef __cplusplus
 }
