@@ -6,6 +6,7 @@
  *   ntspool/record.h   record encode/decode, numbering, message framing
  *   ntspool/message.h  message validation per kind, message builders
  *   ntspool/io.h       transport callbacks and time
+ *   ntspool/policy.h   pool policy: sources, selection, health, caches
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -16,5 +17,6 @@
 #include "ntspool/record.h"
 #include "ntspool/message.h"
 #include "ntspool/io.h"
+#include "ntspool/policy.h"
 
 #endif
