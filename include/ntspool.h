@@ -7,6 +7,8 @@
  *   ntspool/message.h  message validation per kind, message builders
  *   ntspool/io.h       transport callbacks and time
  *   ntspool/policy.h   pool policy: sources, selection, health, caches
+ *   ntspool/session.h  contexts and sessions of the roles (pool, time
+ *                      source, pool-aware client)
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -18,5 +20,6 @@
 #include "ntspool/message.h"
 #include "ntspool/io.h"
 #include "ntspool/policy.h"
+#include "ntspool/session.h"
 
 #endif

@@ -1,0 +1,258 @@
+/*
+ * libntspool sessions: the NTS-KE roles as state machines the application
+ * drives.  A session owns one TLS connection over the application's
+ * ntspool_io (and, for the pool, upstream connections it asks the
+ * application to open).  The application calls ntspool_session_step()
+ * whenever the transport may have progressed or the deadline passed; the
+ * session never blocks, sleeps or reads a clock.
+ *
+ *   ntspool_ctx      configuration and shared state of one role: TLS
+ *                    configuration, timeouts, the pool policy, the time
+ *                    source's tokens and callbacks.  Built with
+ *                    ntspool_ctx_set() calls shaped like an inih handler
+ *                    (section, name, value), then ntspool_ctx_ready().
+ *   ntspool_session  one connection of a role; made from a ready context.
+ *
+ * Driving a session:
+ *
+ *   for (;;) {
+ *     rc = ntspool_session_step(s, now_ms());
+ *     if (rc != NTSPOOL_ERR_WOULD_BLOCK) break;       // 0: finished
+ *     wait for the sockets that returned WOULD_BLOCK, at most until
+ *     ntspool_session_deadline(s);
+ *   }
+ *
+ * Over blocking sockets the first step() runs the whole session.
+ *
+ * Thread safety.  A ready ntspool_ctx is immutable except for its internal
+ * counters and caches, which are locked: any number of sessions on any
+ * threads may share it.  ntspool_ctx_set() must not run concurrently with
+ * anything else on that context.  A session is used by one thread at a time.
+ * Contexts are reference counted; a session holds a reference, so an
+ * application can replace its context (reload) while old sessions finish.
+ */
+#ifndef NTSPOOL_SESSION_H
+#define NTSPOOL_SESSION_H
+
+#include "io.h"
+#include "message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Logging ------------------------------------------------------------ */
+
+enum ntspool_log_level {
+  NTSPOOL_LOG_ERROR = 0,
+  NTSPOOL_LOG_WARNING = 1,
+  NTSPOOL_LOG_INFO = 2,
+  NTSPOOL_LOG_DEBUG = 3
+};
+
+/* Receives one formatted line (no newline) with its level and the
+ * component that wrote it ("pool", "upstream", "source", "client", "tls").
+ * Lines never contain keys, cookies or tokens.  Called from whichever thread
+ * drives the session; must be thread-safe if sessions run on several. */
+typedef void (*ntspool_log_fn)(void *user_data, enum ntspool_log_level level,
+                               const char *component, const char *line);
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+typedef struct ntspool_ctx ntspool_ctx;
+
+enum ntspool_role {
+  NTSPOOL_ROLE_POOL = 0,   /* client-facing KE server of a pool */
+  NTSPOOL_ROLE_SOURCE = 1, /* time source accepting pool requests */
+  NTSPOOL_ROLE_CLIENT = 2  /* pool-aware NTS-KE client */
+};
+
+/* Creates an empty context for `role` (allocator NULL = malloc/free).
+ * The caller owns *out (one reference).
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_NO_MEMORY. */
+NTSPOOL_API int ntspool_ctx_new(enum ntspool_role role,
+                                const ntspool_allocator *allocator,
+                                ntspool_ctx **out);
+
+/* Sets one configuration key.  Sections and keys are those of
+ * nts-pool-ke.conf(5) for the pool ([server], [upstream-tls], [selection],
+ * [upstream NAME]), plus [time-source] and [client] for the other roles.  A
+ * repeated key adds to a list.  Values are copied.  On failure
+ * ntspool_ctx_error() says why.
+ * Returns: 0; NTSPOOL_ERR_CONFIG (unknown section or key, bad value);
+ * NTSPOOL_ERR_STATE (context already ready); NTSPOOL_ERR_NO_MEMORY. */
+NTSPOOL_API int ntspool_ctx_set(ntspool_ctx *ctx, const char *section,
+                                const char *name, const char *value);
+
+/* Checks the whole configuration and loads what it names (certificates,
+ * keys, token files).  After success the context can make sessions and no
+ * longer accepts ntspool_ctx_set().
+ * Returns: 0; NTSPOOL_ERR_CONFIG; NTSPOOL_ERR_NOT_FOUND (a file);
+ * NTSPOOL_ERR_TLS (certificate or key rejected); NTSPOOL_ERR_NO_MEMORY. */
+NTSPOOL_API int ntspool_ctx_ready(ntspool_ctx *ctx);
+
+/* A sentence about the last failed ntspool_ctx_set/ready call ("" if none).
+ * Valid until the next call on ctx. */
+NTSPOOL_API const char *ntspool_ctx_error(const ntspool_ctx *ctx);
+
+/* Installs the log callback and the most verbose level it receives.
+ * Call before ntspool_ctx_ready().  Returns 0 or NTSPOOL_ERR_STATE. */
+NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
+                                       void *user_data,
+                                       enum ntspool_log_level level);
+
+/* Reference counting.  unref frees the context with its last reference. */
+NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
+NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
+
+/* ---- Role callbacks --------------------------------------------------------
+ */
+
+/* Where the pool wants an upstream connection: the time source's KE host
+ * (also the TLS name), port, an optional address to connect to instead of
+ * resolving the host, and the client's address family (4 or 6). */
+typedef struct ntspool_upstream_target {
+  const char *source_name;
+  const char *host;
+  uint16_t port;
+  const char *connect_address; /* NULL: resolve host */
+  int family;
+} ntspool_upstream_target;
+
+/* Pool role: the application opens and closes upstream transports (the
+ * library has no sockets).  open() fills *io and returns 0 (a non-blocking
+ * connect may still be in progress: its io then returns WOULD_BLOCK), or
+ * NTSPOOL_ERR_IO when the source cannot be reached.  close() releases what
+ * open() made; it is called exactly once per successful open().
+ * readable() is described below.  All three are required. */
+typedef struct ntspool_upstream_ops {
+  int version; /* NTSPOOL_IO_VERSION */
+  int (*open)(void *user_data, const ntspool_upstream_target *target,
+              ntspool_io *io);
+  void (*close)(void *user_data, ntspool_io *io);
+  /* Whether anything (data, EOF, an error) is waiting on an idle
+   * transport, without blocking (poll() with timeout 0): 1 yes, 0 no.  The
+   * pool asks before it reuses a kept-alive connection, since a source that
+   * closed it or sent something unasked cannot carry another request. */
+  int (*readable)(void *user_data, ntspool_io *io);
+  void *user_data;
+} ntspool_upstream_ops;
+
+/* Pool role: install the upstream callbacks (before ntspool_ctx_ready).
+ * Returns 0, NTSPOOL_ERR_INVALID_ARG or NTSPOOL_ERR_STATE. */
+NTSPOOL_API int ntspool_ctx_set_upstream_ops(ntspool_ctx *ctx,
+                                             const ntspool_upstream_ops *ops);
+
+#define NTSPOOL_MAX_COOKIE_LEN 256
+
+typedef struct ntspool_cookie {
+  size_t len;
+  uint8_t data[NTSPOOL_MAX_COOKIE_LEN];
+} ntspool_cookie;
+
+/* Time-source role: the daemon mints cookies in its own format from the
+ * keys, which came either from the client's own TLS session or from the
+ * pool's Fixed Key Request.  Fill up to `max` cookies and return how many
+ * (> 0), or a negative NTSPOOL_ERR_* (the client then gets Internal Server
+ * Error).  The key buffers are wiped after the call. */
+typedef struct ntspool_source_ops {
+  int version; /* NTSPOOL_IO_VERSION */
+  int (*make_cookies)(void *user_data, uint16_t protocol, uint16_t aead,
+                      const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
+                      ntspool_cookie *cookies, size_t max);
+  void *user_data;
+} ntspool_source_ops;
+
+/* Time-source role: install the cookie callback (before ntspool_ctx_ready).
+ * Returns 0, NTSPOOL_ERR_INVALID_ARG or NTSPOOL_ERR_STATE. */
+NTSPOOL_API int ntspool_ctx_set_source_ops(ntspool_ctx *ctx,
+                                           const ntspool_source_ops *ops);
+
+/* ---- Sessions
+ * ---------------------------------------------------------------- */
+
+typedef struct ntspool_session ntspool_session;
+
+/* Who is on the other end of a server-side session, as the application
+ * knows it (after PROXY protocol, if any). */
+typedef struct ntspool_peer {
+  int family;          /* 4 or 6 */
+  const char *address; /* printable address, for logs; may be NULL */
+} ntspool_peer;
+
+/* Server-side session of a pool or time-source context, on an accepted
+ * connection.  The session starts its deadlines at `now`.  Caller owns *out.
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_STATE (context not ready
+ * or of the client role); NTSPOOL_ERR_NO_MEMORY; NTSPOOL_ERR_TLS. */
+NTSPOOL_API int ntspool_session_new_server(ntspool_ctx *ctx,
+                                           const ntspool_io *io,
+                                           const ntspool_peer *peer,
+                                           ntspool_time_ms now,
+                                           ntspool_session **out);
+
+/* Client session of a client context: key exchange with `host` (SNI and
+ * certificate name) sending one NTP Server Deny per name in `denied`
+ * (copied).  Caller owns *out.
+ * Returns as ntspool_session_new_server. */
+NTSPOOL_API int ntspool_session_new_client(ntspool_ctx *ctx,
+                                           const ntspool_io *io,
+                                           const char *host,
+                                           const char *const *denied,
+                                           size_t n_denied, ntspool_time_ms now,
+                                           ntspool_session **out);
+
+/* Advances the session as far as the transports allow.
+ * Returns: 0 when the session has finished (see ntspool_session_outcome for
+ * how); NTSPOOL_ERR_WOULD_BLOCK when it waits for I/O (call again when a
+ * transport is ready or at the deadline); a negative code when it ended in
+ * failure: NTSPOOL_ERR_TIMEOUT, NTSPOOL_ERR_TLS, NTSPOOL_ERR_EOF,
+ * NTSPOOL_ERR_IO, NTSPOOL_ERR_TOO_LARGE, or for clients the reason the
+ * response was refused (NTSPOOL_ERR_PEER_ERROR, NTSPOOL_ERR_BAD_RESPONSE,
+ * NTSPOOL_ERR_NO_PROTOCOL, ...).  After a non-WOULD_BLOCK result further
+ * calls return the same value. */
+NTSPOOL_API int ntspool_session_step(ntspool_session *s, ntspool_time_ms now);
+
+/* The time by which step() must be called again even without I/O. */
+NTSPOOL_API ntspool_time_ms ntspool_session_deadline(const ntspool_session *s);
+
+/* What happened, for logs and metrics; valid after step() stopped
+ * returning WOULD_BLOCK. */
+typedef struct ntspool_outcome {
+  int status;              /* 0, or why it failed or was refused (also when
+                              step() returned 0 after answering an error) */
+  bool sent_error;         /* server: answered with an NTS Error record */
+  uint16_t nts_error;      /* ... with this code */
+  const char *source_name; /* pool: the time source used, or NULL */
+  int tls_error;           /* raw TLS backend code, 0 if none */
+} ntspool_outcome;
+
+NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,
+                                         ntspool_outcome *out);
+
+/* Result of a finished client session. */
+typedef struct ntspool_ke_result {
+  uint16_t protocol;
+  uint16_t aead;
+  size_t key_len;
+  uint8_t c2s[NTSPOOL_MAX_KEY_LEN];
+  uint8_t s2c[NTSPOOL_MAX_KEY_LEN];
+  size_t n_cookies;
+  ntspool_cookie cookies[NTSPOOL_MAX_COOKIES];
+  char server[256]; /* NTP server: the Server record, else the KE host */
+  uint16_t port;    /* the Port record, else 123 */
+} ntspool_ke_result;
+
+/* Copies the result of a client session that step() finished with 0.
+ * The caller should wipe it when done (it holds keys).
+ * Returns: 0; NTSPOOL_ERR_STATE (not a finished client session). */
+NTSPOOL_API int ntspool_session_result(const ntspool_session *s,
+                                       ntspool_ke_result *out);
+
+/* Closes nothing (the transport is the application's), wipes keys and
+ * frees the session, releasing its context reference.  NULL is ignored. */
+NTSPOOL_API void ntspool_session_free(ntspool_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

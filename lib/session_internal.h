@@ -1,0 +1,200 @@
+/*
+ * Internals of contexts and sessions (session.h): the context's fields, the
+ * message channel every role speaks through, and the per-role step
+ * functions.
+ */
+#ifndef NTSPOOL_SESSION_INTERNAL_H
+#define NTSPOOL_SESSION_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "internal.h"
+#include "ntspool/policy.h"
+#include "ntspool/session.h"
+#include "tls.h"
+
+#define NTSPOOL_MAX_PREFS 16
+#define NTSPOOL_MAX_TOKENS 64
+#define NTSPOOL_MAX_POOL_CERTS 16
+
+/* A growable list of NUL-terminated strings from the context's allocator. */
+typedef struct ntspool_strlist {
+  char **items;
+  size_t count;
+} ntspool_strlist;
+
+/* Configuration and shared state of one role (see session.h). */
+struct ntspool_ctx {
+  ntspool_allocator alloc;
+  atomic_int refs;
+  enum ntspool_role role;
+  bool ready;
+  char error[256];
+
+  ntspool_log_fn log_fn;
+  void *log_user;
+  enum ntspool_log_level log_level;
+
+  /* [server] / [time-source] (our certificate) and [upstream-tls] /
+   * [client] (whom we trust, what we present). */
+  char *cert_path, *key_path;
+  char *ca_path, *client_cert_path, *client_key_path;
+  ntspool_tls_config *server_tls;
+  ntspool_tls_config *client_tls;
+
+  ntspool_time_ms handshake_timeout_ms;
+  ntspool_time_ms ke_timeout_ms;       /* whole server session / request */
+  ntspool_time_ms upstream_timeout_ms; /* one upstream exchange */
+  ntspool_time_ms idle_timeout_ms;     /* kept-alive connection, source */
+  size_t max_message;
+
+  /* pool */
+  ntspool_policy *policy;
+  ntspool_upstream_ops upstream_ops;
+  bool has_upstream_ops;
+  ntspool_strlist monitoring_keys;
+
+  /* time source */
+  ntspool_source_ops source_ops;
+  bool has_source_ops;
+  enum ntspool_numbering numbering;
+  ntspool_strlist tokens;
+  ntspool_strlist token_paths;
+  ntspool_strlist pool_cert_paths;
+  size_t n_pool_certs;
+  ntspool_bytes pool_certs[NTSPOOL_MAX_POOL_CERTS]; /* DER, owned */
+  ntspool_strlist server_names;
+  char *ntp_server;
+  bool has_ntp_port;
+  uint16_t ntp_port;
+  size_t n_cookies;
+  size_t max_keep_alive;
+  atomic_size_t keep_alive_in_use;
+
+  /* protocols and AEADs: the source's supported set, the client's offer */
+  size_t n_protocols, n_aeads;
+  bool protocols_set, aeads_set; /* explicit values replaced the defaults */
+  uint16_t protocols[NTSPOOL_MAX_PREFS];
+  uint16_t aeads[NTSPOOL_MAX_PREFS];
+};
+
+/* Formats and delivers a log line if `level` is enabled. */
+void ntspool_log(const ntspool_ctx *ctx, enum ntspool_log_level level,
+                 const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Reads the first certificate of a PEM or DER file as DER (tls_certfile.c).
+ * Returns 0, NTSPOOL_ERR_NOT_FOUND, NTSPOOL_ERR_CONFIG or
+ * NTSPOOL_ERR_NO_MEMORY; *out is the caller's, from allocator `a`. */
+int ntspool_tls_load_cert_der(const char *path, const ntspool_allocator *a,
+                              ntspool_bytes *out);
+
+/* Connection-cache callbacks for the pool's idle upstream connections. */
+extern const ntspool_conn_ops ntspool_upstream_conn_ops;
+
+void *ntspool_ctx_alloc(const ntspool_ctx *ctx, size_t size);
+void ntspool_ctx_free_mem(const ntspool_ctx *ctx, void *p);
+
+/* ---- Channel: whole NTS-KE messages over one TLS connection ----------------
+ */
+
+typedef struct ntspool_channel {
+  ntspool_tls *tls;
+  uint8_t *rx; /* received bytes; a whole message once recv returned 0 */
+  size_t rx_len, rx_cap;
+  size_t msg_len;
+  uint8_t *tx; /* the message being sent */
+  size_t tx_len, tx_sent, tx_cap;
+} ntspool_channel;
+
+/* Sets up a channel over fresh TLS on `io`, with caller-provided buffers of
+ * cap bytes each.  Returns as ntspool_tls_new. */
+int ntspool_channel_open(ntspool_channel *ch, ntspool_tls_config *cfg,
+                         const ntspool_io *io, const char *server_name,
+                         uint8_t *rx, uint8_t *tx, size_t cap);
+
+/* Receives until one whole message is in rx[0..msg_len).
+ * Returns 0, NTSPOOL_ERR_WOULD_BLOCK, NTSPOOL_ERR_TOO_LARGE,
+ * NTSPOOL_ERR_TRAILING_DATA, NTSPOOL_ERR_EOF, or a TLS/transport error. */
+int ntspool_channel_recv(ntspool_channel *ch);
+
+/* Makes room for the next message after the current one was handled. */
+void ntspool_channel_consume(ntspool_channel *ch);
+
+/* Sends tx[0..tx_len) in one TLS record (re-entered after WOULD_BLOCK).
+ * Returns 0 when all is sent, NTSPOOL_ERR_WOULD_BLOCK or an error. */
+int ntspool_channel_send(ntspool_channel *ch);
+
+/* Sends close_notify.  Returns 0, NTSPOOL_ERR_WOULD_BLOCK or an error. */
+int ntspool_channel_close(ntspool_channel *ch);
+
+/* Frees the TLS connection (buffers are the owner's). */
+void ntspool_channel_free(ntspool_channel *ch);
+
+/* ---- Sessions
+ * ------------------------------------------------------------------ */
+
+/* Where a session is; each role uses the states it needs, in this order. */
+enum ntspool_state {
+  NTSPOOL_ST_HANDSHAKE,
+  NTSPOOL_ST_SEND_REQUEST, /* client */
+  NTSPOOL_ST_RECV,         /* request (server) or response (client) */
+  NTSPOOL_ST_UPSTREAM,     /* pool: working with a time source */
+  NTSPOOL_ST_SEND,         /* response (server) */
+  NTSPOOL_ST_CLOSE,
+  NTSPOOL_ST_DONE
+};
+
+struct ntspool_pool_work; /* session_pool.c */
+
+struct ntspool_session {
+  ntspool_ctx *ctx;                                        /* one reference */
+  int (*process)(ntspool_session *s, ntspool_time_ms now); /* role */
+  enum ntspool_state state;
+  int status; /* final result once state is DONE */
+  ntspool_time_ms deadline;
+  ntspool_time_ms session_deadline; /* the whole key exchange */
+  ntspool_outcome outcome;
+  ntspool_channel ch;
+  int family;
+  char peer[64];
+
+  /* time source */
+  bool keep_alive;  /* the connection holds a long-lived permit */
+  bool close_after; /* this response ends the connection */
+  ntspool_cookie cookies[NTSPOOL_MAX_COOKIES];
+
+  /* client */
+  char host[256];
+  size_t n_denied;
+  char **denied;
+  ntspool_ke_result result;
+  bool has_result;
+
+  /* pool */
+  struct ntspool_pool_work *pool;
+
+  uint8_t buffers[]; /* rx then tx, ctx->max_message bytes each */
+};
+
+/* Role parts: the work after a whole message arrived (servers: build the
+ * response into ch.tx and choose the next state; client: check the
+ * response), called from ntspool_session_step. */
+int ntspool_source_process(ntspool_session *s, ntspool_time_ms now);
+int ntspool_client_process(ntspool_session *s, ntspool_time_ms now);
+int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now);
+/* Pool: advances the upstream work (state NTSPOOL_ST_UPSTREAM). */
+int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now);
+void ntspool_pool_free_work(ntspool_session *s);
+/* Time source: releases its long-lived permit. */
+void ntspool_source_release(ntspool_session *s);
+
+/* Puts an Error record answer into ch.tx and moves to SEND; the
+ * connection closes after it. */
+void ntspool_session_answer_error(ntspool_session *s, uint16_t code);
+
+/* Ends the session with `status`. */
+int ntspool_session_finish(ntspool_session *s, int status);
+
+#endif

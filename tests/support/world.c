@@ -1,0 +1,355 @@
+/* The in-process pool of world.h. */
+#include "world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls.h"
+
+#define TOKEN "c680e5f1c4f161968dd9b72f271ca5e7d17b0fe2e71e20b7ba4002b9252dd751"
+
+static void must(int rc, const char *what, ntspool_ctx *ctx) {
+  if (rc) {
+    fprintf(stderr, "world: %s: %s %s\n", what, ntspool_strerror(rc),
+            ctx ? ntspool_ctx_error(ctx) : "");
+    abort();
+  }
+}
+
+static void set(ntspool_ctx *ctx, const char *sec, const char *k,
+                const char *v) {
+  char what[160];
+  snprintf(what, sizeof what, "[%s] %s = %s", sec, k, v);
+  must(ntspool_ctx_set(ctx, sec, k, v), what, ctx);
+}
+
+/* ---- Time sources
+ * ------------------------------------------------------------ */
+
+static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
+                        const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
+                        ntspool_cookie *cookies, size_t max) {
+  world_source *src = user;
+  world *w = src->w;
+  if (w->n_keys < WORLD_MAX_KEYS) {
+    world_keys *k = &w->keys[w->n_keys++];
+    k->source = src->index;
+    k->protocol = protocol;
+    k->aead = aead;
+    k->key_len = key_len;
+    memcpy(k->c2s, c2s, key_len);
+    memcpy(k->s2c, s2c, key_len);
+  }
+  if (src->fault == WORLD_CLOSE_AFTER_KEYS && w->stepping) {
+    ntspool_test_pipe_shutdown(w->stepping->pipe, 1);
+    return NTSPOOL_ERR_IO;
+  }
+  if (src->fault == WORLD_ERROR_AFTER_KEYS)
+    return NTSPOOL_ERR_IO;
+  if (src->fault == WORLD_STALL_AFTER_KEYS && w->stepping) {
+    /* Swallow everything: the answer is lost and no EOF follows. */
+    ntspool_test_pipe_set_io_error(w->stepping->pipe, 1, true);
+    w->stepping->frozen = true;
+    return NTSPOOL_ERR_IO;
+  }
+  for (size_t i = 0; i < max; i++) {
+    cookies[i].len =
+        (size_t)snprintf((char *)cookies[i].data, sizeof cookies[i].data,
+                         "cookie-%d-%zu-%u", src->index, i, aead);
+  }
+  return (int)max;
+}
+
+static ntspool_ctx *make_source(world *w, world_source *src, int index,
+                                enum ntspool_numbering n, const char *token) {
+  ntspool_ctx *ctx;
+  must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), "source ctx", NULL);
+  set(ctx, "time-source", "certificate-chain-path", "tests/pki/timesource.pem");
+  set(ctx, "time-source", "private-key-path", "tests/pki/timesource.key");
+  set(ctx, "time-source", "accepted-token", token);
+  set(ctx, "time-source", "record-numbering",
+      n == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
+  set(ctx, "time-source", "aead", "15");
+  set(ctx, "time-source", "aead", "17");
+  set(ctx, "time-source", "max-keep-alive-connections", "8");
+  src->w = w;
+  src->index = index;
+  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, src};
+  must(ntspool_ctx_set_source_ops(ctx, &ops), "source ops", ctx);
+  must(ntspool_ctx_ready(ctx), "source ready", ctx);
+  return ctx;
+}
+
+/* ---- Upstream callbacks: links are pipes to source sessions
+ * ------------------- */
+
+static world_link *link_of(world *w, const ntspool_io *io) {
+  for (size_t i = 0; i < WORLD_MAX_LINKS; i++)
+    if (w->links[i].used && !w->links[i].pool_closed &&
+        ntspool_test_pipe_io(w->links[i].pipe, 0)->user_data == io->user_data)
+      return &w->links[i];
+  return NULL;
+}
+
+static int up_open(void *user, const ntspool_upstream_target *t,
+                   ntspool_io *io) {
+  world *w = user;
+  int i = t->source_name[2] - '1'; /* "ts1" -> 0 */
+  if (i < 0 || (size_t)i >= w->n_sources)
+    return NTSPOOL_ERR_IO;
+  world_source *src = &w->sources[i];
+  if (src->fault == WORLD_REFUSE)
+    return NTSPOOL_ERR_IO;
+  world_link *l = NULL;
+  for (size_t k = 0; k < WORLD_MAX_LINKS && !l; k++)
+    if (!w->links[k].used)
+      l = &w->links[k];
+  if (!l)
+    abort();
+  *l = (world_link){.used = true, .source = i};
+  l->pipe = ntspool_test_pipe_new(0);
+  if (w->pipe_max_per_call)
+    for (int e = 0; e < 2; e++)
+      ntspool_test_pipe_set_max_per_call(l->pipe, e, w->pipe_max_per_call);
+  for (int e = 0; w->pipe_block_alternate && e < 2; e++)
+    ntspool_test_pipe_set_block_alternate(l->pipe, e, true);
+  src->handshakes++;
+  *io = *ntspool_test_pipe_io(l->pipe, 0);
+  const ntspool_io *sio = ntspool_test_pipe_io(l->pipe, 1);
+  switch (src->fault) {
+  case WORLD_CLOSE_AT_ONCE:
+    ntspool_test_pipe_shutdown(l->pipe, 1);
+    l->source_done = true;
+    break;
+  case WORLD_STALL:
+    l->source_done = true; /* nobody will ever answer */
+    break;
+  case WORLD_GARBAGE: {
+    static const uint8_t junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    sio->send(sio->user_data, junk, sizeof junk - 1);
+    l->source_done = true;
+    break;
+  }
+  default: {
+    ntspool_peer peer = {4, "pool"};
+    /* A source that does not know the pool's token. */
+    ntspool_ctx *ctx = src->fault == WORLD_WRONG_TOKEN ? w->stranger : src->ctx;
+    must(ntspool_session_new_server(ctx, sio, &peer, w->now, &l->session),
+         "source session", ctx);
+  }
+  }
+  return 0;
+}
+
+static void link_release(world_link *l) {
+  if (l->used && l->pool_closed && l->source_done) {
+    ntspool_session_free(l->session);
+    ntspool_test_pipe_free(l->pipe);
+    *l = (world_link){0};
+  }
+}
+
+static void up_close(void *user, ntspool_io *io) {
+  world *w = user;
+  world_link *l = link_of(w, io);
+  if (!l)
+    abort();
+  ntspool_test_pipe_shutdown(l->pipe, 0);
+  l->pool_closed = true;
+  link_release(l);
+}
+
+static int up_readable(void *user, ntspool_io *io) {
+  world *w = user;
+  world_link *l = link_of(w, io);
+  return l && ntspool_test_pipe_queued(l->pipe, 0) > 0;
+}
+
+void world_step_sources(world *w) {
+  for (size_t i = 0; i < WORLD_MAX_LINKS; i++) {
+    world_link *l = &w->links[i];
+    if (!l->used || l->source_done)
+      continue;
+    w->stepping = l;
+    int rc = ntspool_session_step(l->session, w->now);
+    w->stepping = NULL;
+    if (rc != NTSPOOL_ERR_WOULD_BLOCK) {
+      /* The source hung up: the pool sees EOF after what was sent. */
+      if (!l->frozen)
+        ntspool_test_pipe_shutdown(l->pipe, 1);
+      l->source_done = true;
+      link_release(l);
+    }
+  }
+}
+
+size_t world_links_opened(const world *w, int source) {
+  return w->sources[source].handshakes;
+}
+
+/* ---- Set-up
+ * ----------------------------------------------------------------------- */
+
+void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
+                const char *const *extra) {
+  memset(w, 0, sizeof *w);
+  w->now = 1000000;
+  w->n_sources = n_sources;
+  for (size_t i = 0; i < n_sources; i++)
+    w->sources[i].ctx =
+        make_source(w, &w->sources[i], (int)i, numbering, TOKEN);
+  w->stranger =
+      make_source(w, &w->stranger_src, -1, numbering, "another-token");
+
+  must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &w->pool), "pool ctx", NULL);
+  set(w->pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
+  set(w->pool, "server", "private-key-path", "tests/pki/localhost.key");
+  set(w->pool, "upstream-tls", "certificate-authority-path",
+      "tests/pki/ca.pem");
+  for (size_t i = 0; i < n_sources; i++) {
+    char sec[32], domain[32];
+    snprintf(sec, sizeof sec, "upstream ts%zu", i + 1);
+    snprintf(domain, sizeof domain, "ts%zu.test", i + 1);
+    set(w->pool, sec, "domain", domain);
+    set(w->pool, sec, "auth-token", TOKEN);
+    set(w->pool, sec, "record-numbering",
+        numbering == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
+  }
+  for (size_t i = 0; extra && extra[i]; i += 3)
+    if (strcmp(extra[i], "client") != 0)
+      set(w->pool, extra[i], extra[i + 1], extra[i + 2]);
+  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
+                              up_readable, w};
+  must(ntspool_ctx_set_upstream_ops(w->pool, &ops), "upstream ops", w->pool);
+  must(ntspool_ctx_ready(w->pool), "pool ready", w->pool);
+
+  must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &w->client), "client", NULL);
+  set(w->client, "client", "certificate-authority-path", "tests/pki/ca.pem");
+  for (size_t i = 0; extra && extra[i]; i += 3)
+    if (strcmp(extra[i], "client") == 0)
+      set(w->client, extra[i], extra[i + 1], extra[i + 2]);
+  must(ntspool_ctx_ready(w->client), "client ready", w->client);
+}
+
+void world_free(world *w) {
+  ntspool_ctx_unref(w->client);
+  ntspool_ctx_unref(w->pool); /* closes cached upstream connections */
+  for (int round = 0; round < 1000; round++) {
+    world_step_sources(w);
+    w->now += 10;
+  }
+  for (size_t i = 0; i < WORLD_MAX_LINKS; i++)
+    if (w->links[i].used) {
+      w->links[i].pool_closed = w->links[i].source_done = true;
+      link_release(&w->links[i]);
+    }
+  for (size_t i = 0; i < w->n_sources; i++)
+    ntspool_ctx_unref(w->sources[i].ctx);
+  ntspool_ctx_unref(w->stranger);
+  memset(w->keys, 0, sizeof w->keys);
+}
+
+/* ---- Running clients
+ * ---------------------------------------------------------- */
+
+int world_run_client(world *w, int target, const char *const *denied,
+                     int family, ntspool_ke_result *res,
+                     ntspool_outcome *pool_out, char *pool_source,
+                     size_t pool_source_len) {
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  if (w->pipe_max_per_call)
+    for (int e = 0; e < 2; e++)
+      ntspool_test_pipe_set_max_per_call(p, e, w->pipe_max_per_call);
+  for (int e = 0; w->pipe_block_alternate && e < 2; e++)
+    ntspool_test_pipe_set_block_alternate(p, e, true);
+  size_t n_denied = 0;
+  while (denied && denied[n_denied])
+    n_denied++;
+  ntspool_session *c, *ps;
+  ntspool_peer peer = {family, family == 6 ? "::1" : "127.0.0.1"};
+  ntspool_ctx *server = target < 0 ? w->pool : w->sources[target].ctx;
+  must(ntspool_session_new_client(w->client, ntspool_test_pipe_io(p, 0),
+                                  target < 0 ? "localhost" : "ts1.test", denied,
+                                  n_denied, w->now, &c),
+       "client session", w->client);
+  must(ntspool_session_new_server(server, ntspool_test_pipe_io(p, 1), &peer,
+                                  w->now, &ps),
+       "server session", server);
+  int crc = NTSPOOL_ERR_WOULD_BLOCK, prc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 200000; i++) {
+    if (crc == NTSPOOL_ERR_WOULD_BLOCK) {
+      crc = ntspool_session_step(c, w->now);
+      if (crc != NTSPOOL_ERR_WOULD_BLOCK)
+        ntspool_test_pipe_shutdown(p, 0);
+    }
+    if (prc == NTSPOOL_ERR_WOULD_BLOCK) {
+      prc = ntspool_session_step(ps, w->now);
+      if (prc != NTSPOOL_ERR_WOULD_BLOCK)
+        ntspool_test_pipe_shutdown(p, 1);
+    }
+    world_step_sources(w);
+    if (crc != NTSPOOL_ERR_WOULD_BLOCK && prc != NTSPOOL_ERR_WOULD_BLOCK)
+      break;
+    w->now += 1;
+  }
+  if (crc == 0 && res)
+    ntspool_session_result(c, res);
+  if (pool_out) {
+    ntspool_session_outcome(ps, pool_out);
+    if (pool_source && pool_source_len)
+      snprintf(pool_source, pool_source_len, "%s",
+               pool_out->source_name ? pool_out->source_name : "");
+    pool_out->source_name = NULL;
+  }
+  ntspool_session_free(c);
+  ntspool_session_free(ps);
+  ntspool_test_pipe_free(p);
+  return crc;
+}
+
+int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
+                       uint8_t *resp, size_t cap, size_t *resp_len) {
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_tls_config *cfg;
+  ntspool_tls_client_options o = {.ca_path = "tests/pki/ca.pem"};
+  must(ntspool_tls_config_new_client(&cfg, &o, NULL, NULL), "raw cfg", NULL);
+  ntspool_tls *tls;
+  must(ntspool_tls_new(&tls, cfg, ntspool_test_pipe_io(p, 0),
+                       source >= 0 ? "ts1.test" : "localhost"),
+       "raw tls", NULL);
+  ntspool_session *ss;
+  ntspool_peer peer = {4, "127.0.0.1"};
+  ntspool_ctx *sctx = source >= 0 ? w->sources[source].ctx : w->pool;
+  must(ntspool_session_new_server(sctx, ntspool_test_pipe_io(p, 1), &peer,
+                                  w->now, &ss),
+       "raw server session", sctx);
+  size_t sent = 0;
+  *resp_len = 0;
+  int src = NTSPOOL_ERR_WOULD_BLOCK, rc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 100000 && rc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    if (sent < req_len) {
+      int n = ntspool_tls_write(tls, req + sent, req_len - sent);
+      if (n > 0)
+        sent += (size_t)n;
+    } else if (*resp_len < cap) {
+      int n = ntspool_tls_read(tls, resp + *resp_len, cap - *resp_len);
+      if (n > 0)
+        *resp_len += (size_t)n;
+      else if (n != NTSPOOL_ERR_WOULD_BLOCK)
+        rc = n == NTSPOOL_ERR_EOF ? 0 : n;
+    }
+    if (src == NTSPOOL_ERR_WOULD_BLOCK) {
+      src = ntspool_session_step(ss, w->now);
+      if (src != NTSPOOL_ERR_WOULD_BLOCK)
+        ntspool_test_pipe_shutdown(p, 1);
+    }
+    world_step_sources(w);
+    w->now += 1;
+  }
+  ntspool_session_free(ss);
+  ntspool_tls_free(tls);
+  ntspool_tls_config_free(cfg);
+  ntspool_test_pipe_free(p);
+  return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * A whole NTS pool in one thread for tests: pool-aware client sessions, a
+ * pool context whose upstream connections are in-memory pipes, and
+ * time-source sessions at the other end of those pipes, all stepped in
+ * turn with a hand-moved clock.  Every session and pipe the world makes,
+ * it frees.
+ */
+#ifndef NTSPOOL_TEST_WORLD_H
+#define NTSPOOL_TEST_WORLD_H
+
+#include "ntspool.h"
+#include "ntspool/session.h"
+#include "pipe.h"
+
+#define WORLD_MAX_SOURCES 4
+#define WORLD_MAX_LINKS 64
+#define WORLD_MAX_KEYS 64
+
+/* What a time source's cookie callback saw. */
+typedef struct world_keys {
+  int source; /* index of the time source */
+  uint16_t protocol, aead;
+  size_t key_len;
+  uint8_t c2s[NTSPOOL_MAX_KEY_LEN], s2c[NTSPOOL_MAX_KEY_LEN];
+} world_keys;
+
+/* How an upstream link misbehaves (set per source before a run). */
+enum world_fault {
+  WORLD_OK = 0,
+  WORLD_REFUSE,           /* open() fails: connection refused */
+  WORLD_CLOSE_AT_ONCE,    /* the source's end is closed right away */
+  WORLD_STALL,            /* the source never answers */
+  WORLD_GARBAGE,          /* the source end sends garbage instead of TLS */
+  WORLD_CLOSE_AFTER_KEYS, /* source takes the keys, then drops the link */
+  WORLD_ERROR_AFTER_KEYS, /* source takes the keys, answers Error 2 */
+  WORLD_STALL_AFTER_KEYS, /* source takes the keys, never answers */
+  WORLD_WRONG_TOKEN       /* source refuses the pool: Error 1 to queries */
+};
+
+struct world;
+
+typedef struct world_source {
+  struct world *w;
+  int index;
+  ntspool_ctx *ctx;
+  enum world_fault fault;
+  size_t handshakes; /* links opened to it */
+} world_source;
+
+typedef struct world_link {
+  bool used;
+  int source;
+  ntspool_test_pipe *pipe;  /* end 0: pool, end 1: source */
+  ntspool_session *session; /* the source's server session */
+  bool pool_closed;
+  bool source_done;
+  bool frozen; /* the source end went silent: no EOF either */
+} world_link;
+
+typedef struct world {
+  ntspool_time_ms now;
+  ntspool_ctx *pool;
+  ntspool_ctx *client;
+  size_t n_sources;
+  world_source sources[WORLD_MAX_SOURCES];
+  world_link links[WORLD_MAX_LINKS];
+  size_t n_keys;
+  world_keys keys[WORLD_MAX_KEYS];
+  size_t pipe_max_per_call; /* applied to every new pipe */
+  bool pipe_block_alternate;
+  world_link *stepping;  /* the link whose source session is running */
+  ntspool_ctx *stranger; /* a source that knows another token */
+  world_source stranger_src;
+} world;
+
+/* Sets up a pool with n sources "ts1".."tsN" (domains ts1.test, ts2.test;
+ * the test PKI's timesource certificate covers both), in `numbering`,
+ * extra_pool_keys: NULL or a list of section, name, value triples ending in
+ * NULL, applied to the pool (section "client": to the client). */
+void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
+                const char *const *extra_pool_keys);
+void world_free(world *w);
+
+/* Runs one pool-aware client session to its end through a fresh pool
+ * session (target -1) or straight to time source `target` (both over
+ * pipes).  Returns the client's final status; fills
+ * *res on success and *pool_out with the pool session's outcome (its
+ * source_name is copied into pool_source).  denied: NULL-terminated or
+ * NULL.  family: 4 or 6. */
+int world_run_client(world *w, int target, const char *const *denied,
+                     int family, ntspool_ke_result *res,
+                     ntspool_outcome *pool_out, char *pool_source,
+                     size_t pool_source_len);
+
+/* Sends raw request bytes as a client to a fresh pool session (or to a
+ * time source's server session when source >= 0) over TLS, and returns the
+ * raw response in resp (length in *resp_len). */
+int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
+                       uint8_t *resp, size_t cap, size_t *resp_len);
+
+/* Steps every link's source session once; closes finished ones. */
+void world_step_sources(world *w);
+
+/* Number of links ever opened to source i (= upstream TLS handshakes). */
+size_t world_links_opened(const world *w, int source);
+
+#endif

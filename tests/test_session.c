@@ -1,0 +1,318 @@
+/*
+ * The four roles end to end over in-memory pipes: pool-aware client ->
+ * pool session -> upstream connection -> time-source session, in both
+ * record numberings, with keep-alive reuse, one-byte transports, Server
+ * Deny, and the failure matrix (every failure before and after the Fixed
+ * Key Request, asserting that no client's keys ever reach two sources).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/hex.h"
+#include "support/world.h"
+
+static world W;
+
+static int teardown(void **state) {
+  (void)state;
+  world_free(&W);
+  return 0;
+}
+
+/* The keys the client exported are the keys the source minted cookies
+ * from, and they went to exactly one source. */
+static void assert_keys_match(const ntspool_ke_result *res, size_t n_keys) {
+  assert_int_equal(W.n_keys, n_keys);
+  const world_keys *k = &W.keys[W.n_keys - 1];
+  assert_int_equal(k->aead, res->aead);
+  assert_int_equal(k->protocol, res->protocol);
+  assert_int_equal(k->key_len, res->key_len);
+  assert_memory_equal(k->c2s, res->c2s, res->key_len);
+  assert_memory_equal(k->s2c, res->s2c, res->key_len);
+  assert_memory_not_equal(k->c2s, k->s2c, res->key_len);
+}
+
+static void run_chain(enum ntspool_numbering n, const char *aead,
+                      size_t key_len) {
+  const char *extra[] = {"client", "aead", aead, NULL};
+  world_init(&W, 1, n, extra);
+  ntspool_ke_result res;
+  ntspool_outcome out;
+  char source[64];
+  assert_int_equal(
+      world_run_client(&W, -1, NULL, 4, &res, &out, source, sizeof source), 0);
+  assert_int_equal(out.status, 0);
+  assert_false(out.sent_error);
+  assert_string_equal(source, "ts1");
+  assert_int_equal(res.protocol, 0);
+  assert_int_equal(res.key_len, key_len);
+  assert_int_equal(res.n_cookies, 8);
+  assert_memory_equal(res.cookies[0].data, "cookie-0-0-", 11);
+  /* The source sent no Server record: the pool names its domain. */
+  assert_string_equal(res.server, "ts1.test");
+  assert_int_equal(res.port, 123);
+  assert_keys_match(&res, 1);
+}
+
+static void test_session_chain_aead15_iana(void **state) {
+  (void)state;
+  run_chain(NTSPOOL_NUMBERING_IANA, "15", 32);
+}
+
+static void test_session_chain_aead17_iana(void **state) {
+  (void)state;
+  run_chain(NTSPOOL_NUMBERING_IANA, "17", 64);
+}
+
+static void test_session_chain_aead15_draft(void **state) {
+  (void)state;
+  run_chain(NTSPOOL_NUMBERING_DRAFT, "15", 32);
+}
+
+static void test_session_chain_aead17_draft(void **state) {
+  (void)state;
+  run_chain(NTSPOOL_NUMBERING_DRAFT, "17", 64);
+}
+
+/* The client role straight against a time source (no pool). */
+static void test_session_client_to_source(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_ke_result res;
+  assert_int_equal(world_run_client(&W, 0, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_int_equal(res.aead, 17); /* the client's first choice */
+  assert_string_equal(res.server, "ts1.test");
+  assert_keys_match(&res, 1);
+}
+
+/* Several clients over one kept-alive upstream connection: one support
+ * query and one TLS handshake for all of them. */
+static void test_session_keep_alive_reuse(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  for (size_t i = 1; i <= 6; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+    assert_keys_match(&res, i);
+  }
+  assert_int_equal(world_links_opened(&W, 0), 1);
+}
+
+static void test_session_one_byte_at_a_time(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  W.pipe_max_per_call = 1;
+  W.pipe_block_alternate = true;
+  for (size_t i = 1; i <= 2; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, NULL, 6, &res, NULL, NULL, 0), 0);
+    assert_keys_match(&res, i);
+  }
+}
+
+/* Server Deny: a client that already uses ts1.test gets ts2.test. */
+static void test_session_deny(void **state) {
+  (void)state;
+  world_init(&W, 2, NTSPOOL_NUMBERING_IANA, NULL);
+  const char *denied[] = {"ts1.test", NULL};
+  for (int i = 0; i < 8; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, denied, 4, &res, NULL, NULL, 0),
+                     0);
+    assert_string_equal(res.server, "ts2.test");
+  }
+}
+
+/* A fault before the keys are sent: the only source -> Internal Server
+ * Error, and no source ever saw keys. */
+static void fault_single(enum world_fault f) {
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  W.sources[0].fault = f;
+  ntspool_time_ms start = W.now;
+  ntspool_outcome out;
+  int rc = world_run_client(&W, -1, NULL, 4, NULL, &out, NULL, 0);
+  assert_int_equal(rc, NTSPOOL_ERR_PEER_ERROR);
+  assert_true(out.sent_error);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+  assert_int_equal(W.n_keys, 0);
+  /* Answered within the key-exchange timeout (5 s). */
+  assert_true(W.now - start < 5000);
+}
+
+static void test_session_fault_refused(void **state) {
+  (void)state;
+  fault_single(WORLD_REFUSE);
+}
+
+static void test_session_fault_closed(void **state) {
+  (void)state;
+  fault_single(WORLD_CLOSE_AT_ONCE);
+}
+
+static void test_session_fault_stall(void **state) {
+  (void)state;
+  fault_single(WORLD_STALL);
+}
+
+static void test_session_fault_garbage(void **state) {
+  (void)state;
+  fault_single(WORLD_GARBAGE);
+}
+
+/* The source answers the support query with an Error record. */
+static void test_session_fault_error_before_keys(void **state) {
+  (void)state;
+  fault_single(WORLD_WRONG_TOKEN);
+}
+
+/* A fault before the keys: the pool moves on to the healthy source. */
+static void fault_then_other(enum world_fault f) {
+  world_init(&W, 2, NTSPOOL_NUMBERING_IANA, NULL);
+  W.sources[0].fault = f;
+  for (size_t i = 1; i <= 6; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+    assert_string_equal(res.server, "ts2.test");
+    assert_keys_match(&res, i);
+    assert_int_equal(W.keys[i - 1].source, 1);
+  }
+}
+
+static void test_session_fault_refused_moves_on(void **state) {
+  (void)state;
+  fault_then_other(WORLD_REFUSE);
+}
+
+static void test_session_fault_garbage_moves_on(void **state) {
+  (void)state;
+  fault_then_other(WORLD_GARBAGE);
+}
+
+/* A fault after the keys: Internal Server Error, never a second source. */
+static void fault_after_keys(enum world_fault f) {
+  world_init(&W, 2, NTSPOOL_NUMBERING_IANA, NULL);
+  W.sources[0].fault = W.sources[1].fault = f;
+  for (int i = 0; i < 4; i++) {
+    size_t before = W.n_keys;
+    ntspool_time_ms t0 = W.now;
+    ntspool_outcome out;
+    int rc = world_run_client(&W, -1, NULL, 4, NULL, &out, NULL, 0);
+    assert_true(W.now - t0 < 5000); /* within the key-exchange timeout */
+    assert_int_equal(rc, NTSPOOL_ERR_PEER_ERROR);
+    assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+    assert_int_equal(W.n_keys, before + 1); /* exactly one source */
+  }
+}
+
+static void test_session_fault_close_after_keys(void **state) {
+  (void)state;
+  fault_after_keys(WORLD_CLOSE_AFTER_KEYS);
+}
+
+static void test_session_fault_error_after_keys(void **state) {
+  (void)state;
+  fault_after_keys(WORLD_ERROR_AFTER_KEYS);
+}
+
+static void test_session_fault_stall_after_keys(void **state) {
+  (void)state;
+  fault_after_keys(WORLD_STALL_AFTER_KEYS);
+}
+
+/* ---- Raw requests: the NTS errors the protocol prescribes ------------------
+ */
+
+static void raw(int target, const char *req_hex, const char *want_hex) {
+  uint8_t req[512], resp[4096], want[512];
+  size_t req_len = ntspool_test_hex(req_hex, req, sizeof req);
+  size_t want_len = ntspool_test_hex(want_hex, want, sizeof want);
+  size_t resp_len;
+  assert_int_equal(world_raw_exchange(&W, target, req, req_len, resp,
+                                      sizeof resp, &resp_len),
+                   0);
+  assert_int_equal(resp_len, want_len);
+  assert_memory_equal(resp, want, want_len);
+}
+
+static void test_session_pool_refuses(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  /* Vector 60: unknown critical record -> Error 0. */
+  raw(-1, "80040002000f 800100020000 803200020001 80000000",
+      "800200020000 80000000");
+  /* Vector 50: no AEAD -> Bad Request. */
+  raw(-1, "800100020000 80000000", "800200020001 80000000");
+  /* Vector 71: a pool record from a client -> Bad Request. */
+  raw(-1, "800400020000 800100020000 000c000401020304 80000000",
+      "800200020001 80000000");
+  /* Vector 137: UUID without a token -> Bad Request. */
+  raw(-1, "800100020000 800400020000 cf01000475756964 80000000",
+      "800200020001 80000000");
+  /* No protocol in common: "8001 0000", nothing sent upstream. */
+  raw(-1, "800100020002 80040002000f 80000000", "80010000 80000000");
+  /* Protocol but no AEAD. */
+  raw(-1, "800100020000 800400020001 80000000",
+      "800100020000 80040000 80000000");
+  assert_int_equal(W.n_keys, 0);
+}
+
+#define TOKEN_HEX                                                              \
+  "000e0040"                                                                   \
+  "6336383065356631633466313631393638646439623732663237316361356537"           \
+  "6431376230666532653731653230623762613430303262393235326464373531"
+
+static void test_session_source_refuses(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  /* Vector 92: support query without a token -> Bad Request. */
+  raw(0, "800a0000 80090000 80000000", "800200020001 80000000");
+  /* Vector 102: a token not in the list -> Bad Request. */
+  raw(0, "000e00026e6f 80090000 800a0000 80000000", "800200020001 80000000");
+  /* The right token: algorithms then protocols (ntpd-rs order). */
+  raw(0, TOKEN_HEX " 800a0000 80090000 80000000",
+      "800a0008 000f0020 00110040 80090002 0000 80000000");
+  /* Vector 84 with the right token: wrong key size -> Bad Request. */
+  raw(0, TOKEN_HEX " 800c000401020304 800100020000 80040002000f 80000000",
+      "800200020001 80000000");
+  /* Fixed Key for an AEAD this source does not offer (16). */
+  raw(0,
+      TOKEN_HEX
+      " 800c0060"
+      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+      "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+      "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+      " 800100020000 800400020010 80000000",
+      "800200020001 80000000");
+  assert_int_equal(W.n_keys, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_session_chain_aead15_iana, teardown),
+      cmocka_unit_test_teardown(test_session_chain_aead17_iana, teardown),
+      cmocka_unit_test_teardown(test_session_chain_aead15_draft, teardown),
+      cmocka_unit_test_teardown(test_session_chain_aead17_draft, teardown),
+      cmocka_unit_test_teardown(test_session_client_to_source, teardown),
+      cmocka_unit_test_teardown(test_session_keep_alive_reuse, teardown),
+      cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
+      cmocka_unit_test_teardown(test_session_deny, teardown),
+      cmocka_unit_test_teardown(test_session_fault_refused, teardown),
+      cmocka_unit_test_teardown(test_session_fault_closed, teardown),
+      cmocka_unit_test_teardown(test_session_fault_stall, teardown),
+      cmocka_unit_test_teardown(test_session_fault_garbage, teardown),
+      cmocka_unit_test_teardown(test_session_fault_error_before_keys, teardown),
+      cmocka_unit_test_teardown(test_session_fault_refused_moves_on, teardown),
+      cmocka_unit_test_teardown(test_session_fault_garbage_moves_on, teardown),
+      cmocka_unit_test_teardown(test_session_fault_close_after_keys, teardown),
+      cmocka_unit_test_teardown(test_session_fault_error_after_keys, teardown),
+      cmocka_unit_test_teardown(test_session_fault_stall_after_keys, teardown),
+      cmocka_unit_test_teardown(test_session_pool_refuses, teardown),
+      cmocka_unit_test_teardown(test_session_source_refuses, teardown),
+  };
+  return cmocka_run_group_tests_name("session", tests, NULL, NULL);
+}

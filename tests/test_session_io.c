@@ -1,0 +1,264 @@
+/*
+ * The same sessions over real sockets, in the two shapes an application
+ * uses: blocking sockets with a thread per session (the first step() runs
+ * the whole exchange), and non-blocking sockets driven from one poll()
+ * loop with the sessions' deadlines as its timeout.  test_session.c covers
+ * the third shape, in-memory pipes.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ntspool.h"
+#include "ntspool/session.h"
+#include "support/sockio.h"
+
+#define TOKEN "token-for-the-io-tests"
+
+static ntspool_time_ms now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (ntspool_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set(ntspool_ctx *ctx, const char *sec, const char *k,
+                const char *v) {
+  int rc = ntspool_ctx_set(ctx, sec, k, v);
+  if (rc)
+    fail_msg("[%s] %s = %s: %s", sec, k, v, ntspool_ctx_error(ctx));
+}
+
+static uint8_t seen_c2s[NTSPOOL_MAX_KEY_LEN];
+static size_t seen_len;
+
+static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
+                        const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
+                        ntspool_cookie *cookies, size_t max) {
+  (void)user, (void)protocol, (void)aead, (void)s2c;
+  memcpy(seen_c2s, c2s, key_len);
+  seen_len = key_len;
+  for (size_t i = 0; i < max; i++)
+    cookies[i].len = (size_t)snprintf((char *)cookies[i].data,
+                                      sizeof cookies[i].data, "c%zu", i);
+  return (int)max;
+}
+
+static ntspool_ctx *source_ctx(void) {
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), 0);
+  set(ctx, "time-source", "certificate-chain-path", "tests/pki/timesource.pem");
+  set(ctx, "time-source", "private-key-path", "tests/pki/timesource.key");
+  set(ctx, "time-source", "accepted-token", TOKEN);
+  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, NULL};
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  assert_int_equal(ntspool_ctx_ready(ctx), 0);
+  return ctx;
+}
+
+static ntspool_ctx *client_ctx(void) {
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  set(ctx, "client", "certificate-authority-path", "tests/pki/ca.pem");
+  assert_int_equal(ntspool_ctx_ready(ctx), 0);
+  return ctx;
+}
+
+/* ---- Blocking: one thread per session ------------------------------------ */
+
+struct server_thread {
+  ntspool_ctx *ctx;
+  ntspool_test_sockio io;
+  int rc;
+};
+
+static void *run_server(void *arg) {
+  struct server_thread *t = arg;
+  ntspool_session *s;
+  ntspool_peer peer = {4, "127.0.0.1"};
+  t->rc = ntspool_session_new_server(t->ctx, &t->io.io, &peer, now_ms(), &s);
+  if (t->rc == 0) {
+    t->rc = ntspool_session_step(s, now_ms());
+    ntspool_session_free(s);
+  }
+  close(t->io.fd);
+  return NULL;
+}
+
+static void test_session_io_blocking_sockets(void **state) {
+  (void)state;
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  struct server_thread t = {.ctx = source_ctx()};
+  ntspool_test_sockio_init(&t.io, sv[1]);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, run_server, &t), 0);
+
+  ntspool_ctx *cctx = client_ctx();
+  ntspool_test_sockio cio;
+  ntspool_test_sockio_init(&cio, sv[0]);
+  ntspool_session *c;
+  assert_int_equal(ntspool_session_new_client(cctx, &cio.io, "ts1.test", NULL,
+                                              0, now_ms(), &c),
+                   0);
+  /* Blocking transport: one step is the whole key exchange. */
+  assert_int_equal(ntspool_session_step(c, now_ms()), 0);
+  ntspool_ke_result res;
+  assert_int_equal(ntspool_session_result(c, &res), 0);
+  ntspool_session_free(c);
+  close(sv[0]);
+  pthread_join(th, NULL);
+  assert_int_equal(t.rc, 0);
+  assert_int_equal(res.n_cookies, 8);
+  assert_int_equal(seen_len, res.key_len);
+  assert_memory_equal(seen_c2s, res.c2s, res.key_len);
+  ntspool_ctx_unref(cctx);
+  ntspool_ctx_unref(t.ctx);
+}
+
+/* ---- Non-blocking: client, pool and source in one poll() loop ---------------
+ */
+
+struct loop {
+  ntspool_ctx *source;
+  ntspool_session *up[4]; /* source sessions behind upstream links */
+  ntspool_test_sockio up_io[4];
+  int up_fd_pool[4];
+  size_t n_up;
+  size_t opened;
+};
+
+static int up_open(void *user, const ntspool_upstream_target *t,
+                   ntspool_io *io) {
+  struct loop *l = user;
+  (void)t;
+  int sv[2];
+  if (l->n_up == 4 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+    return NTSPOOL_ERR_IO;
+  ntspool_test_sockio_set_nonblocking(sv[0], 1);
+  ntspool_test_sockio_set_nonblocking(sv[1], 1);
+  size_t i = l->n_up++;
+  l->opened++;
+  ntspool_test_sockio_init(&l->up_io[i], sv[1]);
+  ntspool_peer peer = {4, "pool"};
+  if (ntspool_session_new_server(l->source, &l->up_io[i].io, &peer, now_ms(),
+                                 &l->up[i]))
+    return NTSPOOL_ERR_IO;
+  /* The pool's end: its own sockio, freed in up_close. */
+  ntspool_test_sockio *pool_end = malloc(sizeof *pool_end);
+  ntspool_test_sockio_init(pool_end, sv[0]);
+  l->up_fd_pool[i] = sv[0];
+  *io = pool_end->io;
+  return 0;
+}
+
+static void up_close(void *user, ntspool_io *io) {
+  (void)user;
+  ntspool_test_sockio *s = io->user_data;
+  close(s->fd);
+  free(s);
+}
+
+static int up_readable(void *user, ntspool_io *io) {
+  (void)user;
+  ntspool_test_sockio *s = io->user_data;
+  struct pollfd p = {.fd = s->fd, .events = POLLIN};
+  return poll(&p, 1, 0) > 0;
+}
+
+static void test_session_io_nonblocking_poll(void **state) {
+  (void)state;
+  struct loop l = {.source = source_ctx()};
+  ntspool_ctx *pool;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), 0);
+  set(pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
+  set(pool, "server", "private-key-path", "tests/pki/localhost.key");
+  set(pool, "upstream-tls", "certificate-authority-path", "tests/pki/ca.pem");
+  set(pool, "upstream ts1", "domain", "ts1.test");
+  set(pool, "upstream ts1", "auth-token", TOKEN);
+  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
+                              up_readable, &l};
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
+  assert_int_equal(ntspool_ctx_ready(pool), 0);
+  ntspool_ctx *cctx = client_ctx();
+
+  for (int round = 0; round < 3; round++) {
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ntspool_test_sockio_set_nonblocking(sv[0], 1);
+    ntspool_test_sockio_set_nonblocking(sv[1], 1);
+    ntspool_test_sockio cio, pio;
+    ntspool_test_sockio_init(&cio, sv[0]);
+    ntspool_test_sockio_init(&pio, sv[1]);
+    ntspool_session *c, *p;
+    ntspool_peer peer = {4, "127.0.0.1"};
+    assert_int_equal(ntspool_session_new_client(cctx, &cio.io, "localhost",
+                                                NULL, 0, now_ms(), &c),
+                     0);
+    assert_int_equal(
+        ntspool_session_new_server(pool, &pio.io, &peer, now_ms(), &p), 0);
+    int crc = NTSPOOL_ERR_WOULD_BLOCK, prc = NTSPOOL_ERR_WOULD_BLOCK;
+    ntspool_time_ms stop = now_ms() + 10000;
+    while ((crc == NTSPOOL_ERR_WOULD_BLOCK || prc == NTSPOOL_ERR_WOULD_BLOCK) &&
+           now_ms() < stop) {
+      if (crc == NTSPOOL_ERR_WOULD_BLOCK)
+        crc = ntspool_session_step(c, now_ms());
+      if (prc == NTSPOOL_ERR_WOULD_BLOCK)
+        prc = ntspool_session_step(p, now_ms());
+      for (size_t i = 0; i < l.n_up; i++)
+        if (l.up[i] && ntspool_session_step(l.up[i], now_ms()) !=
+                           NTSPOOL_ERR_WOULD_BLOCK) {
+          ntspool_session_free(l.up[i]);
+          l.up[i] = NULL;
+          close(l.up_io[i].fd);
+        }
+      /* Wait for any socket, at most until the earliest deadline. */
+      struct pollfd fds[6] = {{sv[0], POLLIN, 0}, {sv[1], POLLIN, 0}};
+      nfds_t n = 2;
+      for (size_t i = 0; i < l.n_up; i++)
+        if (l.up[i])
+          fds[n++] = (struct pollfd){l.up_io[i].fd, POLLIN, 0};
+      ntspool_time_ms d = ntspool_session_deadline(p) - now_ms();
+      poll(fds, n, d < 0 ? 0 : d > 50 ? 50 : (int)d);
+    }
+    assert_int_equal(crc, 0);
+    assert_int_equal(prc, 0);
+    ntspool_ke_result res;
+    assert_int_equal(ntspool_session_result(c, &res), 0);
+    assert_memory_equal(seen_c2s, res.c2s, res.key_len);
+    assert_string_equal(res.server, "ts1.test");
+    ntspool_session_free(c);
+    ntspool_session_free(p);
+    close(sv[0]);
+    close(sv[1]);
+  }
+  /* Kept alive: three clients, one upstream connection. */
+  assert_int_equal(l.opened, 1);
+  ntspool_ctx_unref(pool); /* closes the cached upstream connection */
+  for (size_t i = 0; i < l.n_up; i++)
+    if (l.up[i]) {
+      ntspool_session_step(l.up[i], now_ms());
+      ntspool_session_free(l.up[i]);
+      close(l.up_io[i].fd);
+    }
+  ntspool_ctx_unref(cctx);
+  ntspool_ctx_unref(l.source);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_session_io_blocking_sockets),
+      cmocka_unit_test(test_session_io_nonblocking_poll),
+  };
+  return cmocka_run_group_tests_name("session_io", tests, NULL, NULL);
+}
