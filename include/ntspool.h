@@ -9,6 +9,7 @@
  *   ntspool/policy.h   pool policy: sources, selection, health, caches
  *   ntspool/session.h  contexts and sessions of the roles (pool, time
  *                      source, pool-aware client)
+ *   ntspool/proxy.h    PROXY protocol v2 header parser (behind a balancer)
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -21,5 +22,6 @@
 #include "ntspool/io.h"
 #include "ntspool/policy.h"
 #include "ntspool/session.h"
+#include "ntspool/proxy.h"
 
 #endif
