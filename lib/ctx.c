@@ -46,8 +46,7 @@ config_error(ntspool_ctx *ctx, const char *fmt, ...) {
   return NTSPOOL_ERR_CONFIG;
 }
 
-/* ---- String lists ----------------------------------------------------------
- */
+/* ---- String lists ------------------------------------------------------ */
 
 static int strlist_add(ntspool_ctx *ctx, ntspool_strlist *l, const char *s) {
   char **items = ntspool_malloc(&ctx->alloc, (l->count + 1) * sizeof *items);
@@ -73,8 +72,7 @@ static void strlist_clear(ntspool_ctx *ctx, ntspool_strlist *l) {
   *l = (ntspool_strlist){0};
 }
 
-/* ---- Setters
- * ----------------------------------------------------------------- */
+/* ---- Setters ----------------------------------------------------------- */
 
 typedef int (*setter_fn)(ntspool_ctx *ctx, const char *value, size_t offset);
 
@@ -245,8 +243,7 @@ static const struct key {
     {"client", "aead", ROLE_CLIENT, set_aead, 0},
 };
 
-/* ---- Life cycle
- * ---------------------------------------------------------------- */
+/* ---- Life cycle -------------------------------------------------------- */
 
 int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
                     ntspool_ctx **out) {
@@ -389,8 +386,7 @@ int ntspool_ctx_set(ntspool_ctx *ctx, const char *section, const char *name,
   return config_error(ctx, "unknown section [%s]", section);
 }
 
-/* ---- Ready: load what the configuration names
- * --------------------------------- */
+/* ---- Ready: load what the configuration names -------------------------- */
 
 static int tls_error(ntspool_ctx *ctx, int rc, int raw, const char *what) {
   char text[160];

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -88,6 +89,51 @@ static void test_session_client_to_source(void **state) {
   assert_int_equal(res.aead, 17); /* the client's first choice */
   assert_string_equal(res.server, "ts1.test");
   assert_keys_match(&res, 1);
+}
+
+/* The seed's way: the pool presents a client certificate that the source
+ * lists byte for byte, and sends no token. */
+static void test_session_chain_cert_auth(void **state) {
+  (void)state;
+  world_init_cert_auth(&W, 1);
+  for (size_t i = 1; i <= 2; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+    assert_keys_match(&res, i);
+  }
+  assert_int_equal(world_links_opened(&W, 0), 1);
+}
+
+/* A pool without token or certificate gets Bad Request from the source. */
+static void test_session_no_auth_refused(void **state) {
+  (void)state;
+  world_init_cert_auth(&W, 1);
+  W.sources[0].fault = WORLD_WRONG_TOKEN; /* a source that knows no pool */
+  ntspool_outcome out;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, &out, NULL, 0),
+                   NTSPOOL_ERR_PEER_ERROR);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+  assert_int_equal(W.n_keys, 0);
+}
+
+/* Debug logging of a whole chain and of refusals never shows a key, a
+ * cookie or a token. */
+static void test_session_logs_no_secrets(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_ke_result res;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  W.sources[0].fault = WORLD_WRONG_TOKEN;
+  world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0);
+  assert_true(W.log_len > 0);
+  W.log[W.log_len] = '\0';
+  assert_null(strstr(W.log, "c680e5f1")); /* the token */
+  assert_null(strstr(W.log, "cookie-"));  /* cookies */
+  assert_null(strstr(W.log, "another-token"));
+  char hex[9];
+  snprintf(hex, sizeof hex, "%02x%02x%02x%02x", res.c2s[0], res.c2s[1],
+           res.c2s[2], res.c2s[3]);
+  assert_null(strstr(W.log, hex));
 }
 
 /* Several clients over one kept-alive upstream connection: one support
@@ -224,8 +270,7 @@ static void test_session_fault_stall_after_keys(void **state) {
   fault_after_keys(WORLD_STALL_AFTER_KEYS);
 }
 
-/* ---- Raw requests: the NTS errors the protocol prescribes ------------------
- */
+/* ---- Raw requests: the NTS errors the protocol prescribes -------------- */
 
 static void raw(int target, const char *req_hex, const char *want_hex) {
   uint8_t req[512], resp[4096], want[512];
@@ -298,6 +343,9 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_chain_aead15_draft, teardown),
       cmocka_unit_test_teardown(test_session_chain_aead17_draft, teardown),
       cmocka_unit_test_teardown(test_session_client_to_source, teardown),
+      cmocka_unit_test_teardown(test_session_chain_cert_auth, teardown),
+      cmocka_unit_test_teardown(test_session_no_auth_refused, teardown),
+      cmocka_unit_test_teardown(test_session_logs_no_secrets, teardown),
       cmocka_unit_test_teardown(test_session_keep_alive_reuse, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
       cmocka_unit_test_teardown(test_session_deny, teardown),

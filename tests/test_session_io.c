@@ -74,7 +74,7 @@ static ntspool_ctx *client_ctx(void) {
   return ctx;
 }
 
-/* ---- Blocking: one thread per session ------------------------------------ */
+/* ---- Blocking: one thread per session ---------------------------------- */
 
 struct server_thread {
   ntspool_ctx *ctx;

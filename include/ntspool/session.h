@@ -41,7 +41,7 @@
 extern "C" {
 #endif
 
-/* ---- Logging ------------------------------------------------------------ */
+/* ---- Logging ----------------------------------------------------------- */
 
 enum ntspool_log_level {
   NTSPOOL_LOG_ERROR = 0,
@@ -57,7 +57,7 @@ enum ntspool_log_level {
 typedef void (*ntspool_log_fn)(void *user_data, enum ntspool_log_level level,
                                const char *component, const char *line);
 
-/* ---- Contexts ------------------------------------------------------------ */
+/* ---- Contexts ---------------------------------------------------------- */
 
 typedef struct ntspool_ctx ntspool_ctx;
 
@@ -105,8 +105,7 @@ NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
 NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
 
-/* ---- Role callbacks --------------------------------------------------------
- */
+/* ---- Role callbacks ---------------------------------------------------- */
 
 /* Where the pool wants an upstream connection: the time source's KE host
  * (also the TLS name), port, an optional address to connect to instead of
@@ -168,8 +167,7 @@ typedef struct ntspool_source_ops {
 NTSPOOL_API int ntspool_ctx_set_source_ops(ntspool_ctx *ctx,
                                            const ntspool_source_ops *ops);
 
-/* ---- Sessions
- * ---------------------------------------------------------------- */
+/* ---- Sessions ---------------------------------------------------------- */
 
 typedef struct ntspool_session ntspool_session;
 

@@ -24,8 +24,7 @@ static void set(ntspool_ctx *ctx, const char *sec, const char *k,
   must(ntspool_ctx_set(ctx, sec, k, v), what, ctx);
 }
 
-/* ---- Time sources
- * ------------------------------------------------------------ */
+/* ---- Time sources ------------------------------------------------------ */
 
 static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
                         const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
@@ -61,10 +60,27 @@ static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
   return (int)max;
 }
 
+static void capture_log(void *user, enum ntspool_log_level level,
+                        const char *component, const char *line) {
+  world *w = user;
+  (void)level;
+  int n = snprintf(w->log + w->log_len, sizeof w->log - w->log_len, "%s: %s\n",
+                   component, line);
+  if (n > 0 && (size_t)n < sizeof w->log - w->log_len)
+    w->log_len += (size_t)n;
+}
+
+static bool cert_auth; /* world_init_cert_auth */
+
 static ntspool_ctx *make_source(world *w, world_source *src, int index,
                                 enum ntspool_numbering n, const char *token) {
   ntspool_ctx *ctx;
   must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), "source ctx", NULL);
+  must(ntspool_ctx_set_logger(ctx, capture_log, w, NTSPOOL_LOG_DEBUG), "log",
+       ctx);
+  if (cert_auth && index >= 0) /* the stranger never knows the pool */
+    set(ctx, "time-source", "authorized-pool-certificate-path",
+        "tests/pki/pool-client.pem");
   set(ctx, "time-source", "certificate-chain-path", "tests/pki/timesource.pem");
   set(ctx, "time-source", "private-key-path", "tests/pki/timesource.key");
   set(ctx, "time-source", "accepted-token", token);
@@ -81,8 +97,7 @@ static ntspool_ctx *make_source(world *w, world_source *src, int index,
   return ctx;
 }
 
-/* ---- Upstream callbacks: links are pipes to source sessions
- * ------------------- */
+/* ---- Upstream callbacks: links are pipes to source sessions ------------ */
 
 static world_link *link_of(world *w, const ntspool_io *io) {
   for (size_t i = 0; i < WORLD_MAX_LINKS; i++)
@@ -188,8 +203,7 @@ size_t world_links_opened(const world *w, int source) {
   return w->sources[source].handshakes;
 }
 
-/* ---- Set-up
- * ----------------------------------------------------------------------- */
+/* ---- Set-up ------------------------------------------------------------ */
 
 void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra) {
@@ -203,6 +217,14 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
       make_source(w, &w->stranger_src, -1, numbering, "another-token");
 
   must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &w->pool), "pool ctx", NULL);
+  must(ntspool_ctx_set_logger(w->pool, capture_log, w, NTSPOOL_LOG_DEBUG),
+       "log", w->pool);
+  if (cert_auth) {
+    set(w->pool, "upstream-tls", "certificate-chain-path",
+        "tests/pki/pool-client.pem");
+    set(w->pool, "upstream-tls", "private-key-path",
+        "tests/pki/pool-client.key");
+  }
   set(w->pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
   set(w->pool, "server", "private-key-path", "tests/pki/localhost.key");
   set(w->pool, "upstream-tls", "certificate-authority-path",
@@ -212,7 +234,8 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
     snprintf(sec, sizeof sec, "upstream ts%zu", i + 1);
     snprintf(domain, sizeof domain, "ts%zu.test", i + 1);
     set(w->pool, sec, "domain", domain);
-    set(w->pool, sec, "auth-token", TOKEN);
+    if (!cert_auth)
+      set(w->pool, sec, "auth-token", TOKEN);
     set(w->pool, sec, "record-numbering",
         numbering == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
   }
@@ -225,11 +248,19 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
   must(ntspool_ctx_ready(w->pool), "pool ready", w->pool);
 
   must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &w->client), "client", NULL);
+  must(ntspool_ctx_set_logger(w->client, capture_log, w, NTSPOOL_LOG_DEBUG),
+       "log", w->client);
   set(w->client, "client", "certificate-authority-path", "tests/pki/ca.pem");
   for (size_t i = 0; extra && extra[i]; i += 3)
     if (strcmp(extra[i], "client") == 0)
       set(w->client, extra[i], extra[i + 1], extra[i + 2]);
   must(ntspool_ctx_ready(w->client), "client ready", w->client);
+}
+
+void world_init_cert_auth(world *w, size_t n_sources) {
+  cert_auth = true;
+  world_init(w, n_sources, NTSPOOL_NUMBERING_IANA, NULL);
+  cert_auth = false;
 }
 
 void world_free(world *w) {
@@ -250,8 +281,7 @@ void world_free(world *w) {
   memset(w->keys, 0, sizeof w->keys);
 }
 
-/* ---- Running clients
- * ---------------------------------------------------------- */
+/* ---- Running clients --------------------------------------------------- */
 
 int world_run_client(world *w, int target, const char *const *denied,
                      int family, ntspool_ke_result *res,

@@ -71,6 +71,9 @@ typedef struct world {
   world_link *stepping;  /* the link whose source session is running */
   ntspool_ctx *stranger; /* a source that knows another token */
   world_source stranger_src;
+  /* Every line any context logged (debug level included). */
+  char log[65536];
+  size_t log_len;
 } world;
 
 /* Sets up a pool with n sources "ts1".."tsN" (domains ts1.test, ts2.test;
@@ -79,6 +82,11 @@ typedef struct world {
  * NULL, applied to the pool (section "client": to the client). */
 void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra_pool_keys);
+
+/* The same, but the pool authenticates to its sources the seed's older
+ * way: no token, a TLS client certificate (tests/pki/pool-client.pem) the
+ * sources list as authorized. */
+void world_init_cert_auth(world *w, size_t n_sources);
 void world_free(world *w);
 
 /* Runs one pool-aware client session to its end through a fresh pool
