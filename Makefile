@@ -100,7 +100,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_SECONDS ?= 8
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
 	  $(MBEDTLS_LIBS) -lpthread

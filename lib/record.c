@@ -25,7 +25,7 @@ uint16_t ntspool_record_type_from_wire(uint16_t wire,
   if (wire <= NTSPOOL_REC_PORT || wire == NTSPOOL_REC_COMPLIANT_128GCM ||
       wire == NTSPOOL_REC_UUID)
     return wire;
-  if (n == NTSPOOL_NUMBERING_IANA)
+  if (n != NTSPOOL_NUMBERING_DRAFT)
     return wire <= POOL_LAST ? wire : NTSPOOL_REC_UNKNOWN;
   for (uint16_t t = POOL_FIRST; t <= POOL_LAST; t++)
     if (draft_numbers[t - POOL_FIRST] == wire)

@@ -132,8 +132,7 @@ int ntspool_channel_close(ntspool_channel *ch);
 /* Frees the TLS connection (buffers are the owner's). */
 void ntspool_channel_free(ntspool_channel *ch);
 
-/* ---- Sessions
- * ------------------------------------------------------------------ */
+/* ---- Sessions ---------------------------------------------------------- */
 
 /* Where a session is; each role uses the states it needs, in this order. */
 enum ntspool_state {

@@ -78,8 +78,10 @@ typedef struct ntspool_record {
 NTSPOOL_API uint16_t ntspool_record_type_from_wire(uint16_t wire_type,
                                                    enum ntspool_numbering n);
 
-/* Wire type of a logical type in `numbering`.  Unknown logical values are
- * returned unchanged (so any 15-bit type can be written). */
+/* Wire type of a logical type in `numbering`.  Other values are returned
+ * unchanged (masked to 15 bits), so any type outside 8-14 can be written
+ * as it is; in DRAFT numbering 8-14 always mean the pool records.  A
+ * numbering other than DRAFT is taken as IANA, here and when decoding. */
 NTSPOOL_API uint16_t ntspool_record_type_to_wire(uint16_t type,
                                                  enum ntspool_numbering n);
 
