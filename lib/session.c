@@ -123,14 +123,23 @@ int ntspool_session_finish(ntspool_session *s, int status) {
 }
 
 void ntspool_session_answer_error(ntspool_session *s, uint16_t code) {
-  size_t len = 0;
-  ntspool_build_error_response(s->ch.tx, s->ch.tx_cap, &len, code);
-  s->ch.tx_len = len;
-  s->ch.tx_sent = 0;
+  /* An Error record always fits: the buffers hold at least 1024 bytes. */
+  ntspool_build_error_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len, code);
   s->outcome.sent_error = true;
   s->outcome.nts_error = code;
-  s->close_after = true;
+  ntspool_session_respond(s, 0, true);
+}
+
+int ntspool_session_respond(ntspool_session *s, int build_status,
+                            bool close_after) {
+  if (build_status) {
+    ntspool_session_answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR);
+    return 0;
+  }
+  s->ch.tx_sent = 0;
+  s->close_after = close_after;
   s->state = NTSPOOL_ST_SEND;
+  return 0;
 }
 
 /* A request that could not be framed still gets an answer when the

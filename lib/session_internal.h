@@ -193,6 +193,12 @@ void ntspool_source_release(ntspool_session *s);
  * connection closes after it. */
 void ntspool_session_answer_error(ntspool_session *s, uint16_t code);
 
+/* Sends the response the role built into ch.tx (build_status 0), or
+ * Internal Server Error if building it failed; closes afterwards when
+ * close_after.  Returns 0. */
+int ntspool_session_respond(ntspool_session *s, int build_status,
+                            bool close_after);
+
 /* Ends the session with `status`. */
 int ntspool_session_finish(ntspool_session *s, int status);
 

@@ -56,32 +56,32 @@ static enum ntspool_family family_of(const ntspool_session *s) {
   return s->family == 6 ? NTSPOOL_FAMILY_IPV6 : NTSPOOL_FAMILY_IPV4;
 }
 
-/* Ends the upstream part with an answer already in ch.tx. */
-static int to_client(ntspool_session *s) {
+/* Ends the upstream part with an answer built into ch.tx (build_status 0)
+ * or, if building it failed, Internal Server Error. */
+static void leave_upstream(ntspool_session *s) {
   ntspool_upconn_close(s->pool->up);
   s->pool->up = NULL;
   s->deadline = s->session_deadline;
-  s->ch.tx_sent = 0;
-  s->close_after = true;
-  s->state = NTSPOOL_ST_SEND;
-  return 0;
+}
+
+static int to_client(ntspool_session *s, int build_status) {
+  leave_upstream(s);
+  return ntspool_session_respond(s, build_status, true);
 }
 
 static int answer_error(ntspool_session *s, uint16_t code, int reason) {
-  ntspool_upconn_close(s->pool->up);
-  s->pool->up = NULL;
   s->outcome.status = reason;
+  leave_upstream(s);
   ntspool_session_answer_error(s, code);
-  s->deadline = s->session_deadline;
   return 0;
 }
 
 static int answer_no_overlap(ntspool_session *s, bool has_protocol,
                              uint16_t protocol, int reason) {
   s->outcome.status = reason;
-  ntspool_build_no_overlap_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
-                                    has_protocol, protocol);
-  return to_client(s);
+  return to_client(
+      s, ntspool_build_no_overlap_response(
+             s->ch.tx, s->ch.tx_cap, &s->ch.tx_len, has_protocol, protocol));
 }
 
 static int connect_source(ntspool_session *s, ntspool_time_ms now);
@@ -258,12 +258,10 @@ static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
   rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                  NTSPOOL_NUMBERING_IANA, &a);
   release_connection(s, r.keep_alive, now);
-  if (rc)
-    return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc);
   ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
               "peer=%s source=%s protocol=%u aead=%u cookies=%zu", s->peer,
               w->source_name, r.protocol, r.aead, r.n_cookies);
-  return to_client(s);
+  return to_client(s, rc);
 }
 
 static int select_source(ntspool_session *s, ntspool_time_ms now) {

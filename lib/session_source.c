@@ -100,14 +100,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
   int rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                      ctx->numbering, &a);
   ntspool_zeroize(s->cookies, sizeof s->cookies);
-  if (rc) {
-    ntspool_session_answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR);
-    return 0;
-  }
-  s->ch.tx_sent = 0;
-  s->close_after = !keep_alive;
-  s->state = NTSPOOL_ST_SEND;
-  return 0;
+  return ntspool_session_respond(s, rc, !keep_alive);
 }
 
 /* An ordinary client: negotiate in the client's order, export its keys. */
@@ -127,12 +120,11 @@ static int serve_ke(ntspool_session *s, const ntspool_request *req) {
                (aead != NTSPOOL_AEAD_AES_128_GCM_SIV || req->compliant_128gcm);
   }
   if (!has_protocol || !has_aead) {
-    ntspool_build_no_overlap_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
-                                      has_protocol, protocol);
-    s->ch.tx_sent = 0;
-    s->close_after = true;
-    s->state = NTSPOOL_ST_SEND;
-    return 0;
+    return ntspool_session_respond(
+        s,
+        ntspool_build_no_overlap_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+                                          has_protocol, protocol),
+        true);
   }
   size_t key_len = ntspool_aead_key_length(aead);
   uint8_t c2s[NTSPOOL_MAX_KEY_LEN], s2c[NTSPOOL_MAX_KEY_LEN];
@@ -176,15 +168,11 @@ static int serve_support(ntspool_session *s, const ntspool_request *req,
                               .names = names,
                               .n_names = n_names,
                               .keep_alive = keep_alive};
-  if (ntspool_build_support_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
-                                     ctx->numbering, &a)) {
-    ntspool_session_answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR);
-    return 0;
-  }
-  s->ch.tx_sent = 0;
-  s->close_after = !keep_alive;
-  s->state = NTSPOOL_ST_SEND;
-  return 0;
+  return ntspool_session_respond(
+      s,
+      ntspool_build_support_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+                                     ctx->numbering, &a),
+      !keep_alive);
 }
 
 int ntspool_source_process(ntspool_session *s, ntspool_time_ms now) {
