@@ -78,6 +78,16 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -MMD -MP -o $@ $< $(TEST_SUPPORT) \
 	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
 
+# The example programs' shared code (examples/common: AES-SIV, NTS NTP
+# packets, cookies) has unit tests of its own, which link it as well.
+EXAMPLE_COMMON := $(sort $(wildcard examples/common/*.c))
+EXAMPLE_TESTS := $(filter $(BUILD)/tests/test_aes_siv $(BUILD)/tests/test_nts_ntp,$(TEST_BINS))
+
+$(EXAMPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(EXAMPLE_COMMON) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -Iexamples -MMD -MP -o $@ $< $(TEST_SUPPORT) \
+	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+
 test: $(TEST_BINS)
 	@tests/run-tests $(TEST_BINS)
 
