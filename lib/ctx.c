@@ -315,6 +315,10 @@ void ntspool_ctx_unref(ntspool_ctx *ctx) {
   ntspool_free(&a, ctx);
 }
 
+ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx) {
+  return ctx ? ctx->policy : NULL;
+}
+
 const char *ntspool_ctx_error(const ntspool_ctx *ctx) {
   return ctx ? ctx->error : "";
 }

@@ -105,6 +105,14 @@ NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
 NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
 
+/* The pool policy of a pool context (ntspool/policy.h), for counters and
+ * source health (ntspool_policy_get_stats, ntspool_policy_source_stats,
+ * the registry views) and for ntspool_policy_conn_expire.  Owned by the
+ * context: valid while the caller holds a context reference.  Do not call
+ * its configuration functions; configure through ntspool_ctx_set().
+ * NULL for other roles or a NULL ctx. */
+NTSPOOL_API struct ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx);
+
 /* ---- Role callbacks ---------------------------------------------------- */
 
 /* Where the pool wants an upstream connection: the time source's KE host
