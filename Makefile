@@ -94,13 +94,16 @@ test: $(TEST_BINS)
 deps:
 	@.ci/install-deps
 
-# The README's test command: everything, on a fresh machine too.
+# The README's test command: everything, on a fresh machine too.  Each
+# stage is one shell command ending in an "N passed, N failed" line;
+# tests/check-all runs them all and prints the totals last.  Append stages
+# to CHECK_STAGES (they run in order).
+CHECK_STAGES := "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
+  "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)"
+
 check: deps
 	$(MAKE) all
-	$(MAKE) test
-	tests/install-test
-	$(MAKE) test SAN=1
-	$(MAKE) fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)
+	@tests/check-all $(CHECK_STAGES)
 
 # libFuzzer: each target links the library sources built with the fuzzer's
 # instrumentation (a separate tree, so flags never mix).
