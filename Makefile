@@ -52,10 +52,10 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(MAJOR)
 
-.PHONY: all lib test check deps fuzz fuzz-run install uninstall clean format
+.PHONY: all lib examples test check deps fuzz fuzz-run install uninstall clean format
 .DELETE_ON_ERROR:
 
-all: $(STATIC) $(SHARED)
+all: $(STATIC) $(SHARED) examples
 lib: all
 
 $(BUILD)/%.o: %.c
@@ -87,6 +87,23 @@ $(EXAMPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(EXAMPLE_COMMON) 
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -Iexamples -MMD -MP -o $@ $< $(TEST_SUPPORT) \
 	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+
+# Example programs: build/examples/NAME from examples/NAME/*.c and
+# examples/common, linked to the static library through the public header
+# only, as an embedder would.
+EXAMPLES := time-source ntske-client
+EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/examples/%)
+EXAMPLE_HDRS := $(wildcard include/*.h include/ntspool/*.h examples/*/*.h)
+
+define example_rule
+$(BUILD)/examples/$(1): $(wildcard examples/$(1)/*.c) $(EXAMPLE_COMMON) $(EXAMPLE_HDRS) $(STATIC)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -Iinclude -Iexamples $$(MBEDTLS_CFLAGS) $$(CPPFLAGS) -o $$@ \
+	  $$(filter %.c,$$^) $$(LDFLAGS) $$(STATIC) $$(MBEDTLS_LIBS) -lpthread
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
+
+examples: $(EXAMPLE_BINS)
 
 test: $(TEST_BINS)
 	@tests/run-tests $(TEST_BINS)
@@ -153,6 +170,6 @@ clean:
 
 format:
 	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \
-	  $(wildcard cli/*.[ch] examples/*.[ch])
+	  $(wildcard cli/*.[ch] examples/*/*.[ch])
 
 -include $(LIB_OBJS:.o=.d) $(TEST_BINS:=.d)

@@ -1,0 +1,50 @@
+/*
+ * One NTS-KE through the library's client role over a blocking socket.
+ * The socket's receive/send timeout returns control to the loop now and
+ * then, so the session sees the time pass and enforces its deadline.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "common/net.h"
+
+#define POLL_SLICE_MS 200
+
+int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
+              const char *const *denied, size_t n_denied, int timeout_ms,
+              ntspool_ke_result *res, char *err, size_t err_cap) {
+  int fd = ex_connect(host, port, SOCK_STREAM, timeout_ms, err, err_cap);
+  if (fd < 0)
+    return -1;
+  ex_set_timeouts(fd, POLL_SLICE_MS);
+  ex_sockio sio;
+  ex_sockio_init(&sio, fd);
+  ntspool_session *s;
+  int rc = ntspool_session_new_client(ctx, &sio.io, host, denied, n_denied,
+                                      ex_now_ms(), &s);
+  if (rc == 0) {
+    while ((rc = ntspool_session_step(s, ex_now_ms())) ==
+           NTSPOOL_ERR_WOULD_BLOCK)
+      ;
+    if (rc == 0)
+      rc = ntspool_session_result(s, res);
+    if (rc) {
+      ntspool_outcome o;
+      ntspool_session_outcome(s, &o);
+      if (rc == NTSPOOL_ERR_PEER_ERROR)
+        snprintf(err, err_cap, "%s: the server answered NTS error %u", host,
+                 o.nts_error);
+      else if (o.tls_error)
+        snprintf(err, err_cap, "%s: %s (mbedTLS -0x%04x)", host,
+                 ntspool_strerror(rc), (unsigned)-o.tls_error);
+      else
+        snprintf(err, err_cap, "%s: %s", host, ntspool_strerror(rc));
+    }
+    ntspool_session_free(s);
+  } else {
+    snprintf(err, err_cap, "%s: %s", host, ntspool_strerror(rc));
+  }
+  close(fd);
+  return rc ? -1 : 0;
+}
