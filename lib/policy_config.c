@@ -131,6 +131,8 @@ static const struct key source_keys[] = {
      0},
     {"record-numbering", V_NUMBERING, 0, 0, 0,
      offsetof(struct ntspool_draft_source, numbering), 0},
+    {"list-server-names", V_BOOL, 0, 0, 0,
+     offsetof(struct ntspool_draft_source, list_server_names), 0},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

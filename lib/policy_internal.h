@@ -106,6 +106,7 @@ struct ntspool_source {
   uint16_t port;
   uint32_t weight;
   bool ipv4, ipv6, enabled;
+  bool list_server_names;
   enum ntspool_numbering numbering;
 };
 
@@ -142,6 +143,7 @@ struct ntspool_draft_source {
   uint16_t port;
   uint32_t weight;
   bool ipv4, ipv6, enabled;
+  bool list_server_names;
   enum ntspool_numbering numbering;
   unsigned seen; /* bit per key, for "repeated key" */
 };

@@ -228,6 +228,10 @@ enum ntspool_numbering ntspool_source_numbering(const ntspool_source *s) {
   return s != NULL ? s->numbering : NTSPOOL_NUMBERING_IANA;
 }
 
+bool ntspool_source_lists_server_names(const ntspool_source *s) {
+  return s != NULL && s->list_server_names;
+}
+
 ntspool_bytes ntspool_source_token(const ntspool_source *s) {
   ntspool_bytes b = {NULL, 0};
   if (s != NULL) {
@@ -318,6 +322,7 @@ static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
   s->ipv4 = ds->ipv4;
   s->ipv6 = ds->ipv6;
   s->enabled = ds->enabled;
+  s->list_server_names = ds->list_server_names;
   s->numbering = ds->numbering;
   return 0;
 }

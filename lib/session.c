@@ -215,6 +215,15 @@ int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
   if (!s)
     return NTSPOOL_ERR_INVALID_ARG;
   while (s->state != NTSPOOL_ST_DONE) {
+    /* A kept-alive connection that stayed idle too long is closed
+     * politely, so the pool sees close_notify and drops it from its cache
+     * before trying to reuse it. */
+    if (now >= s->deadline && s->state == NTSPOOL_ST_RECV && s->keep_alive &&
+        s->ch.rx_len == 0) {
+      s->state = NTSPOOL_ST_CLOSE;
+      s->deadline = now + s->ctx->handshake_timeout_ms;
+      continue;
+    }
     /* Upstream work has deadlines of its own and answers the client. */
     if (now >= s->deadline && s->state != NTSPOOL_ST_UPSTREAM) {
       ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "session",

@@ -127,13 +127,20 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
   return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up);
 }
 
+/* What a capability query asks: both lists in one message, and the names
+ * the source may put in Server records where it implements that. */
+static unsigned support_wants(const ntspool_source *src) {
+  return NTSPOOL_WANT_PROTOCOLS | NTSPOOL_WANT_ALGORITHMS |
+         (ntspool_source_lists_server_names(src) ? NTSPOOL_WANT_SERVER_NAMES
+                                                 : 0);
+}
+
 static int start_support(ntspool_session *s) {
   struct ntspool_pool_work *w = s->pool;
   size_t len;
   int rc = ntspool_build_support_request(
       w->up->ch.tx, w->up->cap, &len, ntspool_source_numbering(w->sel.source),
-      ntspool_source_token(w->sel.source),
-      NTSPOOL_WANT_PROTOCOLS | NTSPOOL_WANT_ALGORITHMS, true);
+      ntspool_source_token(w->sel.source), support_wants(w->sel.source), true);
   if (rc)
     return rc;
   ntspool_upconn_begin(w->up, len);
@@ -183,7 +190,7 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
   ntspool_support sup;
   int rc = ntspool_parse_support_response(
       w->up->ch.rx, w->up->ch.msg_len, ntspool_source_numbering(w->sel.source),
-      NTSPOOL_WANT_PROTOCOLS | NTSPOOL_WANT_ALGORITHMS, &sup);
+      support_wants(w->sel.source), &sup);
   if (rc == 0)
     rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source, family_of(s),
                                    &sup, now);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "support/hex.h"
+#include "session_internal.h"
 #include "support/world.h"
 
 static world W;
@@ -134,6 +135,66 @@ static void test_session_logs_no_secrets(void **state) {
   snprintf(hex, sizeof hex, "%02x%02x%02x%02x", res.c2s[0], res.c2s[1],
            res.c2s[2], res.c2s[3]);
   assert_null(strstr(W.log, hex));
+}
+
+/* A source closes a kept-alive connection that stayed idle: the pool
+ * notices before reuse and opens a new one; the client never suffers. */
+static void test_session_idle_close_noticed(void **state) {
+  (void)state;
+  const char *extra[] = {"time-source", "idle-timeout-ms", "1000", NULL};
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, extra);
+  ntspool_ke_result res;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_int_equal(world_links_opened(&W, 0), 1);
+  for (int i = 0; i < 30; i++) { /* 3 s pass: the source hangs up */
+    W.now += 100;
+    world_step_sources(&W);
+  }
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_keys_match(&res, 3);
+  assert_int_equal(world_links_opened(&W, 0), 2);
+}
+
+/* With list-server-names the pool learns the names a source puts in Server
+ * records from its capability answer, so a client's deny of such a name
+ * steers it away even though it is not the source's domain. */
+static void test_session_list_server_names(void **state) {
+  (void)state;
+  const char *extra[] = {"time-source 0",
+                         "ntp-server",
+                         "ntp-a.example",
+                         "upstream ts1",
+                         "list-server-names",
+                         "true",
+                         "upstream ts2",
+                         "list-server-names",
+                         "true",
+                         NULL};
+  world_init(&W, 2, NTSPOOL_NUMBERING_IANA, extra);
+  ntspool_policy *pol = W.pool->policy;
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  const ntspool_source *ts1 = ntspool_registry_find(reg, "ts1");
+  const ntspool_source *ts2 = ntspool_registry_find(reg, "ts2");
+  ntspool_caps caps;
+  /* Plain clients until both sources' capabilities are known. */
+  for (int i = 0; i < 60; i++) {
+    if (ntspool_policy_caps_lookup(pol, ts1, NTSPOOL_FAMILY_IPV4, W.now,
+                                   &caps) == NTSPOOL_CAPS_HIT &&
+        ntspool_policy_caps_lookup(pol, ts2, NTSPOOL_FAMILY_IPV4, W.now,
+                                   NULL) == NTSPOOL_CAPS_HIT)
+      break;
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  }
+  assert_int_equal(caps.n_names, 1);
+  ntspool_registry_release(reg);
+  const char *denied[] = {"ntp-a.example", NULL};
+  for (int i = 0; i < 8; i++) {
+    ntspool_ke_result res;
+    assert_int_equal(world_run_client(&W, -1, denied, 4, &res, NULL, NULL, 0),
+                     0);
+    assert_string_equal(res.server, "ts2.test");
+  }
 }
 
 /* Several clients over one kept-alive upstream connection: one support
@@ -347,6 +408,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_no_auth_refused, teardown),
       cmocka_unit_test_teardown(test_session_logs_no_secrets, teardown),
       cmocka_unit_test_teardown(test_session_keep_alive_reuse, teardown),
+      cmocka_unit_test_teardown(test_session_idle_close_noticed, teardown),
+      cmocka_unit_test_teardown(test_session_list_server_names, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
       cmocka_unit_test_teardown(test_session_deny, teardown),
       cmocka_unit_test_teardown(test_session_fault_refused, teardown),

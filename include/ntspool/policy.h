@@ -153,6 +153,7 @@ NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
  *     ipv4 = BOOL, ipv6 = BOOL                       (true, true)
  *     enabled = BOOL                                 (true)
  *     record-numbering = iana | draft                (iana)
+ *     list-server-names = BOOL (ask for record 11)   (false)
  *
  * BOOL is true/false, yes/no, on/off or 1/0.  Repeating a key that is not a
  * list is an error; a repeated [upstream NAME] section continues the same
@@ -234,6 +235,11 @@ NTSPOOL_API bool ntspool_source_has_family(const ntspool_source *s,
                                            enum ntspool_family family);
 NTSPOOL_API enum ntspool_numbering
 ntspool_source_numbering(const ntspool_source *s);
+
+/* True when the source's capability queries also ask for List Server Names
+ * (key list-server-names): only for sources that implement it, since
+ * ntpd-rs answers the unknown critical record with Error 0. */
+NTSPOOL_API bool ntspool_source_lists_server_names(const ntspool_source *s);
 
 /* The token for the Authentication record (len 0: none, send no record).
  * A secret: send it, never log it. */

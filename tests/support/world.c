@@ -72,6 +72,8 @@ static void capture_log(void *user, enum ntspool_log_level level,
 
 static bool cert_auth; /* world_init_cert_auth */
 
+static const char *const *world_extra; /* world_init's extra keys */
+
 static ntspool_ctx *make_source(world *w, world_source *src, int index,
                                 enum ntspool_numbering n, const char *token) {
   ntspool_ctx *ctx;
@@ -89,6 +91,14 @@ static ntspool_ctx *make_source(world *w, world_source *src, int index,
   set(ctx, "time-source", "aead", "15");
   set(ctx, "time-source", "aead", "17");
   set(ctx, "time-source", "max-keep-alive-connections", "8");
+  /* "time-source" keys go to every source, "time-source N" to source N. */
+  for (size_t i = 0; world_extra && world_extra[i]; i += 3) {
+    char own[32];
+    snprintf(own, sizeof own, "time-source %d", index);
+    if (strcmp(world_extra[i], "time-source") == 0 ||
+        strcmp(world_extra[i], own) == 0)
+      set(ctx, "time-source", world_extra[i + 1], world_extra[i + 2]);
+  }
   src->w = w;
   src->index = index;
   ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, src};
@@ -209,6 +219,7 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra) {
   memset(w, 0, sizeof *w);
   w->now = 1000000;
+  world_extra = extra;
   w->n_sources = n_sources;
   for (size_t i = 0; i < n_sources; i++)
     w->sources[i].ctx =
@@ -240,7 +251,8 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
         numbering == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
   }
   for (size_t i = 0; extra && extra[i]; i += 3)
-    if (strcmp(extra[i], "client") != 0)
+    if (strcmp(extra[i], "client") != 0 &&
+        strncmp(extra[i], "time-source", 11) != 0)
       set(w->pool, extra[i], extra[i + 1], extra[i + 2]);
   ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
                               up_readable, w};

@@ -79,7 +79,8 @@ typedef struct world {
 /* Sets up a pool with n sources "ts1".."tsN" (domains ts1.test, ts2.test;
  * the test PKI's timesource certificate covers both), in `numbering`,
  * extra_pool_keys: NULL or a list of section, name, value triples ending in
- * NULL, applied to the pool (section "client": to the client). */
+ * NULL, applied to the pool; section "client" goes to the client,
+ * "time-source" to every source and "time-source N" to source N (0-based). */
 void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra_pool_keys);
 
