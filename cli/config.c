@@ -1,0 +1,449 @@
+/*
+ * nts-pool-ke.conf loading (config.h).  inih calls handler() once per
+ * key; lines are counted by our own reader so every message can name its
+ * line (the distribution's inih is built without INI_HANDLER_LINENO).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "upstream_io.h"
+
+/* inih keeps at most 50 bytes of a section or key name (NUL included) and
+ * cuts longer ones silently; a name that reaches the limit may have been
+ * cut, so it is refused rather than silently becoming another name. */
+#define INIH_NAME_MAX 49
+
+typedef struct loader {
+  const char *path;
+  FILE *file;
+  unsigned line;
+  bool at_line_start;
+  bool too_long;
+  nts_pool_ke_config *cfg;
+  char *err;
+  size_t err_len;
+  bool failed;
+  /* scalar daemon keys already seen (a repeat is an error) */
+  bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
+      seen_pid;
+} loader;
+
+__attribute__((format(printf, 2, 3))) static int fail(loader *l,
+                                                      const char *fmt, ...) {
+  if (l->failed)
+    return 0;
+  int n = snprintf(l->err, l->err_len, "%s:%u: ", l->path, l->line);
+  va_list ap;
+  va_start(ap, fmt);
+  if (n >= 0 && (size_t)n < l->err_len)
+    vsnprintf(l->err + n, l->err_len - (size_t)n, fmt, ap);
+  va_end(ap);
+  l->failed = true;
+  return 0;
+}
+
+/* fgets that counts lines.  A line longer than inih's buffer would be
+ * split into two "lines" by inih; that is refused instead. */
+static char *reader(char *str, int num, void *stream) {
+  loader *l = stream;
+  if (!fgets(str, num, l->file))
+    return NULL;
+  if (l->at_line_start)
+    l->line++;
+  size_t n = strlen(str);
+  l->at_line_start = n > 0 && str[n - 1] == '\n';
+  if (!l->at_line_start && !feof(l->file)) {
+    l->too_long = true;
+    return NULL;
+  }
+  return str;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max,
+                      unsigned long *out) {
+  if (*v < '0' || *v > '9')
+    return -1;
+  char *end;
+  errno = 0;
+  unsigned long n = strtoul(v, &end, 10);
+  if (errno || *end || n < min || n > max)
+    return -1;
+  *out = n;
+  return 0;
+}
+
+static int parse_bool(const char *v, bool *out) {
+  static const char *const yes[] = {"true", "yes", "on", "1"};
+  static const char *const no[] = {"false", "no", "off", "0"};
+  for (size_t i = 0; i < 4; i++) {
+    if (strcmp(v, yes[i]) == 0)
+      return *out = true, 0;
+    if (strcmp(v, no[i]) == 0)
+      return *out = false, 0;
+  }
+  return -1;
+}
+
+static int once(loader *l, bool *seen, const char *section, const char *name) {
+  if (*seen)
+    return fail(l, "[%s] %s is set twice", section, name);
+  *seen = true;
+  return 1;
+}
+
+/* Secret files: the library refuses token files others can read; for
+ * every secret the daemon also warns when the group can read it. */
+static void check_secret(loader *l, const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && (st.st_mode & 077))
+    LOG_WARN("config",
+             "%s:%u: secret file %s is readable by group or others "
+             "(mode %04o); chmod 600 it",
+             l->path, l->line, path, (unsigned)(st.st_mode & 07777));
+}
+
+static bool is_secret_key(const char *section, const char *name) {
+  if (strcmp(name, "private-key-path") == 0)
+    return strcmp(section, "server") == 0 ||
+           strcmp(section, "upstream-tls") == 0;
+  if (strcmp(name, "base-shared-secret-path") == 0)
+    return strcmp(section, "upstream-tls") == 0;
+  return strcmp(name, "auth-token-path") == 0 &&
+         strncmp(section, "upstream ", 9) == 0;
+}
+
+static int forward(loader *l, const char *section, const char *name,
+                   const char *value) {
+  if (is_secret_key(section, name))
+    check_secret(l, value);
+  int rc = ntspool_ctx_set(l->cfg->ctx, section, name, value);
+  if (rc == 0)
+    return 1;
+  const char *why = ntspool_ctx_error(l->cfg->ctx);
+  if (!*why)
+    why = ntspool_strerror(rc);
+  /* The library names unknown sections and keys itself; for a bad value
+   * say which key (never the value: it may be a token). */
+  if (strncmp(why, "unknown ", 8) == 0)
+    return fail(l, "%s", why);
+  return fail(l, "[%s] %s: %s", section, name, why);
+}
+
+/* Keys whose value the daemon also needs (deadlines for its own waits). */
+static void note_timeout(const char *value, ntspool_time_ms *out) {
+  unsigned long v;
+  if (parse_uint(value, 1, 86400000, &v) == 0)
+    *out = (ntspool_time_ms)v;
+}
+
+/* "a, b c" lists: proxy-protocol-trusted. */
+static int add_trusted(loader *l, const char *value) {
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", value);
+  char *save = NULL;
+  int n = 0;
+  for (char *tok = strtok_r(buf, ", \t", &save); tok;
+       tok = strtok_r(NULL, ", \t", &save), n++) {
+    nts_pool_ke_config *c = l->cfg;
+    if (c->n_trusted == NTS_POOL_KE_MAX_TRUSTED)
+      return fail(l, "[server] proxy-protocol-trusted: at most %d ranges",
+                  NTS_POOL_KE_MAX_TRUSTED);
+    if (nts_pool_ke_parse_cidr(tok, &c->trusted[c->n_trusted]) != 0)
+      return fail(l,
+                  "[server] proxy-protocol-trusted: '%s' is not an address "
+                  "or CIDR range (10.0.0.0/8, 2001:db8::/32)",
+                  tok);
+    c->n_trusted++;
+  }
+  return n ? 1 : fail(l, "[server] proxy-protocol-trusted: empty list");
+}
+
+static int server_key(loader *l, const char *name, const char *value) {
+  nts_pool_ke_config *c = l->cfg;
+  unsigned long v;
+  if (strcmp(name, "listen") == 0) {
+    if (c->n_listen == NTS_POOL_KE_MAX_LISTEN)
+      return fail(l, "[server] listen: at most %d addresses",
+                  NTS_POOL_KE_MAX_LISTEN);
+    if (nts_pool_ke_parse_addr(value, &c->listen[c->n_listen]) != 0)
+      return fail(l,
+                  "[server] listen: expected ADDRESS:PORT or [IPV6]:PORT "
+                  "with a numeric address, got '%s'",
+                  value);
+    c->n_listen++;
+    return 1;
+  }
+  if (strcmp(name, "max-connections") == 0) {
+    if (!once(l, &l->seen_max_conn, "server", name))
+      return 0;
+    if (parse_uint(value, 1, NTS_POOL_KE_MAX_CONNECTIONS, &v))
+      return fail(l, "[server] max-connections: expected a number from 1 to %d",
+                  NTS_POOL_KE_MAX_CONNECTIONS);
+    c->max_connections = (unsigned)v;
+    return 1;
+  }
+  if (strcmp(name, "use-proxy-protocol") == 0) {
+    if (!once(l, &l->seen_proxy, "server", name))
+      return 0;
+    if (parse_bool(value, &c->use_proxy))
+      return fail(l, "[server] use-proxy-protocol: expected true or false");
+    return 1;
+  }
+  if (strcmp(name, "proxy-protocol-trusted") == 0)
+    return add_trusted(l, value);
+  if (strcmp(name, "key-exchange-timeout-ms") == 0)
+    note_timeout(value, &c->ke_timeout_ms);
+  return forward(l, "server", name, value);
+}
+
+static int observability_key(loader *l, const char *name, const char *value) {
+  nts_pool_ke_config *c = l->cfg;
+  if (strcmp(name, "log-level") == 0) {
+    if (!once(l, &l->seen_log, "observability", name))
+      return 0;
+    if (nts_pool_ke_log_parse_level(value, &c->log_level))
+      return fail(l, "[observability] log-level: expected error, warning, "
+                     "info or debug");
+    c->has_log_level = true;
+    return 1;
+  }
+  if (strcmp(name, "metrics-listen") == 0) {
+    if (!once(l, &l->seen_metrics, "observability", name))
+      return 0;
+    if (nts_pool_ke_parse_addr(value, &c->metrics) != 0)
+      return fail(l, "[observability] metrics-listen: expected ADDRESS:PORT "
+                     "or [IPV6]:PORT");
+    c->has_metrics = true;
+    return 1;
+  }
+  return fail(l, "unknown key '%s' in [observability]", name);
+}
+
+static int daemon_key(loader *l, const char *name, const char *value) {
+  nts_pool_ke_config *c = l->cfg;
+  struct {
+    const char *name;
+    char *dest;
+    size_t cap;
+    bool *seen;
+  } keys[] = {{"user", c->user, sizeof c->user, &l->seen_user},
+              {"group", c->group, sizeof c->group, &l->seen_group},
+              {"pid-file", c->pid_file, sizeof c->pid_file, &l->seen_pid}};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    if (strcmp(name, keys[i].name) != 0)
+      continue;
+    if (!once(l, keys[i].seen, "daemon", name))
+      return 0;
+    if (!*value || strlen(value) >= keys[i].cap)
+      return fail(l, "[daemon] %s: expected 1 to %zu characters", name,
+                  keys[i].cap - 1);
+    memcpy(keys[i].dest, value, strlen(value) + 1);
+    return 1;
+  }
+  return fail(l, "unknown key '%s' in [daemon]", name);
+}
+
+static int dispatch(loader *l, const char *section, const char *name,
+                    const char *value);
+
+/* The seed's [nts-pool-ke-server] section (the 2023 nts-pool-ke), with its
+ * server list written as repeated `key-exchange-server = host:port` lines.
+ * In that design the pool presented its own certificate to the time
+ * sources, so the chain and key also become the upstream client
+ * certificate. */
+static int legacy_key(loader *l, const char *name, const char *value) {
+  static const struct {
+    const char *legacy, *section, *name;
+  } map[] = {
+      {"listen", "server", "listen"},
+      {"certificate-chain", "server", "certificate-chain-path"},
+      {"certificate-chain-path", "server", "certificate-chain-path"},
+      {"certificate-chain", "upstream-tls", "certificate-chain-path"},
+      {"certificate-chain-path", "upstream-tls", "certificate-chain-path"},
+      {"private-key", "server", "private-key-path"},
+      {"private-key-path", "server", "private-key-path"},
+      {"private-key", "upstream-tls", "private-key-path"},
+      {"private-key-path", "upstream-tls", "private-key-path"},
+      {"certificate-authority", "upstream-tls", "certificate-authority-path"},
+      {"certificate-authority-path", "upstream-tls",
+       "certificate-authority-path"},
+      {"key-exchange-timeout", "server", "key-exchange-timeout-ms"},
+      {"key-exchange-timeout-ms", "server", "key-exchange-timeout-ms"},
+      {"timesource-timeout", "upstream-tls", "timesource-timeout-ms"},
+      {"timesource-timeout-ms", "upstream-tls", "timesource-timeout-ms"},
+      {"max-connections", "server", "max-connections"},
+      {"use-proxy-protocol", "server", "use-proxy-protocol"},
+      {"proxy-protocol-trusted", "server", "proxy-protocol-trusted"},
+  };
+  /* Values copied from the TOML original may still carry its quotes. */
+  char v[1024];
+  size_t n = strlen(value);
+  if (n >= 2 && value[0] == '"' && value[n - 1] == '"')
+    snprintf(v, sizeof v, "%.*s", (int)(n - 2), value + 1);
+  else
+    snprintf(v, sizeof v, "%s", value);
+
+  if (strcmp(name, "key-exchange-server") == 0) {
+    /* host:port or [v6]:port; the source is named after it */
+    char host[256] = "";
+    const char *port;
+    const char *colon = strrchr(v, ':');
+    if (v[0] == '[') {
+      const char *close = strchr(v, ']');
+      if (!close || close + 1 != colon)
+        return fail(l, "[nts-pool-ke-server] key-exchange-server: expected "
+                       "HOST:PORT");
+      snprintf(host, sizeof host, "%.*s", (int)(close - v - 1), v + 1);
+    } else if (colon) {
+      snprintf(host, sizeof host, "%.*s", (int)(colon - v), v);
+    }
+    if (!colon || !*host || !colon[1])
+      return fail(l, "[nts-pool-ke-server] key-exchange-server: expected "
+                     "HOST:PORT");
+    port = colon + 1;
+    char section[sizeof v + 16];
+    snprintf(section, sizeof section, "upstream %s", v);
+    if (!forward(l, section, "domain", host))
+      return 0;
+    return forward(l, section, "port", port);
+  }
+  int done = 0;
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+    if (strcmp(map[i].legacy, name) != 0)
+      continue;
+    if (!dispatch(l, map[i].section, map[i].name, v))
+      return 0;
+    done = 1;
+  }
+  return done ? 1 : fail(l, "unknown key '%s' in [nts-pool-ke-server]", name);
+}
+
+static int dispatch(loader *l, const char *section, const char *name,
+                    const char *value) {
+  if (strcmp(section, "server") == 0)
+    return server_key(l, name, value);
+  if (strcmp(section, "observability") == 0)
+    return observability_key(l, name, value);
+  if (strcmp(section, "daemon") == 0)
+    return daemon_key(l, name, value);
+  if (strcmp(section, "nts-pool-ke-server") == 0)
+    return legacy_key(l, name, value);
+  if (strcmp(section, "upstream-tls") == 0 &&
+      strcmp(name, "timesource-timeout-ms") == 0)
+    note_timeout(value, &l->cfg->upstream_timeout_ms);
+  return forward(l, section, name, value);
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value) {
+  loader *l = user;
+  if (l->failed)
+    return 1; /* the first error is the one reported */
+  if (!*section)
+    return fail(l, "'%s' is outside any section", name);
+  if (strlen(section) >= INIH_NAME_MAX || strlen(name) >= INIH_NAME_MAX)
+    return fail(l, "section and key names are limited to %d characters",
+                INIH_NAME_MAX - 1);
+  return dispatch(l, section, name, value);
+}
+
+static int finish(loader *l, const enum ntspool_log_level *level_override) {
+  nts_pool_ke_config *c = l->cfg;
+  if (c->n_listen == 0) {
+    snprintf(l->err, l->err_len, "%s: [server] listen is required", l->path);
+    return -1;
+  }
+  if (c->use_proxy && c->n_trusted == 0) {
+    snprintf(l->err, l->err_len,
+             "%s: [server] use-proxy-protocol needs proxy-protocol-trusted "
+             "(the balancers' addresses)",
+             l->path);
+    return -1;
+  }
+  enum ntspool_log_level level = level_override     ? *level_override
+                                 : c->has_log_level ? c->log_level
+                                                    : NTSPOOL_LOG_INFO;
+  ntspool_upstream_ops ops = nts_pool_ke_upstream_ops(c);
+  int rc = ntspool_ctx_set_logger(c->ctx, nts_pool_ke_log_library, NULL, level);
+  if (rc == 0)
+    rc = ntspool_ctx_set_upstream_ops(c->ctx, &ops);
+  if (rc == 0)
+    rc = ntspool_ctx_ready(c->ctx);
+  if (rc) {
+    const char *why = ntspool_ctx_error(c->ctx);
+    snprintf(l->err, l->err_len, "%s: %s", l->path,
+             *why ? why : ntspool_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+int nts_pool_ke_config_load(const char *path,
+                            const enum ntspool_log_level *level_override,
+                            nts_pool_ke_config **out, char *err,
+                            size_t err_len) {
+  *out = NULL;
+  nts_pool_ke_config *c = calloc(1, sizeof *c);
+  if (!c) {
+    snprintf(err, err_len, "%s: out of memory", path);
+    return -1;
+  }
+  atomic_init(&c->refs, 1);
+  c->max_connections = 100;
+  c->ke_timeout_ms = 5000;
+  c->upstream_timeout_ms = 2500;
+  int rc = ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &c->ctx);
+  if (rc) {
+    snprintf(err, err_len, "%s: %s", path, ntspool_strerror(rc));
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
+
+  loader l = {.path = path,
+              .at_line_start = true,
+              .cfg = c,
+              .err = err,
+              .err_len = err_len};
+  l.file = fopen(path, "r");
+  if (!l.file) {
+    snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
+  int line = ini_parse_stream(reader, &l, handler, &l);
+  fclose(l.file);
+  if (!l.failed && l.too_long) {
+    fail(&l, "line too long");
+  } else if (!l.failed && line != 0) {
+    l.line = line > 0 ? (unsigned)line : l.line;
+    fail(&l, "syntax error (expected [section], key = value, or a comment)");
+  }
+  if (l.failed || finish(&l, level_override) != 0) {
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
+  *out = c;
+  return 0;
+}
+
+nts_pool_ke_config *nts_pool_ke_config_ref(nts_pool_ke_config *cfg) {
+  atomic_fetch_add(&cfg->refs, 1);
+  return cfg;
+}
+
+void nts_pool_ke_config_unref(nts_pool_ke_config *cfg) {
+  if (!cfg || atomic_fetch_sub(&cfg->refs, 1) != 1)
+    return;
+  /* The context first: closing its cached upstream connections calls
+   * upstream_io with this configuration as user data. */
+  ntspool_ctx_unref(cfg->ctx);
+  free(cfg);
+}

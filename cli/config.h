@@ -1,0 +1,63 @@
+/*
+ * nts-pool-ke.conf(5): the INI file read with inih.  The daemon keeps the
+ * keys about sockets, logging and privileges; every other key goes to a
+ * new NTSPOOL_ROLE_POOL context with ntspool_ctx_set().  One loaded file is
+ * one nts_pool_ke_config: immutable after loading and reference counted,
+ * so a reload (SIGHUP) builds a new one and swaps it in while sessions
+ * finish on the old.
+ */
+#ifndef NTS_POOL_KE_CONFIG_H
+#define NTS_POOL_KE_CONFIG_H
+
+#include <limits.h>
+#include <stdatomic.h>
+
+#include "net.h"
+
+#define NTS_POOL_KE_MAX_LISTEN 16
+#define NTS_POOL_KE_MAX_TRUSTED 64
+#define NTS_POOL_KE_MAX_CONNECTIONS 4096
+#define NTS_POOL_KE_ERROR_LEN 512
+
+typedef struct nts_pool_ke_config {
+  atomic_int refs;
+  ntspool_ctx *ctx; /* ready pool context, one reference */
+
+  /* [server] */
+  size_t n_listen;
+  nts_pool_ke_addr listen[NTS_POOL_KE_MAX_LISTEN];
+  unsigned max_connections;
+  bool use_proxy;
+  size_t n_trusted;
+  nts_pool_ke_cidr trusted[NTS_POOL_KE_MAX_TRUSTED];
+  ntspool_time_ms ke_timeout_ms;       /* copy of the library's value */
+  ntspool_time_ms upstream_timeout_ms; /* connect bound for upstream_io */
+
+  /* [observability] */
+  bool has_log_level;
+  enum ntspool_log_level log_level;
+  bool has_metrics;
+  nts_pool_ke_addr metrics;
+
+  /* [daemon] */
+  char user[64];
+  char group[64];
+  char pid_file[PATH_MAX];
+} nts_pool_ke_config;
+
+/* Reads `path` into a new configuration with a ready pool context whose
+ * library lines go to the daemon's log, at level *level_override when
+ * given (-l), else the file's log-level.  Warnings (secret files others
+ * can read) are logged.  Returns 0 and *out (one reference), or -1 with
+ * one line in err: "FILE:LINE: message" ("FILE: message" for what has no
+ * line). */
+int nts_pool_ke_config_load(const char *path,
+                            const enum ntspool_log_level *level_override,
+                            nts_pool_ke_config **out, char *err,
+                            size_t err_len);
+
+nts_pool_ke_config *nts_pool_ke_config_ref(nts_pool_ke_config *cfg);
+/* Drops a reference; the last one releases the context.  NULL ignored. */
+void nts_pool_ke_config_unref(nts_pool_ke_config *cfg);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * Client connections (connection.h).  The session runs on a blocking
+ * socket: each step() blocks in recv/send until the socket's timeout,
+ * which is set to the session's own deadline before every step, so a
+ * silent client holds a worker only until the library times it out.
+ */
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connection.h"
+#include "log.h"
+#include "metrics.h"
+#include "upstream_io.h"
+
+/* A step() that returns WOULD_BLOCK has waited on a socket; this many in a
+ * row without the session ending would mean a bug, not a slow client. */
+#define MAX_STEPS 100000
+
+/* Reads the PROXY v2 header without reading past it (the TLS handshake
+ * follows in the same stream).  Returns 0 with *peer replaced by the
+ * client's address (kept for LOCAL), or -1. */
+static int read_proxy(int fd, struct sockaddr_storage *peer,
+                      ntspool_time_ms deadline) {
+  uint8_t small[NTSPOOL_PROXY_FIXED_LEN + 216];
+  uint8_t *buf = small;
+  size_t have = NTSPOOL_PROXY_FIXED_LEN;
+  ntspool_proxy_result r;
+  int rc = -1;
+  if (nts_pool_ke_read_exact(fd, buf, have, deadline) != 0)
+    return -1;
+  /* At most two rounds: the fixed part tells the whole length. */
+  for (int round = 0; round < 2; round++) {
+    rc = ntspool_proxy_parse(buf, have, &r);
+    if (rc != NTSPOOL_ERR_NEED_MORE)
+      break;
+    if (r.needed > sizeof small && buf == small) {
+      buf = malloc(r.needed);
+      if (!buf)
+        return -1;
+      memcpy(buf, small, have);
+    }
+    if (nts_pool_ke_read_exact(fd, buf + have, r.needed - have, deadline)) {
+      rc = -1;
+      break;
+    }
+    have = r.needed;
+  }
+  if (buf != small)
+    free(buf);
+  if (rc < 0)
+    return -1;
+  if (r.local)
+    return 0;
+  memset(peer, 0, sizeof *peer);
+  if (r.family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)peer;
+    a->sin_family = AF_INET;
+    memcpy(&a->sin_addr, r.address, 4);
+    a->sin_port = htons(r.port);
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)peer;
+    a->sin6_family = AF_INET6;
+    memcpy(&a->sin6_addr, r.address, 16);
+    a->sin6_port = htons(r.port);
+  }
+  return 0;
+}
+
+/* The family selection sees: an IPv4-mapped IPv6 peer is an IPv4 client
+ * (PROTOCOL.md 4.2). */
+static int family_of(const struct sockaddr_storage *ss) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (ss->ss_family != AF_INET6)
+    return 4;
+  const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+  return memcmp(a->sin6_addr.s6_addr, mapped, 12) == 0 ? 4 : 6;
+}
+
+static enum nts_pool_ke_outcome classify(int rc, const ntspool_outcome *o) {
+  if (rc == 0) {
+    if (o->sent_error)
+      return NTS_POOL_KE_ERROR_RESPONSE;
+    if (o->status == NTSPOOL_ERR_NO_PROTOCOL ||
+        o->status == NTSPOOL_ERR_NO_AEAD)
+      return NTS_POOL_KE_NO_OVERLAP;
+    return o->status == 0 ? NTS_POOL_KE_OK : NTS_POOL_KE_ERROR_RESPONSE;
+  }
+  if (rc == NTSPOOL_ERR_TIMEOUT)
+    return NTS_POOL_KE_TIMEOUT;
+  if (rc == NTSPOOL_ERR_TLS)
+    return NTS_POOL_KE_TLS_ERROR;
+  return NTS_POOL_KE_DROPPED;
+}
+
+static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
+                   int64_t accepted_us, const ntspool_outcome *o) {
+  int64_t us = nts_pool_ke_now_us() - accepted_us;
+  static const ntspool_outcome none = {0};
+  if (!o)
+    o = &none;
+  nts_pool_ke_metrics_session(outcome, us, o->sent_error, o->nts_error);
+  char extra[200] = "";
+  if (o->sent_error)
+    snprintf(extra, sizeof extra, " nts_error=%u", o->nts_error);
+  if (o->status != 0) {
+    size_t n = strlen(extra);
+    snprintf(extra + n, sizeof extra - n, " reason=\"%s\"",
+             ntspool_strerror(o->status));
+  }
+  LOG_INFO("session",
+           "client session peer=%s outcome=%s source=%s "
+           "duration_ms=%.3f%s",
+           peer, nts_pool_ke_outcome_name(outcome),
+           o->source_name ? o->source_name : "-", (double)us / 1000.0, extra);
+}
+
+void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
+                                  const struct sockaddr_storage *from,
+                                  int64_t accepted_us) {
+  ntspool_time_ms accepted_at = accepted_us / 1000;
+  struct sockaddr_storage peer = *from;
+  char text[NTS_POOL_KE_ADDR_TEXT];
+  nts_pool_ke_metrics_active(1);
+
+  if (cfg->use_proxy) {
+    nts_pool_ke_addr_text((const struct sockaddr *)from, text);
+    if (!nts_pool_ke_cidr_match(cfg->trusted, cfg->n_trusted,
+                                (const struct sockaddr *)from)) {
+      /* Only a trusted balancer may name the client: anyone else could
+       * claim any address (PROTOCOL.md 4.12). */
+      finish(NTS_POOL_KE_PROXY_UNTRUSTED, text, accepted_us, NULL);
+      goto out;
+    }
+    if (read_proxy(fd, &peer, accepted_at + cfg->ke_timeout_ms) != 0) {
+      finish(NTS_POOL_KE_PROXY_INVALID, text, accepted_us, NULL);
+      goto out;
+    }
+  }
+  nts_pool_ke_addr_text((const struct sockaddr *)&peer, text);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  ntspool_io io;
+  nts_pool_ke_socket_io(fd, &io);
+  ntspool_peer who = {.family = family_of(&peer), .address = text};
+  ntspool_session *s = NULL;
+  int rc = ntspool_session_new_server(cfg->ctx, &io, &who, accepted_at, &s);
+  if (rc) {
+    LOG_ERROR("session", "cannot start a session peer=%s: %s", text,
+              ntspool_strerror(rc));
+    finish(NTS_POOL_KE_INTERNAL, text, accepted_us, NULL);
+    goto out;
+  }
+  for (int i = 0;; i++) {
+    ntspool_time_ms now = nts_pool_ke_now_ms();
+    ntspool_time_ms deadline = ntspool_session_deadline(s);
+    nts_pool_ke_set_timeouts(fd, deadline - now);
+    nts_pool_ke_upstream_set_deadline(deadline);
+    rc = ntspool_session_step(s, now);
+    if (rc != NTSPOOL_ERR_WOULD_BLOCK)
+      break;
+    if (i == MAX_STEPS) {
+      LOG_ERROR("session", "session does not end, dropped peer=%s", text);
+      break;
+    }
+  }
+  nts_pool_ke_upstream_set_deadline(0);
+  ntspool_outcome o;
+  ntspool_session_outcome(s, &o);
+  if (rc != 0 && o.status == 0)
+    o.status = rc;
+  finish(classify(rc, &o), text, accepted_us, &o);
+  ntspool_session_free(s);
+out:
+  close(fd);
+  nts_pool_ke_metrics_active(-1);
+}

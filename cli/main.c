@@ -1,0 +1,143 @@
+/*
+ * nts-pool-ke: the NTS pool key-exchange daemon.  Reads the configuration,
+ * binds, drops privileges, serves until SIGTERM.  See nts-pool-ke(8).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "serve.h"
+
+#ifndef NTS_POOL_KE_DEFAULT_CONFIG
+#define NTS_POOL_KE_DEFAULT_CONFIG "/etc/nts-pool-ke/nts-pool-ke.conf"
+#endif
+
+static void usage(FILE *to) {
+  fprintf(to,
+          "Usage: nts-pool-ke [-c FILE] [-t] [-l LEVEL] [-h] [-V]\n"
+          "  -c FILE   configuration file (default %s)\n"
+          "  -t        check the configuration and exit\n"
+          "  -l LEVEL  log level: error, warning, info or debug\n"
+          "            (overrides [observability] log-level)\n"
+          "  -h        show this help\n"
+          "  -V        show the version\n"
+          "Runs in the foreground; SIGHUP reloads, SIGTERM stops.\n",
+          NTS_POOL_KE_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv) {
+  const char *path = NTS_POOL_KE_DEFAULT_CONFIG;
+  bool check_only = false;
+  enum ntspool_log_level level;
+  const enum ntspool_log_level *override = NULL;
+  int opt;
+  opterr = 0;
+  while ((opt = getopt(argc, argv, ":c:tl:hV")) != -1) {
+    switch (opt) {
+    case 'c':
+      path = optarg;
+      break;
+    case 't':
+      check_only = true;
+      break;
+    case 'l':
+      if (nts_pool_ke_log_parse_level(optarg, &level) != 0) {
+        fprintf(stderr, "nts-pool-ke: -l: expected error, warning, info or "
+                        "debug\n");
+        return EX_USAGE;
+      }
+      override = &level;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      printf("nts-pool-ke %s (libntspool %s)\n", NTSPOOL_VERSION,
+             ntspool_version());
+      return 0;
+    case ':':
+      fprintf(stderr, "nts-pool-ke: -%c needs a value\n", optopt);
+      usage(stderr);
+      return EX_USAGE;
+    default:
+      fprintf(stderr, "nts-pool-ke: unknown option -%c\n", optopt);
+      usage(stderr);
+      return EX_USAGE;
+    }
+  }
+  if (optind != argc) {
+    fprintf(stderr, "nts-pool-ke: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return EX_USAGE;
+  }
+  if (override)
+    nts_pool_ke_log_set_level(*override);
+
+  char err[NTS_POOL_KE_ERROR_LEN];
+  nts_pool_ke_config *cfg;
+  if (nts_pool_ke_config_load(path, override, &cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    return EX_CONFIG;
+  }
+  if (check_only) {
+    printf("%s: configuration OK\n", path);
+    nts_pool_ke_config_unref(cfg);
+    return 0;
+  }
+  if (!override && cfg->has_log_level)
+    nts_pool_ke_log_set_level(cfg->log_level);
+
+  if (nts_pool_ke_serve_signals() != 0) {
+    LOG_ERROR("server", "cannot install signal handlers: %s", strerror(errno));
+    return EX_OSERR;
+  }
+  if (nts_pool_ke_serve_bind(cfg) != 0)
+    return EX_OSERR;
+  int metrics_fd = -1;
+  if (cfg->has_metrics) {
+    nts_pool_ke_addr a = cfg->metrics;
+    char text[NTS_POOL_KE_ADDR_TEXT];
+    metrics_fd = nts_pool_ke_metrics_bind(&a);
+    if (metrics_fd < 0) {
+      LOG_ERROR(
+          "metrics", "cannot listen address=%s: %s",
+          nts_pool_ke_addr_text((struct sockaddr *)&cfg->metrics.ss, text),
+          strerror(errno));
+      return EX_OSERR;
+    }
+    LOG_INFO("metrics", "listening address=%s path=/metrics",
+             nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+  }
+  if (*cfg->pid_file && nts_pool_ke_write_pid_file(cfg->pid_file) != 0) {
+    LOG_ERROR("daemon", "cannot write pid file path=%s: %s", cfg->pid_file,
+              strerror(errno));
+    return EX_CANTCREAT;
+  }
+  if (nts_pool_ke_drop_privileges(cfg->user, cfg->group, err, sizeof err)) {
+    LOG_ERROR("daemon", "cannot drop privileges: %s", err);
+    return EX_NOPERM;
+  }
+
+  char pid_file[sizeof cfg->pid_file];
+  memcpy(pid_file, cfg->pid_file, sizeof pid_file);
+  nts_pool_ke_serve_options o = {
+      .config_path = path, .log_override = override, .metrics_fd = metrics_fd};
+  int rc = nts_pool_ke_serve_run(cfg, &o);
+  if (rc < 0)
+    return EX_SOFTWARE;
+  /* After dropping privileges this may fail; the pid file is advisory. */
+  if (*pid_file)
+    unlink(pid_file);
+  LOG_INFO("server", "stopped");
+  if (rc > 0)
+    _exit(0); /* workers still hold connections: do not run exit handlers
+                 under them */
+  return 0;
+}

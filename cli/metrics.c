@@ -1,0 +1,431 @@
+/*
+ * Metrics (metrics.h).  Counters are plain atomics so workers never take a
+ * lock for them; the page is rendered per scrape from those and from the
+ * running context's policy, which reloads replace (a reload starts the
+ * policy's counters afresh, the daemon's own ones keep counting).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+
+static const char *const outcome_names[NTS_POOL_KE_OUTCOMES] = {
+    "ok",      "no_overlap",      "error_response", "timeout", "tls_error",
+    "dropped", "proxy_untrusted", "proxy_invalid",  "internal"};
+
+/* Upper bounds of the latency histogram, in microseconds. */
+static const int64_t bucket_us[] = {1000,    2500,    5000,    10000,  25000,
+                                    50000,   100000,  250000,  500000, 1000000,
+                                    2500000, 5000000, 10000000};
+#define N_BUCKETS (sizeof bucket_us / sizeof *bucket_us)
+
+static struct {
+  atomic_uint_fast64_t sessions[NTS_POOL_KE_OUTCOMES];
+  atomic_uint_fast64_t errors[4]; /* code 0, 1, 2, any other */
+  atomic_uint_fast64_t buckets[N_BUCKETS];
+  atomic_uint_fast64_t duration_count;
+  atomic_uint_fast64_t duration_sum_us;
+  atomic_int active;
+  atomic_uint_fast64_t reloads_ok, reloads_failed;
+} counters;
+
+const char *nts_pool_ke_outcome_name(enum nts_pool_ke_outcome o) {
+  return o < NTS_POOL_KE_OUTCOMES ? outcome_names[o] : "unknown";
+}
+
+void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
+                                 ntspool_time_ms duration_us, bool sent_error,
+                                 uint16_t nts_error) {
+  if (o < NTS_POOL_KE_OUTCOMES)
+    atomic_fetch_add(&counters.sessions[o], 1);
+  if (sent_error)
+    atomic_fetch_add(&counters.errors[nts_error < 3 ? nts_error : 3], 1);
+  if (duration_us < 0)
+    duration_us = 0;
+  /* Cumulative buckets are summed at render time: one increment here. */
+  for (size_t i = 0; i < N_BUCKETS; i++)
+    if (duration_us <= bucket_us[i]) {
+      atomic_fetch_add(&counters.buckets[i], 1);
+      break;
+    }
+  atomic_fetch_add(&counters.duration_count, 1);
+  atomic_fetch_add(&counters.duration_sum_us, (uint64_t)duration_us);
+}
+
+void nts_pool_ke_metrics_active(int delta) {
+  atomic_fetch_add(&counters.active, delta);
+}
+
+void nts_pool_ke_metrics_reload(bool ok) {
+  atomic_fetch_add(ok ? &counters.reloads_ok : &counters.reloads_failed, 1);
+}
+
+/* ---- Rendering ---------------------------------------------------------- */
+
+typedef struct text {
+  char *buf;
+  size_t len, cap;
+  bool oom;
+} text;
+
+__attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt,
+                                                      ...) {
+  if (t->oom)
+    return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      t->oom = true;
+      return;
+    }
+    if ((size_t)n < t->cap - t->len) {
+      t->len += (size_t)n;
+      return;
+    }
+    size_t cap = t->cap * 2 + (size_t)n;
+    char *b = realloc(t->buf, cap);
+    if (!b) {
+      t->oom = true;
+      return;
+    }
+    t->buf = b;
+    t->cap = cap;
+  }
+}
+
+static void head(text *t, const char *name, const char *type,
+                 const char *help) {
+  put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, quote and newline escaped (Prometheus text
+ * format 0.0.4). */
+static const char *label(const char *in, char *out, size_t cap) {
+  size_t o = 0;
+  for (; *in && o + 2 < cap; in++) {
+    if (*in == '\\' || *in == '"' || *in == '\n') {
+      out[o++] = '\\';
+      out[o++] = *in == '\n' ? 'n' : *in;
+    } else {
+      out[o++] = *in;
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
+static void render_own(text *t, const nts_pool_ke_config *cfg) {
+  head(t, "nts_pool_ke_sessions_total", "counter",
+       "Client connections by how they ended.");
+  for (int i = 0; i < NTS_POOL_KE_OUTCOMES; i++)
+    put(t, "nts_pool_ke_sessions_total{outcome=\"%s\"} %llu\n",
+        outcome_names[i],
+        (unsigned long long)atomic_load(&counters.sessions[i]));
+
+  head(t, "nts_pool_ke_error_responses_total", "counter",
+       "NTS-KE Error records sent to clients, by code.");
+  static const char *const codes[] = {"0", "1", "2", "other"};
+  for (int i = 0; i < 4; i++)
+    put(t, "nts_pool_ke_error_responses_total{code=\"%s\"} %llu\n", codes[i],
+        (unsigned long long)atomic_load(&counters.errors[i]));
+
+  head(t, "nts_pool_ke_session_duration_seconds", "histogram",
+       "Time from accept to close of client connections.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < N_BUCKETS; i++) {
+    cumulative += atomic_load(&counters.buckets[i]);
+    put(t, "nts_pool_ke_session_duration_seconds_bucket{le=\"%g\"} %llu\n",
+        (double)bucket_us[i] / 1e6, (unsigned long long)cumulative);
+  }
+  unsigned long long count = atomic_load(&counters.duration_count);
+  put(t, "nts_pool_ke_session_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+      count);
+  put(t, "nts_pool_ke_session_duration_seconds_sum %.6f\n",
+      (double)atomic_load(&counters.duration_sum_us) / 1e6);
+  put(t, "nts_pool_ke_session_duration_seconds_count %llu\n", count);
+
+  head(t, "nts_pool_ke_active_connections", "gauge",
+       "Client connections being served now.");
+  put(t, "nts_pool_ke_active_connections %d\n", atomic_load(&counters.active));
+  head(t, "nts_pool_ke_max_connections", "gauge",
+       "Configured limit of concurrent client connections.");
+  put(t, "nts_pool_ke_max_connections %u\n", cfg->max_connections);
+  head(t, "nts_pool_ke_config_reloads_total", "counter",
+       "Configuration reloads (SIGHUP) by result.");
+  put(t, "nts_pool_ke_config_reloads_total{result=\"ok\"} %llu\n",
+      (unsigned long long)atomic_load(&counters.reloads_ok));
+  put(t, "nts_pool_ke_config_reloads_total{result=\"failed\"} %llu\n",
+      (unsigned long long)atomic_load(&counters.reloads_failed));
+}
+
+static void render_policy(text *t, ntspool_policy *pol) {
+  ntspool_policy_stats ps;
+  if (!pol || ntspool_policy_get_stats(pol, &ps) != 0)
+    return;
+  head(t, "nts_pool_ke_sources", "gauge", "Time sources configured.");
+  put(t, "nts_pool_ke_sources %zu\n", ps.sources);
+  static const struct {
+    const char *name, *help;
+    size_t offset;
+  } policy_counters[] = {
+      {"nts_pool_ke_selections_total", "Time sources chosen for clients.",
+       offsetof(ntspool_policy_stats, selections)},
+      {"nts_pool_ke_no_source_total", "Selections that found no candidate.",
+       offsetof(ntspool_policy_stats, no_source)},
+      {"nts_pool_ke_deny_skips_total",
+       "Candidates skipped for a client's NTP Server Deny.",
+       offsetof(ntspool_policy_stats, deny_skips)},
+      {"nts_pool_ke_deny_ignored_total",
+       "Denied sources returned because nothing else was left.",
+       offsetof(ntspool_policy_stats, deny_ignored)},
+      {"nts_pool_ke_backoff_fallbacks_total",
+       "Selections made while every candidate was backing off.",
+       offsetof(ntspool_policy_stats, backoff_fallbacks)}};
+  for (size_t i = 0; i < sizeof policy_counters / sizeof *policy_counters;
+       i++) {
+    head(t, policy_counters[i].name, "counter", policy_counters[i].help);
+    put(t, "%s %llu\n", policy_counters[i].name,
+        (unsigned long long)*(const uint64_t *)((const char *)&ps +
+                                                policy_counters[i].offset));
+  }
+
+  /* Per source and family; one pass per metric keeps each family of
+   * samples together, as the text format requires. */
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  size_t n = ntspool_registry_count(reg);
+  ntspool_time_ms now = nts_pool_ke_now_ms();
+  static const struct {
+    const char *name, *type, *help;
+  } per_source[] = {
+      {"nts_pool_ke_source_selected_total", "counter",
+       "Times the source was chosen for a client."},
+      {"nts_pool_ke_upstream_requests_total", "counter",
+       "Exchanges with the source by outcome."},
+      {"nts_pool_ke_source_healthy", "gauge",
+       "1 unless the source is in failure back-off."},
+      {"nts_pool_ke_source_consecutive_failures", "gauge",
+       "Failed exchanges since the last success."},
+      {"nts_pool_ke_source_capabilities_fresh", "gauge",
+       "1 when the source's protocols and algorithms are cached and fresh."},
+      {"nts_pool_ke_upstream_connections_cached", "gauge",
+       "Idle kept-alive connections to the source."},
+      {"nts_pool_ke_upstream_connection_cache_total", "counter",
+       "Connection cache events: reused (a hit), stored, closed_dead, "
+       "closed_expired, evicted."}};
+  for (size_t m = 0; m < sizeof per_source / sizeof *per_source; m++) {
+    head(t, per_source[m].name, per_source[m].type, per_source[m].help);
+    for (size_t i = 0; i < n; i++) {
+      const ntspool_source *src = ntspool_registry_source(reg, i);
+      char name[256];
+      label(ntspool_source_name(src), name, sizeof name);
+      for (int f = 0; f < 2; f++) {
+        enum ntspool_family fam = f ? NTSPOOL_FAMILY_IPV6 : NTSPOOL_FAMILY_IPV4;
+        if (!ntspool_source_has_family(src, fam))
+          continue;
+        ntspool_source_stats st;
+        if (ntspool_policy_source_stats(pol, src, fam, now, &st) != 0)
+          continue;
+        const char *fl = f ? "ipv6" : "ipv4";
+        const char *mn = per_source[m].name;
+        switch (m) {
+        case 0:
+          put(t, "%s{source=\"%s\",family=\"%s\"} %llu\n", mn, name, fl,
+              (unsigned long long)st.selected);
+          break;
+        case 1:
+          put(t, "%s{source=\"%s\",family=\"%s\",outcome=\"success\"} %llu\n",
+              mn, name, fl, (unsigned long long)st.successes);
+          put(t, "%s{source=\"%s\",family=\"%s\",outcome=\"failure\"} %llu\n",
+              mn, name, fl, (unsigned long long)st.failures);
+          break;
+        case 2:
+          put(t, "%s{source=\"%s\",family=\"%s\"} %d\n", mn, name, fl,
+              st.backing_off ? 0 : 1);
+          break;
+        case 3:
+          put(t, "%s{source=\"%s\",family=\"%s\"} %u\n", mn, name, fl,
+              (unsigned)st.consecutive_failures);
+          break;
+        case 4:
+          put(t, "%s{source=\"%s\",family=\"%s\"} %d\n", mn, name, fl,
+              st.caps == NTSPOOL_CAPS_HIT);
+          break;
+        case 5:
+          put(t, "%s{source=\"%s\",family=\"%s\"} %zu\n", mn, name, fl,
+              st.idle_connections);
+          break;
+        default: {
+          const struct {
+            const char *event;
+            uint64_t v;
+          } ev[] = {{"reused", st.conn_reused},
+                    {"stored", st.conn_stored},
+                    {"closed_dead", st.conn_closed_dead},
+                    {"closed_expired", st.conn_closed_expired},
+                    {"evicted", st.conn_evicted}};
+          for (size_t e = 0; e < sizeof ev / sizeof *ev; e++)
+            put(t, "%s{source=\"%s\",family=\"%s\",event=\"%s\"} %llu\n", mn,
+                name, fl, ev[e].event, (unsigned long long)ev[e].v);
+        }
+        }
+      }
+    }
+  }
+  ntspool_registry_release(reg);
+}
+
+char *nts_pool_ke_metrics_render(nts_pool_ke_config *cfg) {
+  text t = {.buf = malloc(4096), .cap = 4096};
+  if (!t.buf)
+    return NULL;
+  t.buf[0] = '\0';
+  render_own(&t, cfg);
+  render_policy(&t, ntspool_ctx_policy(cfg->ctx));
+  if (t.oom) {
+    free(t.buf);
+    return NULL;
+  }
+  return t.buf;
+}
+
+/* ---- HTTP/1.0 responder ------------------------------------------------- */
+
+static struct {
+  int fd;
+  int stop[2];
+  pthread_t thread;
+  bool running;
+  nts_pool_ke_config *(*current)(void);
+} server = {.fd = -1, .stop = {-1, -1}};
+
+int nts_pool_ke_metrics_bind(nts_pool_ke_addr *addr) {
+  return nts_pool_ke_listen(addr, 16);
+}
+
+static void send_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n <= 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return; /* timeout or gone: the scraper will retry */
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+static void respond(int fd, const char *status, const char *type,
+                    const char *body) {
+  char hdr[256];
+  int n = snprintf(hdr, sizeof hdr,
+                   "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu"
+                   "\r\nConnection: close\r\n\r\n",
+                   status, type, strlen(body));
+  send_all(fd, hdr, (size_t)n);
+  send_all(fd, body, strlen(body));
+}
+
+/* One request per connection; the connection gets 2 s in all, so a
+ * scraper that stalls cannot keep the endpoint from others for long. */
+static void handle(int fd) {
+  char req[2048];
+  size_t len = 0;
+  ntspool_time_ms deadline = nts_pool_ke_now_ms() + 2000;
+  req[0] = '\0';
+  while (len < sizeof req - 1 && !strstr(req, "\r\n\r\n") &&
+         !strstr(req, "\n\n")) {
+    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
+    if (left <= 0)
+      return;
+    nts_pool_ke_set_timeouts(fd, left);
+    ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
+    if (n <= 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+    req[len] = '\0';
+  }
+  const char *plain = "text/plain; charset=utf-8";
+  if (strncmp(req, "GET ", 4) != 0) {
+    respond(fd, "405 Method Not Allowed", plain, "only GET\n");
+    return;
+  }
+  const char *path = req + 4;
+  size_t plen = strcspn(path, " \r\n?");
+  if (!((plen == 8 && memcmp(path, "/metrics", 8) == 0) ||
+        (plen == 1 && path[0] == '/'))) {
+    respond(fd, "404 Not Found", plain, "try /metrics\n");
+    return;
+  }
+  nts_pool_ke_config *cfg = server.current();
+  char *page = nts_pool_ke_metrics_render(cfg);
+  nts_pool_ke_config_unref(cfg);
+  if (!page) {
+    respond(fd, "500 Internal Server Error", plain, "out of memory\n");
+    return;
+  }
+  respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", page);
+  free(page);
+}
+
+static void *serve(void *arg) {
+  (void)arg;
+  struct pollfd p[2] = {{.fd = server.fd, .events = POLLIN},
+                        {.fd = server.stop[0], .events = POLLIN}};
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      LOG_ERROR("metrics", "poll failed: %s", strerror(errno));
+      return NULL;
+    }
+    if (p[1].revents)
+      return NULL;
+    if (!(p[0].revents & POLLIN))
+      continue;
+    int fd = accept(server.fd, NULL, NULL);
+    if (fd < 0)
+      continue; /* gone before accept, or EMFILE: next poll */
+    handle(fd);
+    close(fd);
+  }
+}
+
+int nts_pool_ke_metrics_start(int fd, nts_pool_ke_config *(*current)(void)) {
+  server.fd = fd;
+  server.current = current;
+  if (pipe(server.stop) != 0)
+    return -1;
+  if (pthread_create(&server.thread, NULL, serve, NULL) != 0)
+    return -1;
+  server.running = true;
+  return 0;
+}
+
+void nts_pool_ke_metrics_stop(void) {
+  if (server.running) {
+    ssize_t rc = write(server.stop[1], "x", 1);
+    (void)rc;
+    pthread_join(server.thread, NULL);
+    server.running = false;
+  }
+  for (int i = 0; i < 2; i++)
+    if (server.stop[i] >= 0)
+      close(server.stop[i]);
+  if (server.fd >= 0)
+    close(server.fd);
+  server.fd = server.stop[0] = server.stop[1] = -1;
+}

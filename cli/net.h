@@ -1,0 +1,68 @@
+/*
+ * Socket helpers of nts-pool-ke: address and CIDR parsing, listeners,
+ * socket timeouts and the monotonic clock the sessions run on.
+ */
+#ifndef NTS_POOL_KE_NET_H
+#define NTS_POOL_KE_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ntspool.h>
+
+/* "[ffff:...:ffff]:65535" and a NUL. */
+#define NTS_POOL_KE_ADDR_TEXT 56
+
+typedef struct nts_pool_ke_addr {
+  struct sockaddr_storage ss;
+  socklen_t len;
+} nts_pool_ke_addr;
+
+typedef struct nts_pool_ke_cidr {
+  int family; /* AF_INET or AF_INET6 */
+  uint8_t addr[16];
+  unsigned prefix;
+} nts_pool_ke_cidr;
+
+/* Milliseconds on CLOCK_MONOTONIC: the "now" of every session; and
+ * microseconds on the same clock (now_ms() == now_us() / 1000). */
+ntspool_time_ms nts_pool_ke_now_ms(void);
+int64_t nts_pool_ke_now_us(void);
+
+/* "a.b.c.d:port" or "[v6]:port" (numeric only; port 0..65535, 0 asks the
+ * kernel for one).  Returns 0 or -1. */
+int nts_pool_ke_parse_addr(const char *text, nts_pool_ke_addr *out);
+
+/* "a.b.c.d/n" or "v6/n"; without "/n" a single host.  Returns 0 or -1. */
+int nts_pool_ke_parse_cidr(const char *text, nts_pool_ke_cidr *out);
+
+/* Whether `sa` (an IPv4-mapped IPv6 address counts as IPv4) lies in one of
+ * the n ranges. */
+bool nts_pool_ke_cidr_match(const nts_pool_ke_cidr *list, size_t n,
+                            const struct sockaddr *sa);
+
+/* "1.2.3.4:5" / "[::1]:5" into buf (NTS_POOL_KE_ADDR_TEXT bytes). */
+const char *nts_pool_ke_addr_text(const struct sockaddr *sa, char *buf);
+
+/* A non-blocking listening TCP socket bound to `addr` (IPv6 sockets are
+ * IPv6-only, so "[::]" and "0.0.0.0" can both be listed).  On success the
+ * bound address (with the kernel's port for port 0) is written back.
+ * Returns the fd or -1 with errno. */
+int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog);
+
+/* SO_RCVTIMEO and SO_SNDTIMEO of `fd` (at least 1 ms: 0 would mean
+ * "forever"). */
+void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms);
+
+/* An ntspool_io over a blocking socket whose timeouts turn into
+ * NTSPOOL_ERR_WOULD_BLOCK; user_data is the fd cast through intptr_t. */
+void nts_pool_ke_socket_io(int fd, ntspool_io *io);
+
+/* Reads exactly len bytes from a socket with timeouts, until `deadline`.
+ * Returns 0, or -1 on EOF, error or deadline. */
+int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
+                           ntspool_time_ms deadline);
+
+#endif

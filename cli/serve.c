@@ -1,0 +1,372 @@
+/*
+ * Serving (serve.h).  One accept thread polls the listeners and the
+ * self-pipe; it polls the listeners only while a worker slot is free, so
+ * max-connections holds and further clients wait in the kernel's backlog
+ * (PROTOCOL.md 4.2).  Workers take accepted sockets from a queue and each
+ * drives one connection to its end.  Every connection runs with the
+ * configuration that was current when a worker took it: a reload swaps the
+ * pointer, and the old configuration (with its context and cached upstream
+ * connections) is freed when its last session lets go.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connection.h"
+#include "log.h"
+#include "metrics.h"
+#include "serve.h"
+
+#define EXPIRE_EVERY_MS 5000
+#define WORKER_STACK (512 * 1024)
+
+typedef struct pending {
+  int fd;
+  struct sockaddr_storage peer;
+  int64_t accepted_us;
+} pending;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t work; /* a connection is queued, or stopping */
+  pthread_cond_t idle; /* busy dropped to 0 */
+  nts_pool_ke_config *current;
+  pending *queue;
+  size_t head, queued;
+  unsigned busy; /* queued + being served */
+  unsigned max;
+  bool stopping;
+  pthread_t *threads;
+  unsigned n_threads;
+  int listeners[NTS_POOL_KE_MAX_LISTEN];
+  size_t n_listeners;
+  int wake[2];
+} srv = {.lock = PTHREAD_MUTEX_INITIALIZER,
+         .work = PTHREAD_COND_INITIALIZER,
+         .idle = PTHREAD_COND_INITIALIZER,
+         .wake = {-1, -1}};
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_signal(int sig) {
+  int saved = errno;
+  if (sig == SIGHUP)
+    got_hup = 1;
+  else
+    got_term = 1;
+  ssize_t rc = write(srv.wake[1], "s", 1); /* full pipe: already awake */
+  (void)rc;
+  errno = saved;
+}
+
+static void wake_accept_loop(void) {
+  ssize_t rc = write(srv.wake[1], "w", 1);
+  (void)rc;
+}
+
+int nts_pool_ke_serve_signals(void) {
+  if (pipe(srv.wake) != 0)
+    return -1;
+  for (int i = 0; i < 2; i++) {
+    fcntl(srv.wake[i], F_SETFL, fcntl(srv.wake[i], F_GETFL) | O_NONBLOCK);
+    fcntl(srv.wake[i], F_SETFD, FD_CLOEXEC);
+  }
+  struct sigaction sa = {.sa_handler = SIG_IGN};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, NULL);
+  sa.sa_handler = on_signal;
+  int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+    if (sigaction(sigs[i], &sa, NULL) != 0)
+      return -1;
+  return 0;
+}
+
+nts_pool_ke_config *nts_pool_ke_serve_current(void) {
+  pthread_mutex_lock(&srv.lock);
+  nts_pool_ke_config *c = nts_pool_ke_config_ref(srv.current);
+  pthread_mutex_unlock(&srv.lock);
+  return c;
+}
+
+int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
+  for (size_t i = 0; i < cfg->n_listen; i++) {
+    nts_pool_ke_addr a = cfg->listen[i]; /* keeps cfg's port 0 as written */
+    char text[NTS_POOL_KE_ADDR_TEXT];
+    nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text);
+    int fd = nts_pool_ke_listen(&a, 1024);
+    if (fd < 0) {
+      LOG_ERROR("server", "cannot listen address=%s: %s", text,
+                strerror(errno));
+      return -1;
+    }
+    srv.listeners[srv.n_listeners++] = fd;
+    LOG_INFO("server", "listening address=%s",
+             nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+  }
+  return 0;
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&srv.lock);
+  for (;;) {
+    while (!srv.queued && !srv.stopping)
+      pthread_cond_wait(&srv.work, &srv.lock);
+    if (!srv.queued)
+      break; /* stopping, and nothing left to serve */
+    pending p = srv.queue[srv.head];
+    srv.head = (srv.head + 1) % srv.max;
+    srv.queued--;
+    nts_pool_ke_config *cfg = nts_pool_ke_config_ref(srv.current);
+    pthread_mutex_unlock(&srv.lock);
+
+    nts_pool_ke_connection_serve(cfg, p.fd, &p.peer, p.accepted_us);
+    nts_pool_ke_config_unref(cfg);
+
+    pthread_mutex_lock(&srv.lock);
+    bool was_full = srv.busy == srv.max;
+    if (--srv.busy == 0)
+      pthread_cond_broadcast(&srv.idle);
+    if (was_full)
+      wake_accept_loop(); /* it stopped polling the listeners */
+  }
+  pthread_mutex_unlock(&srv.lock);
+  return NULL;
+}
+
+static int start_workers(unsigned n) {
+  srv.queue = calloc(n, sizeof *srv.queue);
+  srv.threads = calloc(n, sizeof *srv.threads);
+  if (!srv.queue || !srv.threads)
+    return -1;
+  srv.max = n;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, WORKER_STACK);
+  for (unsigned i = 0; i < n; i++) {
+    if (pthread_create(&srv.threads[i], &attr, worker, NULL) != 0) {
+      pthread_attr_destroy(&attr);
+      return -1;
+    }
+    srv.n_threads++;
+  }
+  pthread_attr_destroy(&attr);
+  return 0;
+}
+
+/* Accepts while a slot is free; the socket is left blocking (accept()
+ * does not inherit O_NONBLOCK on Linux), as the workers want it. */
+static void accept_from(int lfd) {
+  for (;;) {
+    pthread_mutex_lock(&srv.lock);
+    bool room = srv.busy < srv.max;
+    pthread_mutex_unlock(&srv.lock);
+    if (!room)
+      return;
+    pending p = {.fd = -1};
+    socklen_t len = sizeof p.peer;
+    p.fd = accept(lfd, (struct sockaddr *)&p.peer, &len);
+    if (p.fd < 0) {
+      if (errno == EMFILE || errno == ENFILE)
+        LOG_WARN("server", "cannot accept: %s", strerror(errno));
+      return; /* EAGAIN: nothing more; others: try on the next poll */
+    }
+    fcntl(p.fd, F_SETFD, FD_CLOEXEC);
+    p.accepted_us = nts_pool_ke_now_us();
+    pthread_mutex_lock(&srv.lock);
+    srv.queue[(srv.head + srv.queued) % srv.max] = p;
+    srv.queued++;
+    srv.busy++;
+    pthread_cond_signal(&srv.work);
+    pthread_mutex_unlock(&srv.lock);
+  }
+}
+
+static bool same_addrs(const nts_pool_ke_addr *a, size_t na,
+                       const nts_pool_ke_addr *b, size_t nb) {
+  if (na != nb)
+    return false;
+  for (size_t i = 0; i < na; i++)
+    if (a[i].len != b[i].len || memcmp(&a[i].ss, &b[i].ss, a[i].len) != 0)
+      return false;
+  return true;
+}
+
+/* What a running daemon cannot change: its sockets, its thread count and
+ * its identity (privileges are gone by now). */
+static void warn_restart_only(const nts_pool_ke_config *old,
+                              const nts_pool_ke_config *new) {
+  if (!same_addrs(old->listen, old->n_listen, new->listen, new->n_listen))
+    LOG_WARN("config", "[server] listen changed; takes effect on restart");
+  if (old->max_connections != new->max_connections)
+    LOG_WARN("config",
+             "[server] max-connections changed; takes effect on restart");
+  if (old->has_metrics != new->has_metrics ||
+      !same_addrs(&old->metrics, old->has_metrics, &new->metrics,
+                  new->has_metrics))
+    LOG_WARN("config", "[observability] metrics-listen changed; takes "
+                       "effect on restart");
+  if (strcmp(old->user, new->user) || strcmp(old->group, new->group) ||
+      strcmp(old->pid_file, new->pid_file))
+    LOG_WARN("config", "[daemon] changed; takes effect on restart");
+}
+
+static size_t source_count(nts_pool_ke_config *cfg) {
+  ntspool_registry *reg = ntspool_policy_acquire(ntspool_ctx_policy(cfg->ctx));
+  size_t n = ntspool_registry_count(reg);
+  ntspool_registry_release(reg);
+  return n;
+}
+
+static void reload(const nts_pool_ke_serve_options *o) {
+  char err[NTS_POOL_KE_ERROR_LEN];
+  nts_pool_ke_config *cfg;
+  enum ntspool_log_level level = nts_pool_ke_log_level();
+  if (nts_pool_ke_config_load(o->config_path, o->log_override, &cfg, err,
+                              sizeof err) != 0) {
+    nts_pool_ke_metrics_reload(false);
+    LOG_ERROR("config", "reload failed, keeping the running configuration: %s",
+              err);
+    return;
+  }
+  pthread_mutex_lock(&srv.lock);
+  nts_pool_ke_config *old = srv.current;
+  srv.current = cfg;
+  pthread_mutex_unlock(&srv.lock);
+  warn_restart_only(old, cfg);
+  if (!o->log_override)
+    level = cfg->has_log_level ? cfg->log_level : NTSPOOL_LOG_INFO;
+  nts_pool_ke_log_set_level(level);
+  nts_pool_ke_metrics_reload(true);
+  LOG_INFO("config", "reloaded path=%s sources=%zu", o->config_path,
+           source_count(cfg));
+  nts_pool_ke_config_unref(old); /* sessions in flight keep their own */
+}
+
+static void drain_pipe(void) {
+  char buf[64];
+  while (read(srv.wake[0], buf, sizeof buf) > 0)
+    ;
+}
+
+/* Stops accepting and lets the workers finish what they hold: each
+ * session ends by its own key-exchange timeout, so waiting that long (plus
+ * a little for the sockets' slices) is enough.  Returns the connections
+ * still open after that. */
+static unsigned drain(ntspool_time_ms ke_timeout_ms) {
+  for (size_t i = 0; i < srv.n_listeners; i++)
+    close(srv.listeners[i]);
+  srv.n_listeners = 0;
+  pthread_mutex_lock(&srv.lock);
+  srv.stopping = true;
+  unsigned busy = srv.busy;
+  pthread_cond_broadcast(&srv.work);
+  pthread_mutex_unlock(&srv.lock);
+  LOG_INFO("server", "stopping: draining in-flight connections count=%u", busy);
+
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  ntspool_time_ms wait = ke_timeout_ms + 1000;
+  until.tv_sec += wait / 1000;
+  until.tv_nsec += (long)(wait % 1000) * 1000000;
+  if (until.tv_nsec >= 1000000000) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000;
+  }
+  pthread_mutex_lock(&srv.lock);
+  int rc = 0;
+  while (srv.busy && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&srv.idle, &srv.lock, &until);
+  busy = srv.busy;
+  pthread_mutex_unlock(&srv.lock);
+  if (busy) {
+    LOG_WARN("server", "exiting with connections still open count=%u", busy);
+    return busy;
+  }
+  for (unsigned i = 0; i < srv.n_threads; i++)
+    pthread_join(srv.threads[i], NULL);
+  return 0;
+}
+
+int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
+                          const nts_pool_ke_serve_options *o) {
+  srv.current = cfg;
+  /* Workers must not run the signal handler: only this thread polls the
+   * self-pipe, and a handler elsewhere would only interrupt a session. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  int rc = start_workers(cfg->max_connections);
+  if (rc != 0)
+    LOG_ERROR("server", "cannot start worker threads count=%u",
+              cfg->max_connections);
+  if (rc == 0 && o->metrics_fd >= 0 &&
+      (rc = nts_pool_ke_metrics_start(o->metrics_fd,
+                                      nts_pool_ke_serve_current)) != 0)
+    LOG_ERROR("metrics", "cannot start the metrics thread");
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0)
+    return -1;
+  LOG_INFO("server",
+           "started version=%s sources=%zu max_connections=%u "
+           "proxy_protocol=%s",
+           ntspool_version(), source_count(cfg), cfg->max_connections,
+           cfg->use_proxy ? "required" : "off");
+
+  ntspool_time_ms next_expire = nts_pool_ke_now_ms() + EXPIRE_EVERY_MS;
+  while (!got_term) {
+    struct pollfd p[1 + NTS_POOL_KE_MAX_LISTEN];
+    size_t n = 0;
+    p[n++] = (struct pollfd){.fd = srv.wake[0], .events = POLLIN};
+    pthread_mutex_lock(&srv.lock);
+    bool room = srv.busy < srv.max;
+    pthread_mutex_unlock(&srv.lock);
+    for (size_t i = 0; room && i < srv.n_listeners; i++)
+      p[n++] = (struct pollfd){.fd = srv.listeners[i], .events = POLLIN};
+    int ready = poll(p, n, 1000);
+    if (ready < 0 && errno != EINTR) {
+      LOG_ERROR("server", "poll failed: %s", strerror(errno));
+      break;
+    }
+    if (p[0].revents)
+      drain_pipe();
+    if (got_hup) {
+      got_hup = 0;
+      reload(o);
+    }
+    for (size_t i = 1; ready > 0 && i < n; i++)
+      if (p[i].revents & POLLIN)
+        accept_from(p[i].fd);
+    ntspool_time_ms now = nts_pool_ke_now_ms();
+    if (now >= next_expire) {
+      nts_pool_ke_config *c = nts_pool_ke_serve_current();
+      ntspool_policy_conn_expire(ntspool_ctx_policy(c->ctx), now);
+      nts_pool_ke_config_unref(c);
+      next_expire = now + EXPIRE_EVERY_MS;
+    }
+  }
+  nts_pool_ke_config *c = nts_pool_ke_serve_current();
+  ntspool_time_ms ke_timeout = c->ke_timeout_ms;
+  nts_pool_ke_config_unref(c);
+  unsigned left = drain(ke_timeout);
+  nts_pool_ke_metrics_stop();
+  if (left)
+    return 1;
+  free(srv.queue);
+  free(srv.threads);
+  pthread_mutex_lock(&srv.lock);
+  nts_pool_ke_config_unref(srv.current);
+  srv.current = NULL;
+  pthread_mutex_unlock(&srv.lock);
+  /* The self-pipe stays open: a late signal still writes to it. */
+  return 0;
+}
