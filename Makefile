@@ -117,6 +117,8 @@ deps:
 # to CHECK_STAGES (they run in order).
 CHECK_STAGES := "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)"
+# The examples end to end on loopback (time-source, ntske-client).
+CHECK_STAGES += "tests/integration/examples.sh"
 
 check: deps
 	$(MAKE) all
@@ -170,6 +172,6 @@ clean:
 
 format:
 	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \
-	  $(wildcard cli/*.[ch] examples/*/*.[ch])
+	  $(wildcard cli/*.[ch] examples/*.[ch] examples/*/*.[ch])
 
 -include $(LIB_OBJS:.o=.d) $(TEST_BINS:=.d)

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# End-to-end check of the example programs, on loopback only: starts
+# examples/time-source on 127.0.0.1 high ports with the test PKI, runs
+# examples/ntske-client against it (key exchange, then one NTS-protected
+# NTP exchange), and checks failures fail: an untrusted CA, a certificate
+# for another name.  Every wait is bounded; whatever it starts it stops by
+# PID.  Last line: "examples: N passed, N failed".
+#
+#   tests/integration/examples.sh [BUILD_DIR]     (default build)
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${1:-build}
+TS=$BUILD/examples/time-source
+CLIENT=$BUILD/examples/ntske-client
+PKI=tests/pki
+TOKEN=example-token-never-printed-5f3a9c
+work=$(mktemp -d)
+pids=()
+passed=0 failed=0
+
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pass() { echo "ok   - $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL - $1"
+  [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/       /' "$2"
+  failed=$((failed + 1))
+}
+
+if [ ! -x "$TS" ] || [ ! -x "$CLIENT" ]; then
+  echo "FAIL - $TS or $CLIENT not built (make examples)"
+  echo "examples: 0 passed, 1 failed"
+  exit 1
+fi
+
+# start_source NAME CERT KEY [ARGS...]: starts a time source on free high
+# ports; sets KE_PORT, NTP_PORT, SRC_PID.  The ports are drawn at random
+# and retried, since another test may hold one.
+start_source() {
+  local name=$1 cert=$2 key=$3
+  shift 3
+  for _ in 1 2 3 4 5; do
+    KE_PORT=$((20000 + RANDOM % 30000))
+    NTP_PORT=$((KE_PORT + 1))
+    "$TS" --ke-listen "127.0.0.1:$KE_PORT" --ntp-listen "127.0.0.1:$NTP_PORT" \
+      --cert "$cert" --key "$key" --ntp-server 127.0.0.1 --log-level debug \
+      --pid-file "$work/$name.pid" "$@" 2>"$work/$name.log" &
+    SRC_PID=$!
+    for _ in $(seq 50); do
+      grep -q 'listening' "$work/$name.log" 2>/dev/null && break
+      kill -0 "$SRC_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$SRC_PID" 2>/dev/null && grep -q 'listening' "$work/$name.log"; then
+      pids+=("$SRC_PID")
+      return 0
+    fi
+    kill -KILL "$SRC_PID" 2>/dev/null
+    wait "$SRC_PID" 2>/dev/null
+  done
+  return 1
+}
+
+# stop_source PID: SIGTERM, then up to 10 s for a clean exit; sets
+# STOP_STATUS to the exit status (or "hung").  Not in a subshell: only
+# this shell can wait for its own children.
+stop_source() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    STOP_STATUS=hung
+  else
+    wait "$pid"
+    STOP_STATUS=$?
+  fi
+}
+
+# client OUT ARGS...: runs the client (bounded), output and errors in OUT.
+client() {
+  local out=$1
+  shift
+  timeout 30 "$CLIENT" "$@" >"$out" 2>&1
+}
+
+# ---- A time source for localhost, with pool tokens configured ----------
+printf '\n%s\n\n' "$TOKEN-in-file" >"$work/tokens"
+chmod 600 "$work/tokens"
+if ! start_source main "$PKI/localhost.pem" "$PKI/localhost.key" \
+  --token "$TOKEN" --token-file "$work/tokens" --max-keep-alive 2 \
+  --key-rotation 3600; then
+  fail "time-source starts" "$work/main.log"
+  echo "examples: $passed passed, $failed failed"
+  exit 1
+fi
+pass "time-source starts (ke 127.0.0.1:$KE_PORT, ntp 127.0.0.1:$NTP_PORT)"
+MAIN_PID=$SRC_PID MAIN_NTP=$NTP_PORT
+
+# The brief's check: key exchange, then authenticated NTP.
+out=$work/ntp.out
+if client "$out" --ca "$PKI/ca.pem" --port "$KE_PORT" --ntp localhost &&
+  grep -q 'authenticated NTP reply: ok' "$out" &&
+  grep -q "port: $MAIN_NTP" "$out" && grep -q 'aead: 17' "$out"; then
+  pass "ntske-client --ntp localhost: $(grep -E 'offset|delay' "$out" | tr -s ' ' | tr '\n' ' ')"
+else
+  fail "ntske-client --ntp localhost" "$out"
+fi
+
+out=$work/aead15.out
+if client "$out" --ca "$PKI/ca.pem" --port "$KE_PORT" --aead 15 --ntp localhost &&
+  grep -q 'aead: 15' "$out" && grep -q 'cookies: 8 (first 100 bytes)' "$out" &&
+  grep -q 'authenticated NTP reply: ok' "$out"; then
+  pass "ntske-client --aead 15 --ntp: AES-SIV-CMAC-256 end to end"
+else
+  fail "ntske-client --aead 15 --ntp" "$out"
+fi
+
+# A plain time source ignores denies and has one server: --count stops at
+# the repeat without failing.
+out=$work/count.out
+if client "$out" --ca "$PKI/ca.pem" --port "$KE_PORT" --deny other.test \
+  --count 3 localhost &&
+  grep -q '^source 1:' "$out" && ! grep -q '^source 2:' "$out" &&
+  grep -q 'again: 1 distinct' "$out"; then
+  pass "ntske-client --deny --count 3: stops when a server repeats"
+else
+  fail "ntske-client --deny --count 3" "$out"
+fi
+
+out=$work/ca.out
+if client "$out" --ca "$PKI/other-ca.pem" --port "$KE_PORT" localhost; then
+  fail "an untrusted CA is refused" "$out"
+else
+  pass "an untrusted CA is refused (exit non-zero)"
+fi
+
+# Pool requests, as nts-pool-ke sends them (PROTOCOL.md 2.3), written
+# byte for byte through openssl s_client: the token from --token and the one
+# from --token-file are accepted, another one is refused.
+# ke_hex SECONDS HEX: sends HEX in one TLS session, prints the answer as hex.
+ke_hex() {
+  printf '%s' "$2" | tr -d ' ' | xxd -r -p |
+    timeout "$1" openssl s_client -connect "127.0.0.1:$KE_PORT" \
+      -servername localhost -alpn ntske/1 -tls1_3 -CAfile "$PKI/ca.pem" \
+      -quiet -ign_eof 2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
+# token_record TEXT: Authentication record (14) carrying TEXT.
+token_record() {
+  printf '000e%04x%s' "${#1}" "$(printf '%s' "$1" | xxd -p | tr -d '\n')"
+}
+if command -v openssl >/dev/null && command -v xxd >/dev/null; then
+  support='800a0000 80090000 80000000'
+  want='800a0008000f002000110040800900020000''80000000'
+  got=$(ke_hex 10 "$(token_record "$TOKEN") $support")
+  got_file=$(ke_hex 10 "$(token_record "$TOKEN-in-file") $support")
+  got_bad=$(ke_hex 10 "$(token_record nope) $support")
+  if [ "$got" = "$want" ] && [ "$got_file" = "$want" ] &&
+    [ "$got_bad" = 80020002000180000000 ]; then
+    pass "pool support query: --token and --token-file accepted, others Bad Request"
+  else
+    fail "pool support query (got '$got' / '$got_file' / '$got_bad')"
+  fi
+  keys=$(printf '%02x' $(seq 0 63))
+  fixed="$(token_record "$TOKEN") 800c0040 $keys 800100020000 80040002000f"
+  got=$(ke_hex 10 "$fixed 80000000")
+  if [ "${got:0:20}" = 80010002000080040002 ] &&
+    [ "$(grep -o '00050064' <<<"$got" | wc -l)" -ge 8 ]; then
+    pass "pool Fixed Key request: NTPv4, AEAD 15, 8 cookies of 100 bytes"
+  else
+    fail "pool Fixed Key request (got '${got:0:64}...')"
+  fi
+  # Keep Alive is granted: the answer carries it and the connection stays
+  # open (s_client is stopped by the timeout).
+  got=$(ke_hex 2 "$fixed 00080000 80000000")
+  if [ "${got: -16}" = 0008000080000000 ]; then
+    pass "pool Keep Alive granted with a valid token"
+  else
+    fail "pool Keep Alive (got '...${got: -32}')"
+  fi
+else
+  echo "skip - pool requests (needs openssl and xxd)"
+fi
+
+# Garbage on the NTP port gets no answer, only a log line.
+printf 'not an NTP packet' >"/dev/udp/127.0.0.1/$MAIN_NTP" 2>/dev/null
+for _ in $(seq 20); do
+  grep -q 'answer=none' "$work/main.log" && break
+  sleep 0.1
+done
+if grep -q 'answer=none' "$work/main.log"; then
+  pass "garbage on the NTP port is dropped"
+else
+  fail "garbage on the NTP port is dropped" "$work/main.log"
+fi
+
+# ---- A source whose certificate names ts1.test/ts2.test, not localhost -
+if start_source other "$PKI/timesource.pem" "$PKI/timesource.key"; then
+  out=$work/name.out
+  if client "$out" --ca "$PKI/ca.pem" --port "$KE_PORT" localhost; then
+    fail "a certificate for another name is refused" "$out"
+  else
+    pass "a certificate for another name is refused (exit non-zero)"
+  fi
+  stop_source "$SRC_PID"
+  [ "$STOP_STATUS" = 0 ] ||
+    fail "second time-source exits 0 on SIGTERM (got $STOP_STATUS)"
+else
+  fail "second time-source starts" "$work/other.log"
+fi
+
+# ---- Shutdown and logs ------------------------------------------------------
+stop_source "$MAIN_PID"
+if [ "$STOP_STATUS" = 0 ] && [ ! -e "$work/main.pid" ] &&
+  grep -q 'stopped ke_ok=' "$work/main.log"; then
+  pass "SIGTERM: exit 0, pid file removed ($(grep -o 'ke_ok=.*' "$work/main.log"))"
+else
+  fail "SIGTERM: exit 0 and pid file removed (status $STOP_STATUS)" "$work/main.log"
+fi
+
+if grep -rq -e "$TOKEN" "$work"/*.log "$work"/*.out; then
+  fail "no token in any log or output"
+else
+  pass "no token in any log or output"
+fi
+
+echo "examples: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
