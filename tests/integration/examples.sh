@@ -43,17 +43,19 @@ if [ ! -x "$TS" ] || [ ! -x "$CLIENT" ]; then
   exit 1
 fi
 
-# start_source NAME CERT KEY [ARGS...]: starts a time source on free high
-# ports; sets KE_PORT, NTP_PORT, SRC_PID.  The ports are drawn at random
-# and retried, since another test may hold one.
+# start_source NAME CERT KEY NTP_ADDR [ARGS...]: starts a time source with
+# NTS-KE on 127.0.0.1 and NTP on NTP_ADDR (a loopback address, also sent as
+# its Server record), on free high ports; sets KE_PORT, NTP_PORT, SRC_PID.
+# The ports are drawn at random and retried, since another test may hold
+# one.
 start_source() {
-  local name=$1 cert=$2 key=$3
-  shift 3
+  local name=$1 cert=$2 key=$3 ntp_addr=$4
+  shift 4
   for _ in 1 2 3 4 5; do
     KE_PORT=$((20000 + RANDOM % 30000))
     NTP_PORT=$((KE_PORT + 1))
-    "$TS" --ke-listen "127.0.0.1:$KE_PORT" --ntp-listen "127.0.0.1:$NTP_PORT" \
-      --cert "$cert" --key "$key" --ntp-server 127.0.0.1 --log-level debug \
+    "$TS" --ke-listen "127.0.0.1:$KE_PORT" --ntp-listen "$ntp_addr:$NTP_PORT" \
+      --cert "$cert" --key "$key" --ntp-server "$ntp_addr" --log-level debug \
       --pid-file "$work/$name.pid" "$@" 2>"$work/$name.log" &
     SRC_PID=$!
     for _ in $(seq 50); do
@@ -101,7 +103,7 @@ client() {
 # ---- A time source for localhost, with pool tokens configured ----------
 printf '\n%s\n\n' "$TOKEN-in-file" >"$work/tokens"
 chmod 600 "$work/tokens"
-if ! start_source main "$PKI/localhost.pem" "$PKI/localhost.key" \
+if ! start_source main "$PKI/localhost.pem" "$PKI/localhost.key" 127.0.0.1 \
   --token "$TOKEN" --token-file "$work/tokens" --max-keep-alive 2 \
   --key-rotation 3600; then
   fail "time-source starts" "$work/main.log"
@@ -209,7 +211,7 @@ else
 fi
 
 # ---- A source whose certificate names ts1.test/ts2.test, not localhost -
-if start_source other "$PKI/timesource.pem" "$PKI/timesource.key"; then
+if start_source other "$PKI/timesource.pem" "$PKI/timesource.key" 127.0.0.1; then
   out=$work/name.out
   if client "$out" --ca "$PKI/ca.pem" --port "$KE_PORT" localhost; then
     fail "a certificate for another name is refused" "$out"
@@ -221,6 +223,92 @@ if start_source other "$PKI/timesource.pem" "$PKI/timesource.key"; then
     fail "second time-source exits 0 on SIGTERM (got $STOP_STATUS)"
 else
   fail "second time-source starts" "$work/other.log"
+fi
+
+# ---- Through the pool: nts-pool-ke in front of two example sources ------
+# ts1 speaks the IANA record numbers, ts2 the draft ones and serves NTP on
+# 127.0.0.2; the pool learns their Server names (List Server Names), so the
+# client's --count gets both, each with working NTS NTP.
+POOL=$BUILD/nts-pool-ke
+if [ -x "$POOL" ]; then
+  echo "$TOKEN-ts1" >"$work/t1"
+  echo "$TOKEN-ts2" >"$work/t2"
+  chmod 600 "$work/t1" "$work/t2"
+  started=0
+  if start_source ts1 "$PKI/timesource.pem" "$PKI/timesource.key" 127.0.0.1 \
+    --token-file "$work/t1"; then
+    TS1_PID=$SRC_PID TS1_KE=$KE_PORT
+    if start_source ts2 "$PKI/timesource.pem" "$PKI/timesource.key" \
+      127.0.0.2 --token-file "$work/t2" --record-numbering draft; then
+      TS2_PID=$SRC_PID TS2_KE=$KE_PORT
+      started=1
+    fi
+  fi
+  pool_ok=0
+  for _ in 1 2 3 4 5; do
+    [ "$started" = 1 ] || break
+    POOL_PORT=$((20000 + RANDOM % 30000))
+    cat >"$work/pool.conf" <<EOF
+[server]
+listen = 127.0.0.1:$POOL_PORT
+certificate-chain-path = $PKI/localhost.pem
+private-key-path = $PKI/localhost.key
+
+[upstream-tls]
+certificate-authority-path = $PKI/ca.pem
+
+[upstream ts1]
+domain = ts1.test
+port = $TS1_KE
+connect-address = 127.0.0.1
+auth-token-path = $work/t1
+list-server-names = true
+
+[upstream ts2]
+domain = ts2.test
+port = $TS2_KE
+connect-address = 127.0.0.1
+auth-token-path = $work/t2
+record-numbering = draft
+list-server-names = true
+EOF
+    "$POOL" -c "$work/pool.conf" -l debug 2>"$work/pool.log" &
+    POOL_PID=$!
+    for _ in $(seq 50); do
+      grep -q ' started ' "$work/pool.log" && break
+      kill -0 "$POOL_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$POOL_PID" 2>/dev/null && grep -q ' started ' "$work/pool.log"; then
+      pids+=("$POOL_PID")
+      pool_ok=1
+      break
+    fi
+    wait "$POOL_PID" 2>/dev/null
+  done
+  if [ "$pool_ok" = 1 ]; then
+    out=$work/pool.out
+    if client "$out" --ca "$PKI/ca.pem" --port "$POOL_PORT" --ntp --count 3 \
+      localhost &&
+      grep -q 'server: 127.0.0.1' "$out" && grep -q 'server: 127.0.0.2' "$out" &&
+      [ "$(grep -c 'authenticated NTP reply: ok' "$out")" = 2 ] &&
+      grep -q 'again: 2 distinct' "$out"; then
+      pass "through nts-pool-ke: 2 distinct sources (IANA and draft numbering), NTS NTP ok with both"
+    else
+      fail "through nts-pool-ke --count 3 --ntp" "$out"
+      sed 's/^/       /' "$work/pool.log" "$work/ts1.log" "$work/ts2.log"
+    fi
+    stop_source "$POOL_PID"
+    [ "$STOP_STATUS" = 0 ] || fail "nts-pool-ke exits 0 on SIGTERM (got $STOP_STATUS)"
+  else
+    fail "nts-pool-ke and two time sources start" "$work/pool.log"
+  fi
+  for pid in ${TS1_PID:-} ${TS2_PID:-}; do
+    stop_source "$pid"
+    [ "$STOP_STATUS" = 0 ] || fail "pool time source exits 0 on SIGTERM (got $STOP_STATUS)"
+  done
+else
+  echo "skip - through the pool ($POOL not built)"
 fi
 
 # ---- Shutdown and logs ------------------------------------------------------
