@@ -47,8 +47,10 @@ static const char *level_name(enum ntspool_log_level level) {
   return "DEBUG";
 }
 
-static void emit(enum ntspool_log_level level, const char *program,
-                 const char *component, const char *fmt, va_list ap) {
+/* The attribute lets the compiler check callers' formats through va_list. */
+__attribute__((format(printf, 4, 0))) static void
+emit(enum ntspool_log_level level, const char *program, const char *component,
+     const char *fmt, va_list ap) {
   char line[1024];
   struct timespec ts;
   struct tm tm;
@@ -84,8 +86,9 @@ void ex_log(enum ntspool_log_level level, const char *component,
   va_end(ap);
 }
 
-static void emit_text(enum ntspool_log_level level, const char *component,
-                      const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void
+emit_text(enum ntspool_log_level level, const char *component, const char *fmt,
+          ...) {
   va_list ap;
   va_start(ap, fmt);
   emit(level, "ntspool", component, fmt, ap);

@@ -83,6 +83,8 @@ size_t nts_server_answer(const nts_server *srv, int64_t now_s, uint64_t rx_ts,
       break;
     }
   }
+  if (!answer)
+    info->why = "reply does not fit";
 out:
   mbedtls_platform_zeroize(c2s, sizeof c2s);
   mbedtls_platform_zeroize(s2c, sizeof s2c);
