@@ -14,6 +14,8 @@ TS=$BUILD/examples/time-source
 CLIENT=$BUILD/examples/ntske-client
 PKI=tests/pki
 TOKEN=example-token-never-printed-5f3a9c
+# A chronyd for the interop checks (optional; see the chrony section).
+CHRONYD=${CHRONYD:-$(command -v chronyd || true)}
 work=$(mktemp -d)
 pids=()
 passed=0 failed=0
@@ -198,6 +200,29 @@ else
   echo "skip - pool requests (needs openssl and xxd)"
 fi
 
+# ---- A real NTS client: chrony, when there is one ------------------------
+# CHRONYD names a chronyd binary (default: the one in PATH).  It runs in -Q
+# mode with -x: it measures the offset and never touches the clock.  A
+# chronyd extracted from the Debian package (dpkg -x) serves as well.
+if [ -n "$CHRONYD" ] && [ -x "$CHRONYD" ]; then
+  cat >"$work/chrony.conf" <<EOF
+server localhost nts ntsport $KE_PORT iburst maxsamples 4 minpoll -2 maxpoll -2
+ntstrustedcerts $PWD/$PKI/ca.pem
+pidfile $work/chronyd.pid
+cmdport 0
+EOF
+  timeout 30 "$CHRONYD" -Q -x -u root -f "$work/chrony.conf" -L 0 \
+    >"$work/chrony.out" 2>&1
+  if grep -q 'System clock wrong by' "$work/chrony.out" &&
+    grep -q "changed port to $MAIN_NTP" "$work/chrony.out"; then
+    pass "chronyd -Q over NTS: $(grep -o 'System clock wrong by [-0-9.]* seconds' "$work/chrony.out")"
+  else
+    fail "chronyd -Q over NTS" "$work/chrony.out"
+  fi
+else
+  echo "skip - chrony interop (no chronyd; set CHRONYD)"
+fi
+
 # Garbage on the NTP port gets no answer, only a log line.
 printf 'not an NTP packet' >"/dev/udp/127.0.0.1/$MAIN_NTP" 2>/dev/null
 for _ in $(seq 20); do
@@ -297,6 +322,20 @@ EOF
     else
       fail "through nts-pool-ke --count 3 --ntp" "$out"
       sed 's/^/       /' "$work/pool.log" "$work/ts1.log" "$work/ts2.log"
+    fi
+    # chrony (see below for CHRONYD) through the pool: Fixed Key cookies
+    # made by an example source, used by a real NTS client.
+    if [ -n "${CHRONYD:-}" ] && [ -x "$CHRONYD" ]; then
+      printf '%s\n' "server localhost nts ntsport $POOL_PORT iburst maxsamples 4 minpoll -2 maxpoll -2" \
+        "ntstrustedcerts $PWD/$PKI/ca.pem" "pidfile $work/chronyd-pool.pid" \
+        "cmdport 0" >"$work/chrony-pool.conf"
+      timeout 30 "$CHRONYD" -Q -x -u root -f "$work/chrony-pool.conf" -L 0 \
+        >"$work/chrony-pool.out" 2>&1
+      if grep -q 'System clock wrong by' "$work/chrony-pool.out"; then
+        pass "chronyd -Q through nts-pool-ke: $(grep -o 'System clock wrong by [-0-9.]* seconds' "$work/chrony-pool.out")"
+      else
+        fail "chronyd -Q through nts-pool-ke" "$work/chrony-pool.out"
+      fi
     fi
     stop_source "$POOL_PID"
     [ "$STOP_STATUS" = 0 ] || fail "nts-pool-ke exits 0 on SIGTERM (got $STOP_STATUS)"
