@@ -142,6 +142,31 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: $(FUZZ_BINS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# Benchmarks (tests/bench, issue 7): a program, not a test; make check never
+# runs it.  The load generator is an OpenSSL client, so `make bench` installs
+# libssl-dev when it is missing (check-then-apt, like .ci/install-deps).
+.PHONY: bench bench-deps
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/benchd
+
+$(BUILD)/bench/loadgen: tests/bench/loadgen.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iinclude $(CPPFLAGS) -o $@ $< \
+	  $(LDFLAGS) $(STATIC) -lssl -lcrypto -lpthread
+
+$(BUILD)/bench/benchd: tests/bench/benchd.c lib/tls.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< \
+	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
+
+bench-deps: deps
+	@dpkg-query -W -f='$${Status}' libssl-dev 2>/dev/null | grep -q 'install ok installed' || \
+	  { echo "bench: installing libssl-dev"; apt-get -q update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends libssl-dev; }
+
+bench: bench-deps
+	$(MAKE) all $(BENCH_BINS)
+	tests/bench/run $(BUILD)
+
 $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
