@@ -1,6 +1,6 @@
 # libntspool and nts-pool-ke.  GNU make.
 #
-#   make               static and shared library (build/)
+#   make               static and shared library, nts-pool-ke (build/)
 #   make check         install missing dependencies, then every test: unit
 #                      tests, the same under ASan+UBSan, a short fuzz run
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
@@ -52,10 +52,10 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(MAJOR)
 
-.PHONY: all lib examples test check deps fuzz fuzz-run install uninstall clean format
+.PHONY: all lib cli integration examples test check deps fuzz fuzz-run install uninstall clean format
 .DELETE_ON_ERROR:
 
-all: $(STATIC) $(SHARED) examples
+all: $(STATIC) $(SHARED) examples cli
 lib: all
 
 $(BUILD)/%.o: %.c
@@ -105,6 +105,30 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
 examples: $(EXAMPLE_BINS)
 
+# nts-pool-ke, the daemon (cli/), linked to the static library like the
+# examples; inih from pkg-config.
+INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
+INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+CLI := $(BUILD)/nts-pool-ke
+
+$(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
+	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(MBEDTLS_LIBS) -lpthread
+
+cli: $(CLI)
+
+# Integration tests: the daemon on loopback against test time sources.
+HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	  $(MBEDTLS_LIBS) -lpthread
+
+integration: $(CLI) $(HELPERS)
+	@tests/integration/run $(BUILD)
+
 test: $(TEST_BINS)
 	@tests/run-tests $(TEST_BINS)
 
@@ -116,7 +140,7 @@ deps:
 # tests/check-all runs them all and prints the totals last.  Append stages
 # to CHECK_STAGES (they run in order).
 CHECK_STAGES := "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
-  "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)"
+  "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
 
@@ -181,6 +205,8 @@ install: all $(BUILD)/libntspool.pc
 	ln -sf libntspool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libntspool.so
 	install -m 644 $(BUILD)/libntspool.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(CLI) $(DESTDIR)$(SBINDIR)/
 	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 	  install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
@@ -189,6 +215,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libntspool.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	  $(DESTDIR)$(LIBDIR)/libntspool.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/libntspool.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ntspool
+	rm -f $(DESTDIR)$(SBINDIR)/nts-pool-ke
 	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 

@@ -25,6 +25,7 @@ typedef struct loader {
   const char *path;
   FILE *file;
   unsigned line;
+  unsigned section_line; /* of the last [section] header */
   bool at_line_start;
   bool too_long;
   nts_pool_ke_config *cfg;
@@ -56,8 +57,12 @@ static char *reader(char *str, int num, void *stream) {
   loader *l = stream;
   if (!fgets(str, num, l->file))
     return NULL;
-  if (l->at_line_start)
+  if (l->at_line_start) {
     l->line++;
+    size_t lead = strspn(str, " \t");
+    if (str[lead] == '[')
+      l->section_line = l->line;
+  }
   size_t n = strlen(str);
   l->at_line_start = n > 0 && str[n - 1] == '\n';
   if (!l->at_line_start && !feof(l->file)) {
@@ -130,9 +135,14 @@ static int forward(loader *l, const char *section, const char *name,
   const char *why = ntspool_ctx_error(l->cfg->ctx);
   if (!*why)
     why = ntspool_strerror(rc);
-  /* The library names unknown sections and keys itself; for a bad value
-   * say which key (never the value: it may be a token). */
-  if (strncmp(why, "unknown ", 8) == 0)
+  /* An unknown section is reported at its header, not at its first key. */
+  if (strncmp(why, "unknown section", 15) == 0) {
+    l->line = l->section_line;
+    return fail(l, "%s", why);
+  }
+  /* Messages that name the section already are printed as they are; for
+   * the others say which key (never the value: it may be a token). */
+  if (strncmp(why, "unknown ", 8) == 0 || why[0] == '[')
     return fail(l, "%s", why);
   return fail(l, "[%s] %s: %s", section, name, why);
 }

@@ -1,0 +1,231 @@
+/*
+ * A pool-aware NTS-KE client for the integration tests (the library's
+ * client role on a blocking socket).
+ *
+ *   test-client -a ADDR -p PORT [-n TLS_NAME] [-d DENY]... [-c COUNT]
+ *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS]
+ *
+ * Runs COUNT key exchanges one after another and prints one line each:
+ * "ok server=NAME port=N aead=N cookies=N local_port=N" or "fail
+ * status=...".  -x sends
+ * a PROXY protocol v2 header naming SRC_ADDR:PORT first (IPv4 or [IPv6]),
+ * as a load balancer would.  Exits 0 when every exchange succeeded.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ntspool.h>
+
+static ntspool_time_ms now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (ntspool_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int io_send(void *u, const uint8_t *d, size_t n) {
+  ssize_t r = send((int)(intptr_t)u, d, n, MSG_NOSIGNAL);
+  if (r > 0)
+    return (int)r;
+  return r < 0 && (errno == EAGAIN || errno == EINTR) ? NTSPOOL_ERR_WOULD_BLOCK
+                                                      : NTSPOOL_ERR_IO;
+}
+
+static int io_recv(void *u, uint8_t *b, size_t n) {
+  ssize_t r = recv((int)(intptr_t)u, b, n, 0);
+  if (r > 0)
+    return (int)r;
+  if (r == 0)
+    return NTSPOOL_ERR_EOF;
+  return errno == EAGAIN || errno == EINTR ? NTSPOOL_ERR_WOULD_BLOCK
+                                           : NTSPOOL_ERR_IO;
+}
+
+/* PROXY v2 header for `src` ("1.2.3.4:9" or "[2001:db8::1]:9"), with the
+ * destination left zero.  Returns its length or 0. */
+static size_t proxy_header(const char *src, uint8_t *out) {
+  static const uint8_t sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+                                  0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+  char host[64];
+  const char *colon = strrchr(src, ':');
+  if (!colon)
+    return 0;
+  unsigned port = (unsigned)atoi(colon + 1);
+  memcpy(out, sig, 12);
+  out[12] = 0x21;
+  if (src[0] == '[') {
+    snprintf(host, sizeof host, "%.*s", (int)(colon - src - 2), src + 1);
+    out[13] = 0x21;
+    out[14] = 0, out[15] = 36;
+    memset(out + 16, 0, 36);
+    if (inet_pton(AF_INET6, host, out + 16) != 1)
+      return 0;
+    out[48] = (uint8_t)(port >> 8), out[49] = (uint8_t)port;
+    return 52;
+  }
+  snprintf(host, sizeof host, "%.*s", (int)(colon - src), src);
+  out[13] = 0x11;
+  out[14] = 0, out[15] = 12;
+  memset(out + 16, 0, 12);
+  if (inet_pton(AF_INET, host, out + 16) != 1)
+    return 0;
+  out[24] = (uint8_t)(port >> 8), out[25] = (uint8_t)port;
+  return 28;
+}
+
+static int connect_to(const char *addr, const char *port) {
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+  struct addrinfo *res;
+  if (getaddrinfo(addr, port, &hints, &res) != 0)
+    return -1;
+  int fd = socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  int one = 1;
+  if (fd >= 0)
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  freeaddrinfo(res);
+  return fd;
+}
+
+static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
+                    const char *name, const char *const *deny, size_t n_deny,
+                    const char *proxy_src) {
+  int fd = connect_to(addr, port);
+  if (fd < 0) {
+    printf("fail status=connect: %s\n", strerror(errno));
+    return 1;
+  }
+  if (proxy_src) {
+    uint8_t hdr[64];
+    size_t len = proxy_header(proxy_src, hdr);
+    if (!len || send(fd, hdr, len, MSG_NOSIGNAL) != (ssize_t)len) {
+      printf("fail status=proxy header\n");
+      close(fd);
+      return 1;
+    }
+  }
+  ntspool_io io = {.version = NTSPOOL_IO_VERSION,
+                   .send = io_send,
+                   .recv = io_recv,
+                   .user_data = (void *)(intptr_t)fd};
+  ntspool_session *s;
+  int rc =
+      ntspool_session_new_client(ctx, &io, name, deny, n_deny, now_ms(), &s);
+  if (rc) {
+    printf("fail status=%s\n", ntspool_strerror(rc));
+    close(fd);
+    return 1;
+  }
+  for (int i = 0; i < 100000; i++) {
+    ntspool_time_ms left = ntspool_session_deadline(s) - now_ms();
+    if (left < 1)
+      left = 1;
+    struct timeval tv = {left / 1000, (left % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if ((rc = ntspool_session_step(s, now_ms())) != NTSPOOL_ERR_WOULD_BLOCK)
+      break;
+  }
+  ntspool_ke_result r;
+  struct sockaddr_storage local;
+  socklen_t local_len = sizeof local;
+  unsigned local_port = 0;
+  if (getsockname(fd, (struct sockaddr *)&local, &local_len) == 0)
+    local_port = ntohs(local.ss_family == AF_INET6
+                           ? ((struct sockaddr_in6 *)&local)->sin6_port
+                           : ((struct sockaddr_in *)&local)->sin_port);
+  if (rc == 0 && ntspool_session_result(s, &r) == 0) {
+    printf("ok server=%s port=%u aead=%u cookies=%zu local_port=%u\n", r.server,
+           r.port, r.aead, r.n_cookies, local_port);
+  } else {
+    ntspool_outcome o;
+    ntspool_session_outcome(s, &o);
+    printf("fail status=%s", ntspool_strerror(rc ? rc : o.status));
+    if (o.sent_error || o.nts_error)
+      printf(" nts_error=%u", o.nts_error);
+    printf("\n");
+    rc = rc ? rc : -1;
+  }
+  memset(&r, 0, sizeof r);
+  ntspool_session_free(s);
+  close(fd);
+  return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  const char *addr = "127.0.0.1", *port = NULL, *name = "localhost";
+  const char *ca = "tests/pki/ca.pem", *proxy_src = NULL, *timeout = NULL;
+  const char *deny[8];
+  size_t n_deny = 0;
+  long count = 1;
+  int opt;
+  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:C:t:")) != -1) {
+    switch (opt) {
+    case 'a':
+      addr = optarg;
+      break;
+    case 'p':
+      port = optarg;
+      break;
+    case 'n':
+      name = optarg;
+      break;
+    case 'd':
+      if (n_deny < 8)
+        deny[n_deny++] = optarg;
+      break;
+    case 'c':
+      count = atol(optarg);
+      break;
+    case 'x':
+      proxy_src = optarg;
+      break;
+    case 'C':
+      ca = optarg;
+      break;
+    case 't':
+      timeout = optarg;
+      break;
+    default:
+      fprintf(stderr, "usage: test-client -a ADDR -p PORT [-n NAME] "
+                      "[-d DENY]... [-c COUNT] [-x SRC:PORT] [-C CA] "
+                      "[-t MS]\n");
+      return 2;
+    }
+  }
+  if (!port) {
+    fprintf(stderr, "test-client: -p is required\n");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  ntspool_ctx *ctx;
+  if (ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx) != 0 ||
+      ntspool_ctx_set(ctx, "client", "certificate-authority-path", ca) != 0 ||
+      (timeout && ntspool_ctx_set(ctx, "client", "key-exchange-timeout-ms",
+                                  timeout) != 0) ||
+      ntspool_ctx_ready(ctx) != 0) {
+    fprintf(stderr, "test-client: %s\n", ntspool_ctx_error(ctx));
+    return 2;
+  }
+  int failed = 0;
+  for (long i = 0; i < count; i++) {
+    failed += exchange(ctx, addr, port, name, deny, n_deny, proxy_src);
+    fflush(stdout);
+  }
+  ntspool_ctx_unref(ctx);
+  return failed ? 1 : 0;
+}
