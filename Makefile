@@ -105,6 +105,17 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
 examples: $(EXAMPLE_BINS)
 
+# Single-file examples (decode, poll-proxy): the public header only, no
+# examples/common.
+EXAMPLE_SINGLE := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+$(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	  $(MBEDTLS_LIBS) -lpthread
+
+examples: $(EXAMPLE_SINGLE)
+
 # nts-pool-ke, the daemon (cli/), linked to the static library like the
 # examples; inih from pkg-config.
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
@@ -143,10 +154,23 @@ CHECK_STAGES := "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
+# Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
+# download, never installed) against nts-pool-ke, the examples, poll-proxy.
+CHECK_STAGES += "$(MAKE) -s interop"
 
 check: deps
 	$(MAKE) all
 	@tests/check-all $(CHECK_STAGES)
+
+.PHONY: interop demo
+interop: all
+	@tests/interop/run $(BUILD)
+
+# The README's demo: throwaway PKI, two example time sources, nts-pool-ke
+# and chrony on loopback (examples/demo.sh says what it starts and stops).
+demo: deps
+	$(MAKE) all
+	@examples/demo.sh $(BUILD)
 
 # libFuzzer: each target links the library sources built with the fuzzer's
 # instrumentation (a separate tree, so flags never mix).
