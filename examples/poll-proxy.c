@@ -51,7 +51,10 @@ static const char *usage_text =
     "                  [--set SECTION.KEY=VALUE]... [--max-clients N] [-v]\n"
     "  ADDR is IPv4 or [IPv6]; PORT 0 picks a free port.  Prints\n"
     "  'listening on ADDR:PORT' when ready; SIGINT/SIGTERM stop it after\n"
-    "  the sessions in flight.\n";
+    "  the sessions in flight.  A TOKEN on the command line is visible to\n"
+    "  other users (ps); prefer --set 'upstream NAME.auth-token-path=FILE'.\n"
+    "  Keys: those of nts-pool-ke.conf(5) the library owns ([server],\n"
+    "  [upstream-tls], [selection], [upstream NAME]), plus [server] listen.\n";
 
 /* One transport: a client's socket or an upstream connection. */
 struct client;
