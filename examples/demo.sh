@@ -203,7 +203,8 @@ if ! timeout 40 setpriv --bounding-set=-sys_time --inh-caps=-sys_time \
   "$CHRONYD" -Q -u root -f "$D/chrony/chrony.conf" -L 0 -t 30 \
   >"$D/chrony/chronyd.log" 2>&1; then
   indent <"$D/chrony/chronyd.log"
-  say "chronyd failed"
+  say "chronyd failed; the pool's log says:"
+  tail -n 5 "$D/nts-pool-ke.log" | indent
   exit 1
 fi
 grep -E 'changed port|System clock wrong' "$D/chrony/chronyd.log" |
@@ -218,7 +219,8 @@ say "the example client asks the pool for 2 distinct sources (ntske-client --cou
 if ! timeout 30 "$CLIENT" --ca "$P/ca.pem" --port "$POOL_PORT" --count 2 --ntp \
   localhost >"$D/ntske-client.log" 2>&1; then
   indent <"$D/ntske-client.log"
-  say "ntske-client failed"
+  say "ntske-client failed; the pool's log says:"
+  tail -n 5 "$D/nts-pool-ke.log" | indent
   exit 1
 fi
 grep -E '^source|server:|port:|offset:|authenticated' "$D/ntske-client.log" |
