@@ -401,13 +401,17 @@ static void print_request(const ntspool_request *q) {
                                       "Fixed Key Request", "UUID request"};
   printf("valid: %s", kinds[q->kind]);
   if (q->kind == NTSPOOL_REQUEST_SUPPORT) {
-    printf(" for");
-    if (q->want & NTSPOOL_WANT_ALGORITHMS)
-      printf(" algorithms");
-    if (q->want & NTSPOOL_WANT_PROTOCOLS)
-      printf(" protocols");
+    const char *sep = " for ";
+    if (q->want & NTSPOOL_WANT_ALGORITHMS) {
+      printf("%salgorithms", sep);
+      sep = ", ";
+    }
+    if (q->want & NTSPOOL_WANT_PROTOCOLS) {
+      printf("%sprotocols", sep);
+      sep = ", ";
+    }
     if (q->want & NTSPOOL_WANT_SERVER_NAMES)
-      printf(" server-names");
+      printf("%sserver names", sep);
   } else {
     print_list("protocols", q->protocols, protocol_name);
     print_list("AEADs", q->aeads, aead_name);
@@ -556,6 +560,20 @@ static void print_verdicts(const uint8_t *msg, size_t len,
     print_refusal(rc);
   else
     print_request(&q);
+
+  /* A pool known by its TLS client certificate needs no token: show that
+   * view too when it judges differently. */
+  int plain = rc;
+  memset(&q, 0, sizeof q);
+  rc = ntspool_parse_source_request(msg, len, n,
+                                    NTSPOOL_PARSE_CERT_AUTHENTICATED, &q);
+  if (rc != plain) {
+    printf("  %-32s", "request, pool by certificate:");
+    if (rc < 0)
+      print_refusal(rc);
+    else
+      print_request(&q);
+  }
 
   memset(&r, 0, sizeof r);
   rc = ntspool_parse_ke_response(msg, len, n, &r);
