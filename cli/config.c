@@ -109,10 +109,10 @@ static int once(loader *l, bool *seen, const char *section, const char *name) {
 static void check_secret(loader *l, const char *path) {
   struct stat st;
   if (stat(path, &st) == 0 && (st.st_mode & 077))
-    LOG_WARN("config",
-             "%s:%u: secret file %s is readable by group or others "
-             "(mode %04o); chmod 600 it",
-             l->path, l->line, path, (unsigned)(st.st_mode & 07777));
+    NTS_POOL_KE_WARN("config",
+                     "%s:%u: secret file %s is readable by group or others "
+                     "(mode %04o); chmod 600 it",
+                     l->path, l->line, path, (unsigned)(st.st_mode & 07777));
 }
 
 static bool is_secret_key(const char *section, const char *name) {

@@ -111,11 +111,12 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
     snprintf(extra + n, sizeof extra - n, " reason=\"%s\"",
              ntspool_strerror(o->status));
   }
-  LOG_INFO("session",
-           "client session peer=%s outcome=%s source=%s "
-           "duration_ms=%.3f%s",
-           peer, nts_pool_ke_outcome_name(outcome),
-           o->source_name ? o->source_name : "-", (double)us / 1000.0, extra);
+  NTS_POOL_KE_INFO("session",
+                   "client session peer=%s outcome=%s source=%s "
+                   "duration_ms=%.3f%s",
+                   peer, nts_pool_ke_outcome_name(outcome),
+                   o->source_name ? o->source_name : "-", (double)us / 1000.0,
+                   extra);
 }
 
 void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
@@ -150,8 +151,8 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   ntspool_session *s = NULL;
   int rc = ntspool_session_new_server(cfg->ctx, &io, &who, accepted_at, &s);
   if (rc) {
-    LOG_ERROR("session", "cannot start a session peer=%s: %s", text,
-              ntspool_strerror(rc));
+    NTS_POOL_KE_ERROR("session", "cannot start a session peer=%s: %s", text,
+                      ntspool_strerror(rc));
     finish(NTS_POOL_KE_INTERNAL, text, accepted_us, NULL);
     goto out;
   }
@@ -164,7 +165,8 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
     if (rc != NTSPOOL_ERR_WOULD_BLOCK)
       break;
     if (i == MAX_STEPS) {
-      LOG_ERROR("session", "session does not end, dropped peer=%s", text);
+      NTS_POOL_KE_ERROR("session", "session does not end, dropped peer=%s",
+                        text);
       break;
     }
   }

@@ -54,8 +54,9 @@ static const char *level_name(enum ntspool_log_level level) {
   return "DEBUG";
 }
 
-static void emit(enum ntspool_log_level level, const char *prefix,
-                 const char *component, const char *fmt, va_list ap) {
+__attribute__((format(printf, 4, 0))) static void
+emit(enum ntspool_log_level level, const char *prefix, const char *component,
+     const char *fmt, va_list ap) {
   char line[1024];
   struct timespec ts;
   struct tm tm;
@@ -91,8 +92,9 @@ void nts_pool_ke_log(enum ntspool_log_level level, const char *component,
   va_end(ap);
 }
 
-static void emit_text(enum ntspool_log_level level, const char *component,
-                      const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void
+emit_text(enum ntspool_log_level level, const char *component, const char *fmt,
+          ...) {
   va_list ap;
   va_start(ap, fmt);
   emit(level, "ntspool::", component, fmt, ap);

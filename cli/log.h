@@ -31,12 +31,13 @@ void nts_pool_ke_log(enum ntspool_log_level level, const char *component,
 void nts_pool_ke_log_library(void *user_data, enum ntspool_log_level level,
                              const char *component, const char *line);
 
-#define LOG_ERROR(comp, ...)                                                   \
+#define NTS_POOL_KE_ERROR(comp, ...)                                           \
   nts_pool_ke_log(NTSPOOL_LOG_ERROR, comp, __VA_ARGS__)
-#define LOG_WARN(comp, ...)                                                    \
+#define NTS_POOL_KE_WARN(comp, ...)                                            \
   nts_pool_ke_log(NTSPOOL_LOG_WARNING, comp, __VA_ARGS__)
-#define LOG_INFO(comp, ...) nts_pool_ke_log(NTSPOOL_LOG_INFO, comp, __VA_ARGS__)
-#define LOG_DEBUG(comp, ...)                                                   \
+#define NTS_POOL_KE_INFO(comp, ...)                                            \
+  nts_pool_ke_log(NTSPOOL_LOG_INFO, comp, __VA_ARGS__)
+#define NTS_POOL_KE_DEBUG(comp, ...)                                           \
   nts_pool_ke_log(NTSPOOL_LOG_DEBUG, comp, __VA_ARGS__)
 
 #endif

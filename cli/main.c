@@ -95,7 +95,8 @@ int main(int argc, char **argv) {
     nts_pool_ke_log_set_level(cfg->log_level);
 
   if (nts_pool_ke_serve_signals() != 0) {
-    LOG_ERROR("server", "cannot install signal handlers: %s", strerror(errno));
+    NTS_POOL_KE_ERROR("server", "cannot install signal handlers: %s",
+                      strerror(errno));
     return EX_OSERR;
   }
   if (nts_pool_ke_serve_bind(cfg) != 0)
@@ -106,22 +107,22 @@ int main(int argc, char **argv) {
     char text[NTS_POOL_KE_ADDR_TEXT];
     metrics_fd = nts_pool_ke_metrics_bind(&a);
     if (metrics_fd < 0) {
-      LOG_ERROR(
+      NTS_POOL_KE_ERROR(
           "metrics", "cannot listen address=%s: %s",
           nts_pool_ke_addr_text((struct sockaddr *)&cfg->metrics.ss, text),
           strerror(errno));
       return EX_OSERR;
     }
-    LOG_INFO("metrics", "listening address=%s path=/metrics",
-             nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+    NTS_POOL_KE_INFO("metrics", "listening address=%s path=/metrics",
+                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
   }
   if (*cfg->pid_file && nts_pool_ke_write_pid_file(cfg->pid_file) != 0) {
-    LOG_ERROR("daemon", "cannot write pid file path=%s: %s", cfg->pid_file,
-              strerror(errno));
+    NTS_POOL_KE_ERROR("daemon", "cannot write pid file path=%s: %s",
+                      cfg->pid_file, strerror(errno));
     return EX_CANTCREAT;
   }
   if (nts_pool_ke_drop_privileges(cfg->user, cfg->group, err, sizeof err)) {
-    LOG_ERROR("daemon", "cannot drop privileges: %s", err);
+    NTS_POOL_KE_ERROR("daemon", "cannot drop privileges: %s", err);
     return EX_NOPERM;
   }
 
@@ -135,7 +136,7 @@ int main(int argc, char **argv) {
   /* After dropping privileges this may fail; the pid file is advisory. */
   if (*pid_file)
     unlink(pid_file);
-  LOG_INFO("server", "stopped");
+  NTS_POOL_KE_INFO("server", "stopped");
   if (rc > 0)
     _exit(0); /* workers still hold connections: do not run exit handlers
                  under them */

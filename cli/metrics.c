@@ -389,7 +389,7 @@ static void *serve(void *arg) {
     if (poll(p, 2, -1) < 0) {
       if (errno == EINTR)
         continue;
-      LOG_ERROR("metrics", "poll failed: %s", strerror(errno));
+      NTS_POOL_KE_ERROR("metrics", "poll failed: %s", strerror(errno));
       return NULL;
     }
     if (p[1].revents)

@@ -101,13 +101,13 @@ int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text);
     int fd = nts_pool_ke_listen(&a, 1024);
     if (fd < 0) {
-      LOG_ERROR("server", "cannot listen address=%s: %s", text,
-                strerror(errno));
+      NTS_POOL_KE_ERROR("server", "cannot listen address=%s: %s", text,
+                        strerror(errno));
       return -1;
     }
     srv.listeners[srv.n_listeners++] = fd;
-    LOG_INFO("server", "listening address=%s",
-             nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+    NTS_POOL_KE_INFO("server", "listening address=%s",
+                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
   }
   return 0;
 }
@@ -174,7 +174,7 @@ static void accept_from(int lfd) {
     p.fd = accept(lfd, (struct sockaddr *)&p.peer, &len);
     if (p.fd < 0) {
       if (errno == EMFILE || errno == ENFILE)
-        LOG_WARN("server", "cannot accept: %s", strerror(errno));
+        NTS_POOL_KE_WARN("server", "cannot accept: %s", strerror(errno));
       return; /* EAGAIN: nothing more; others: try on the next poll */
     }
     fcntl(p.fd, F_SETFD, FD_CLOEXEC);
@@ -203,18 +203,19 @@ static bool same_addrs(const nts_pool_ke_addr *a, size_t na,
 static void warn_restart_only(const nts_pool_ke_config *old,
                               const nts_pool_ke_config *new) {
   if (!same_addrs(old->listen, old->n_listen, new->listen, new->n_listen))
-    LOG_WARN("config", "[server] listen changed; takes effect on restart");
+    NTS_POOL_KE_WARN("config",
+                     "[server] listen changed; takes effect on restart");
   if (old->max_connections != new->max_connections)
-    LOG_WARN("config",
-             "[server] max-connections changed; takes effect on restart");
+    NTS_POOL_KE_WARN(
+        "config", "[server] max-connections changed; takes effect on restart");
   if (old->has_metrics != new->has_metrics ||
       !same_addrs(&old->metrics, old->has_metrics, &new->metrics,
                   new->has_metrics))
-    LOG_WARN("config", "[observability] metrics-listen changed; takes "
-                       "effect on restart");
+    NTS_POOL_KE_WARN("config", "[observability] metrics-listen changed; takes "
+                               "effect on restart");
   if (strcmp(old->user, new->user) || strcmp(old->group, new->group) ||
       strcmp(old->pid_file, new->pid_file))
-    LOG_WARN("config", "[daemon] changed; takes effect on restart");
+    NTS_POOL_KE_WARN("config", "[daemon] changed; takes effect on restart");
 }
 
 static size_t source_count(nts_pool_ke_config *cfg) {
@@ -231,8 +232,8 @@ static void reload(const nts_pool_ke_serve_options *o) {
   if (nts_pool_ke_config_load(o->config_path, o->log_override, &cfg, err,
                               sizeof err) != 0) {
     nts_pool_ke_metrics_reload(false);
-    LOG_ERROR("config", "reload failed, keeping the running configuration: %s",
-              err);
+    NTS_POOL_KE_ERROR(
+        "config", "reload failed, keeping the running configuration: %s", err);
     return;
   }
   pthread_mutex_lock(&srv.lock);
@@ -244,8 +245,8 @@ static void reload(const nts_pool_ke_serve_options *o) {
     level = cfg->has_log_level ? cfg->log_level : NTSPOOL_LOG_INFO;
   nts_pool_ke_log_set_level(level);
   nts_pool_ke_metrics_reload(true);
-  LOG_INFO("config", "reloaded path=%s sources=%zu", o->config_path,
-           source_count(cfg));
+  NTS_POOL_KE_INFO("config", "reloaded path=%s sources=%zu", o->config_path,
+                   source_count(cfg));
   nts_pool_ke_config_unref(old); /* sessions in flight keep their own */
 }
 
@@ -268,7 +269,8 @@ static unsigned drain(ntspool_time_ms ke_timeout_ms) {
   unsigned busy = srv.busy;
   pthread_cond_broadcast(&srv.work);
   pthread_mutex_unlock(&srv.lock);
-  LOG_INFO("server", "stopping: draining in-flight connections count=%u", busy);
+  NTS_POOL_KE_INFO("server",
+                   "stopping: draining in-flight connections count=%u", busy);
 
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
@@ -286,7 +288,8 @@ static unsigned drain(ntspool_time_ms ke_timeout_ms) {
   busy = srv.busy;
   pthread_mutex_unlock(&srv.lock);
   if (busy) {
-    LOG_WARN("server", "exiting with connections still open count=%u", busy);
+    NTS_POOL_KE_WARN("server", "exiting with connections still open count=%u",
+                     busy);
     return busy;
   }
   for (unsigned i = 0; i < srv.n_threads; i++)
@@ -307,20 +310,20 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
   pthread_sigmask(SIG_BLOCK, &block, &old);
   int rc = start_workers(cfg->max_connections);
   if (rc != 0)
-    LOG_ERROR("server", "cannot start worker threads count=%u",
-              cfg->max_connections);
+    NTS_POOL_KE_ERROR("server", "cannot start worker threads count=%u",
+                      cfg->max_connections);
   if (rc == 0 && o->metrics_fd >= 0 &&
       (rc = nts_pool_ke_metrics_start(o->metrics_fd,
                                       nts_pool_ke_serve_current)) != 0)
-    LOG_ERROR("metrics", "cannot start the metrics thread");
+    NTS_POOL_KE_ERROR("metrics", "cannot start the metrics thread");
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0)
     return -1;
-  LOG_INFO("server",
-           "started version=%s sources=%zu max_connections=%u "
-           "proxy_protocol=%s",
-           ntspool_version(), source_count(cfg), cfg->max_connections,
-           cfg->use_proxy ? "required" : "off");
+  NTS_POOL_KE_INFO("server",
+                   "started version=%s sources=%zu max_connections=%u "
+                   "proxy_protocol=%s",
+                   ntspool_version(), source_count(cfg), cfg->max_connections,
+                   cfg->use_proxy ? "required" : "off");
 
   ntspool_time_ms next_expire = nts_pool_ke_now_ms() + EXPIRE_EVERY_MS;
   while (!got_term) {
@@ -334,7 +337,7 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
       p[n++] = (struct pollfd){.fd = srv.listeners[i], .events = POLLIN};
     int ready = poll(p, n, 1000);
     if (ready < 0 && errno != EINTR) {
-      LOG_ERROR("server", "poll failed: %s", strerror(errno));
+      NTS_POOL_KE_ERROR("server", "poll failed: %s", strerror(errno));
       break;
     }
     if (p[0].revents)

@@ -131,8 +131,9 @@ static int up_open(void *user_data, const ntspool_upstream_target *t,
   struct addrinfo *res = NULL;
   int gai = getaddrinfo(host, port, &hints, &res);
   if (gai != 0) {
-    LOG_DEBUG("upstream", "cannot resolve source=%s host=%s family=%d: %s",
-              t->source_name, host, t->family, gai_strerror(gai));
+    NTS_POOL_KE_DEBUG("upstream",
+                      "cannot resolve source=%s host=%s family=%d: %s",
+                      t->source_name, host, t->family, gai_strerror(gai));
     return NTSPOOL_ERR_IO;
   }
   int fd = -1;
@@ -140,8 +141,8 @@ static int up_open(void *user_data, const ntspool_upstream_target *t,
     fd = connect_bounded(ai, cfg->upstream_timeout_ms);
   freeaddrinfo(res);
   if (fd < 0) {
-    LOG_DEBUG("upstream", "cannot connect source=%s host=%s port=%u",
-              t->source_name, host, t->port);
+    NTS_POOL_KE_DEBUG("upstream", "cannot connect source=%s host=%s port=%u",
+                      t->source_name, host, t->port);
     return NTSPOOL_ERR_IO;
   }
   *io = (ntspool_io){.version = NTSPOOL_IO_VERSION,
