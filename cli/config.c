@@ -32,6 +32,7 @@ typedef struct loader {
   char *err;
   size_t err_len;
   bool failed;
+  char warned[256]; /* last secret file warned about (legacy keys repeat) */
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
       seen_pid;
@@ -108,6 +109,9 @@ static int once(loader *l, bool *seen, const char *section, const char *name) {
  * every secret the daemon also warns when the group can read it. */
 static void check_secret(loader *l, const char *path) {
   struct stat st;
+  if (strcmp(path, l->warned) == 0)
+    return;
+  snprintf(l->warned, sizeof l->warned, "%s", path);
   if (stat(path, &st) == 0 && (st.st_mode & 077))
     NTS_POOL_KE_WARN("config",
                      "%s:%u: secret file %s is readable by group or others "
