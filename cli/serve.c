@@ -23,6 +23,7 @@
 #include "serve.h"
 
 #define EXPIRE_EVERY_MS 5000
+#define ACCEPT_PAUSE_MS 100
 #define WORKER_STACK (512 * 1024)
 
 typedef struct pending {
@@ -46,6 +47,9 @@ static struct {
   int listeners[NTS_POOL_KE_MAX_LISTEN];
   size_t n_listeners;
   int wake[2];
+  /* accept thread only: out of file descriptors */
+  ntspool_time_ms accept_paused_until;
+  ntspool_time_ms next_fd_warning;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER,
          .work = PTHREAD_COND_INITIALIZER,
          .idle = PTHREAD_COND_INITIALIZER,
@@ -173,8 +177,16 @@ static void accept_from(int lfd) {
     socklen_t len = sizeof p.peer;
     p.fd = accept(lfd, (struct sockaddr *)&p.peer, &len);
     if (p.fd < 0) {
-      if (errno == EMFILE || errno == ENFILE)
-        NTS_POOL_KE_WARN("server", "cannot accept: %s", strerror(errno));
+      if (errno == EMFILE || errno == ENFILE) {
+        /* The connection stays pending and the listener readable: polling
+         * it again at once would spin.  Pause, and say so once a while. */
+        ntspool_time_ms now = nts_pool_ke_now_ms();
+        srv.accept_paused_until = now + ACCEPT_PAUSE_MS;
+        if (now >= srv.next_fd_warning) {
+          NTS_POOL_KE_WARN("server", "cannot accept: %s", strerror(errno));
+          srv.next_fd_warning = now + 10000;
+        }
+      }
       return; /* EAGAIN: nothing more; others: try on the next poll */
     }
     fcntl(p.fd, F_SETFD, FD_CLOEXEC);
@@ -333,9 +345,13 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     pthread_mutex_lock(&srv.lock);
     bool room = srv.busy < srv.max;
     pthread_mutex_unlock(&srv.lock);
-    for (size_t i = 0; room && i < srv.n_listeners; i++)
+    int timeout = 1000;
+    ntspool_time_ms paused = srv.accept_paused_until - nts_pool_ke_now_ms();
+    if (paused > 0)
+      timeout = (int)paused;
+    for (size_t i = 0; room && paused <= 0 && i < srv.n_listeners; i++)
       p[n++] = (struct pollfd){.fd = srv.listeners[i], .events = POLLIN};
-    int ready = poll(p, n, 1000);
+    int ready = poll(p, n, timeout);
     if (ready < 0 && errno != EINTR) {
       NTS_POOL_KE_ERROR("server", "poll failed: %s", strerror(errno));
       break;
