@@ -138,6 +138,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspo
 	  $(MBEDTLS_LIBS) -lpthread
 
 integration: $(CLI) $(HELPERS)
+	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 
 test: $(TEST_BINS)
