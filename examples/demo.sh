@@ -64,10 +64,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "interrupted"; exit 1' INT TERM
 
-# started NAME PID: remember a process to stop.
+# started NAME PID: remember a process to stop (at once, before waiting
+# for it, so an interruption never leaves it behind).
 started() {
   NAMES+=("$1")
   PIDS+=("$2")
+}
+
+# forget PID: stop a process that did not come up, and forget it.
+forget() {
+  local i
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  for i in "${!PIDS[@]}"; do
+    [ "${PIDS[$i]}" = "$1" ] && unset 'PIDS[i]' 'NAMES[i]'
+  done
 }
 
 # wait_for SECONDS FILE REGEX PID: until REGEX shows up in FILE (true), the
@@ -136,13 +147,13 @@ for ts in ts1 ts2; do
       --ntp-server "$addr" --cert "$P/$ts.test.pem" --key "$P/$ts.test.key" \
       --token-file "$D/token-$ts" --log-level debug 2>"$D/$ts.log" &
     pid=$!
+    started "$ts" $pid
     if wait_for 5 "$D/$ts.log" listening $pid; then
-      started "$ts" $pid
       KE[$ts]=$port NTP[$ts]=$((port + 1))
       ok=1
       break
     fi
-    wait $pid 2>/dev/null || true
+    forget $pid
   done
   [ $ok = 1 ] || { say "$ts did not start:"; indent <"$D/$ts.log"; exit 1; }
   say "started time source $ts (pid $pid): NTS-KE 127.0.0.1:${KE[$ts]} as $ts.test, NTS NTP $addr:${NTP[$ts]}"
@@ -176,12 +187,12 @@ auth-token-path = $D/token-ts2
 EOF
   "$POOL" -c "$D/nts-pool-ke.conf" 2>"$D/nts-pool-ke.log" &
   pid=$!
+  started nts-pool-ke $pid
   if wait_for 5 "$D/nts-pool-ke.log" ' started ' $pid; then
-    started nts-pool-ke $pid
     ok=1
     break
   fi
-  wait $pid 2>/dev/null || true
+  forget $pid
 done
 [ $ok = 1 ] || { say "nts-pool-ke did not start:"; indent <"$D/nts-pool-ke.log"; exit 1; }
 say "started nts-pool-ke (pid $pid) on 127.0.0.1:$POOL_PORT in front of ts1 and ts2"
