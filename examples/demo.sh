@@ -18,6 +18,7 @@
 # runs .ci/install-deps and builds first.
 #
 #   examples/demo.sh [BUILD_DIR]      (default build)
+#   POOL=/path/to/nts-pool-ke examples/demo.sh    another daemon binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
