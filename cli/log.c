@@ -7,7 +7,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,60 +23,17 @@ enum ntspool_log_level nts_pool_ke_log_level(void) {
 }
 
 int nts_pool_ke_log_parse_level(const char *text, enum ntspool_log_level *out) {
-  static const struct {
-    const char *name;
-    enum ntspool_log_level level;
-  } names[] = {{"error", NTSPOOL_LOG_ERROR},
-               {"warning", NTSPOOL_LOG_WARNING},
-               {"warn", NTSPOOL_LOG_WARNING},
-               {"info", NTSPOOL_LOG_INFO},
-               {"debug", NTSPOOL_LOG_DEBUG}};
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (strcasecmp(text, names[i].name) == 0) {
-      *out = names[i].level;
-      return 0;
-    }
-  return -1;
-}
-
-static const char *level_name(enum ntspool_log_level level) {
-  switch (level) {
-  case NTSPOOL_LOG_ERROR:
-    return "ERROR";
-  case NTSPOOL_LOG_WARNING:
-    return "WARN";
-  case NTSPOOL_LOG_INFO:
-    return "INFO";
-  case NTSPOOL_LOG_DEBUG:
-    break;
-  }
-  return "DEBUG";
+  return ntspool_log_level_parse(text, out) == 0 ? 0 : -1;
 }
 
 __attribute__((format(printf, 4, 0))) static void
-emit(enum ntspool_log_level level, const char *prefix, const char *component,
+emit(enum ntspool_log_level level, const char *program, const char *component,
      const char *fmt, va_list ap) {
   char line[1024];
   struct timespec ts;
-  struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-  int k = snprintf(line + n, sizeof line - n,
-                   ".%06ldZ %-5s %s%s: ", ts.tv_nsec / 1000, level_name(level),
-                   prefix, component);
-  n += k > 0 ? (size_t)k : 0;
-  if (n < sizeof line) {
-    k = vsnprintf(line + n, sizeof line - n, fmt, ap);
-    n += k > 0 ? (size_t)k : 0;
-  }
-  if (n > sizeof line - 2) /* truncated: keep the newline */
-    n = sizeof line - 2;
-  /* One line per call: a stray newline would forge a second entry. */
-  for (size_t i = 0; i < n; i++)
-    if (line[i] == '\n' || line[i] == '\r')
-      line[i] = ' ';
-  line[n++] = '\n';
+  size_t n = ntspool_log_format(line, sizeof line, ts.tv_sec, ts.tv_nsec / 1000,
+                                level, program, component, fmt, ap);
   ssize_t rc = write(STDERR_FILENO, line, n);
   (void)rc; /* nowhere left to report a failed log write */
 }
@@ -88,7 +44,7 @@ void nts_pool_ke_log(enum ntspool_log_level level, const char *component,
     return;
   va_list ap;
   va_start(ap, fmt);
-  emit(level, "nts_pool_ke::", component, fmt, ap);
+  emit(level, "nts_pool_ke", component, fmt, ap);
   va_end(ap);
 }
 
@@ -97,7 +53,7 @@ emit_text(enum ntspool_log_level level, const char *component, const char *fmt,
           ...) {
   va_list ap;
   va_start(ap, fmt);
-  emit(level, "ntspool::", component, fmt, ap);
+  emit(level, "ntspool", component, fmt, ap);
   va_end(ap);
 }
 

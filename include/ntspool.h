@@ -7,6 +7,7 @@
  *   ntspool/message.h  message validation per kind, message builders
  *   ntspool/io.h       transport callbacks and time
  *   ntspool/policy.h   pool policy: sources, selection, health, caches
+ *   ntspool/log.h      log levels, callback and the log line format
  *   ntspool/session.h  contexts and sessions of the roles (pool, time
  *                      source, pool-aware client)
  *   ntspool/proxy.h    PROXY protocol v2 header parser (behind a balancer)
@@ -21,6 +22,7 @@
 #include "ntspool/message.h"
 #include "ntspool/io.h"
 #include "ntspool/policy.h"
+#include "ntspool/log.h"
 #include "ntspool/session.h"
 #include "ntspool/proxy.h"
 

@@ -17,34 +17,7 @@ void ex_log_init(const char *program, enum ntspool_log_level level) {
 }
 
 int ex_log_parse_level(const char *text, enum ntspool_log_level *out) {
-  static const struct {
-    const char *name;
-    enum ntspool_log_level level;
-  } names[] = {{"error", NTSPOOL_LOG_ERROR},
-               {"warning", NTSPOOL_LOG_WARNING},
-               {"warn", NTSPOOL_LOG_WARNING},
-               {"info", NTSPOOL_LOG_INFO},
-               {"debug", NTSPOOL_LOG_DEBUG}};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(text, names[i].name) == 0) {
-      *out = names[i].level;
-      return 0;
-    }
-  return -1;
-}
-
-static const char *level_name(enum ntspool_log_level level) {
-  switch (level) {
-  case NTSPOOL_LOG_ERROR:
-    return "ERROR";
-  case NTSPOOL_LOG_WARNING:
-    return "WARN";
-  case NTSPOOL_LOG_INFO:
-    return "INFO";
-  case NTSPOOL_LOG_DEBUG:
-    break;
-  }
-  return "DEBUG";
+  return ntspool_log_level_parse(text, out) == 0 ? 0 : -1;
 }
 
 /* The attribute lets the compiler check callers' formats through va_list. */
@@ -53,25 +26,9 @@ emit(enum ntspool_log_level level, const char *program, const char *component,
      const char *fmt, va_list ap) {
   char line[1024];
   struct timespec ts;
-  struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-  int k = snprintf(line + n, sizeof line - n,
-                   ".%06ldZ %-5s %s::%s: ", ts.tv_nsec / 1000,
-                   level_name(level), program, component);
-  n += k > 0 ? (size_t)k : 0;
-  if (n < sizeof line) {
-    k = vsnprintf(line + n, sizeof line - n, fmt, ap);
-    n += k > 0 ? (size_t)k : 0;
-  }
-  if (n > sizeof line - 2) /* truncated: keep room for the newline */
-    n = sizeof line - 2;
-  /* One entry per call: a newline inside a field would forge another. */
-  for (size_t i = 0; i < n; i++)
-    if (line[i] == '\n' || line[i] == '\r')
-      line[i] = ' ';
-  line[n++] = '\n';
+  size_t n = ntspool_log_format(line, sizeof line, ts.tv_sec, ts.tv_nsec / 1000,
+                                level, program, component, fmt, ap);
   ssize_t rc = write(STDERR_FILENO, line, n);
   (void)rc; /* nowhere left to report a failed log write */
 }

@@ -35,27 +35,12 @@
 #define NTSPOOL_SESSION_H
 
 #include "io.h"
+#include "log.h"
 #include "message.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- Logging ----------------------------------------------------------- */
-
-enum ntspool_log_level {
-  NTSPOOL_LOG_ERROR = 0,
-  NTSPOOL_LOG_WARNING = 1,
-  NTSPOOL_LOG_INFO = 2,
-  NTSPOOL_LOG_DEBUG = 3
-};
-
-/* Receives one formatted line (no newline) with its level and the
- * component that wrote it ("pool", "upstream", "source", "client", "tls").
- * Lines never contain keys, cookies or tokens.  Called from whichever thread
- * drives the session; must be thread-safe if sessions run on several. */
-typedef void (*ntspool_log_fn)(void *user_data, enum ntspool_log_level level,
-                               const char *component, const char *line);
 
 /* ---- Contexts ---------------------------------------------------------- */
 
