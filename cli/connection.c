@@ -146,7 +146,7 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   ntspool_io io;
-  nts_pool_ke_socket_io(fd, &io);
+  ntspool_socket_io(fd, &io);
   ntspool_peer who = {.family = family_of(&peer), .address = text};
   ntspool_session *s = NULL;
   int rc = ntspool_session_new_server(cfg->ctx, &io, &who, accepted_at, &s);

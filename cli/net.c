@@ -180,43 +180,6 @@ void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-static int io_send(void *user_data, const uint8_t *data, size_t len) {
-  int fd = (int)(intptr_t)user_data;
-  for (;;) {
-    ssize_t n = send(fd, data, len > INT32_MAX ? INT32_MAX : len, MSG_NOSIGNAL);
-    if (n > 0)
-      return (int)n;
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return NTSPOOL_ERR_WOULD_BLOCK; /* SO_SNDTIMEO passed */
-    return NTSPOOL_ERR_IO;
-  }
-}
-
-static int io_recv(void *user_data, uint8_t *buf, size_t len) {
-  int fd = (int)(intptr_t)user_data;
-  for (;;) {
-    ssize_t n = recv(fd, buf, len > INT32_MAX ? INT32_MAX : len, 0);
-    if (n > 0)
-      return (int)n;
-    if (n == 0)
-      return NTSPOOL_ERR_EOF;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      return NTSPOOL_ERR_WOULD_BLOCK; /* SO_RCVTIMEO passed */
-    return NTSPOOL_ERR_IO;
-  }
-}
-
-void nts_pool_ke_socket_io(int fd, ntspool_io *io) {
-  *io = (ntspool_io){.version = NTSPOOL_IO_VERSION,
-                     .send = io_send,
-                     .recv = io_recv,
-                     .user_data = (void *)(intptr_t)fd};
-}
-
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline) {
   size_t have = 0;

@@ -56,10 +56,6 @@ int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog);
  * "forever"). */
 void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms);
 
-/* An ntspool_io over a blocking socket whose timeouts turn into
- * NTSPOOL_ERR_WOULD_BLOCK; user_data is the fd cast through intptr_t. */
-void nts_pool_ke_socket_io(int fd, ntspool_io *io);
-
 /* Reads exactly len bytes from a socket with timeouts, until `deadline`.
  * Returns 0, or -1 on EOF, error or deadline. */
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,

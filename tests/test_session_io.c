@@ -154,25 +154,19 @@ static int up_open(void *user, const ntspool_upstream_target *t,
   if (ntspool_session_new_server(l->source, &l->up_io[i].io, &peer, now_ms(),
                                  &l->up[i]))
     return NTSPOOL_ERR_IO;
-  /* The pool's end: its own sockio, freed in up_close. */
-  ntspool_test_sockio *pool_end = malloc(sizeof *pool_end);
-  ntspool_test_sockio_init(pool_end, sv[0]);
   l->up_fd_pool[i] = sv[0];
-  *io = pool_end->io;
+  ntspool_socket_io(sv[0], io); /* the pool's end */
   return 0;
 }
 
 static void up_close(void *user, ntspool_io *io) {
   (void)user;
-  ntspool_test_sockio *s = io->user_data;
-  close(s->fd);
-  free(s);
+  close(ntspool_socket_io_fd(io));
 }
 
 static int up_readable(void *user, ntspool_io *io) {
   (void)user;
-  ntspool_test_sockio *s = io->user_data;
-  struct pollfd p = {.fd = s->fd, .events = POLLIN};
+  struct pollfd p = {.fd = ntspool_socket_io_fd(io), .events = POLLIN};
   return poll(&p, 1, 0) > 0;
 }
 

@@ -35,13 +35,4 @@ void ex_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 /* Monotonic milliseconds (the sessions' clock). */
 ntspool_time_ms ex_now_ms(void);
 
-typedef struct ex_sockio {
-  ntspool_io io; /* io.user_data points at this struct */
-  int fd;
-} ex_sockio;
-
-/* ntspool_io over fd (not owned).  Sends use MSG_NOSIGNAL: a closed peer is
- * an error, not a SIGPIPE. */
-void ex_sockio_init(ex_sockio *s, int fd);
-
 #endif

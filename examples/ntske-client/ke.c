@@ -18,10 +18,10 @@ int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
   if (fd < 0)
     return -1;
   ex_set_timeouts(fd, POLL_SLICE_MS);
-  ex_sockio sio;
-  ex_sockio_init(&sio, fd);
+  ntspool_io sio;
+  ntspool_socket_io(fd, &sio);
   ntspool_session *s;
-  int rc = ntspool_session_new_client(ctx, &sio.io, host, denied, n_denied,
+  int rc = ntspool_session_new_client(ctx, &sio, host, denied, n_denied,
                                       ex_now_ms(), &s);
   if (rc == 0) {
     while ((rc = ntspool_session_step(s, ex_now_ms())) ==

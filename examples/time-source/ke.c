@@ -60,14 +60,14 @@ static void conn_done(ts_server *ts) {
 static void *conn_main(void *arg) {
   conn *c = arg;
   ts_server *ts = c->ts;
-  ex_sockio sio;
+  ntspool_io sio;
   ntspool_session *s = NULL;
   ntspool_outcome o = {0};
 
-  ex_sockio_init(&sio, c->fd);
+  ntspool_socket_io(c->fd, &sio);
   ex_set_timeouts(c->fd, POLL_SLICE_MS);
   ntspool_peer peer = {.family = c->family, .address = c->peer};
-  int rc = ntspool_session_new_server(ts->ctx, &sio.io, &peer, ex_now_ms(), &s);
+  int rc = ntspool_session_new_server(ts->ctx, &sio, &peer, ex_now_ms(), &s);
   if (rc == 0) {
     ntspool_time_ms stop_by = 0;
     while ((rc = ntspool_session_step(s, ex_now_ms())) ==

@@ -35,6 +35,17 @@ typedef struct ntspool_io {
   void *user_data;
 } ntspool_io;
 
+/* Fills *io with send()/recv() on a connected stream socket `fd`, which
+ * stays the caller's (the library never opens or closes sockets).  Sends
+ * use MSG_NOSIGNAL, so a closed peer is NTSPOOL_ERR_IO, never SIGPIPE; EINTR
+ * is retried; EAGAIN (a non-blocking socket, or a blocking one whose
+ * SO_RCVTIMEO/SO_SNDTIMEO passed) is NTSPOOL_ERR_WOULD_BLOCK; recv() of 0
+ * is NTSPOOL_ERR_EOF.  The fd travels in io->user_data.  Never fails. */
+NTSPOOL_API void ntspool_socket_io(int fd, ntspool_io *io);
+
+/* The fd of an io made by ntspool_socket_io. */
+NTSPOOL_API int ntspool_socket_io_fd(const ntspool_io *io);
+
 /* Milliseconds on a monotonic clock chosen by the application; only
  * differences matter.  Sessions are handed "now" and report deadlines in the
  * same unit. */

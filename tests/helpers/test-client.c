@@ -33,24 +33,6 @@ static ntspool_time_ms now_ms(void) {
   return (ntspool_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int io_send(void *u, const uint8_t *d, size_t n) {
-  ssize_t r = send((int)(intptr_t)u, d, n, MSG_NOSIGNAL);
-  if (r > 0)
-    return (int)r;
-  return r < 0 && (errno == EAGAIN || errno == EINTR) ? NTSPOOL_ERR_WOULD_BLOCK
-                                                      : NTSPOOL_ERR_IO;
-}
-
-static int io_recv(void *u, uint8_t *b, size_t n) {
-  ssize_t r = recv((int)(intptr_t)u, b, n, 0);
-  if (r > 0)
-    return (int)r;
-  if (r == 0)
-    return NTSPOOL_ERR_EOF;
-  return errno == EAGAIN || errno == EINTR ? NTSPOOL_ERR_WOULD_BLOCK
-                                           : NTSPOOL_ERR_IO;
-}
-
 /* PROXY v2 header for `src` ("1.2.3.4:9" or "[2001:db8::1]:9"), with the
  * destination left zero.  Returns its length or 0. */
 static size_t proxy_header(const char *src, uint8_t *out) {
@@ -118,10 +100,8 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
       return 1;
     }
   }
-  ntspool_io io = {.version = NTSPOOL_IO_VERSION,
-                   .send = io_send,
-                   .recv = io_recv,
-                   .user_data = (void *)(intptr_t)fd};
+  ntspool_io io;
+  ntspool_socket_io(fd, &io);
   ntspool_session *s;
   int rc =
       ntspool_session_new_client(ctx, &io, name, deny, n_deny, now_ms(), &s);

@@ -68,24 +68,6 @@ static int make_cookies(void *user_data, uint16_t protocol, uint16_t aead,
   return (int)max;
 }
 
-static int io_send(void *u, const uint8_t *d, size_t n) {
-  ssize_t r = send((int)(intptr_t)u, d, n, MSG_NOSIGNAL);
-  if (r > 0)
-    return (int)r;
-  return r < 0 && (errno == EAGAIN || errno == EINTR) ? NTSPOOL_ERR_WOULD_BLOCK
-                                                      : NTSPOOL_ERR_IO;
-}
-
-static int io_recv(void *u, uint8_t *b, size_t n) {
-  ssize_t r = recv((int)(intptr_t)u, b, n, 0);
-  if (r > 0)
-    return (int)r;
-  if (r == 0)
-    return NTSPOOL_ERR_EOF;
-  return errno == EAGAIN || errno == EINTR ? NTSPOOL_ERR_WOULD_BLOCK
-                                           : NTSPOOL_ERR_IO;
-}
-
 struct conn {
   ntspool_ctx *ctx;
   int fd;
@@ -94,10 +76,8 @@ struct conn {
 
 static void *serve(void *arg) {
   struct conn *c = arg;
-  ntspool_io io = {.version = NTSPOOL_IO_VERSION,
-                   .send = io_send,
-                   .recv = io_recv,
-                   .user_data = (void *)(intptr_t)c->fd};
+  ntspool_io io;
+  ntspool_socket_io(c->fd, &io);
   ntspool_peer peer = {.family = c->family, .address = "pool"};
   ntspool_session *s;
   if (ntspool_session_new_server(c->ctx, &io, &peer, now_ms(), &s) == 0) {

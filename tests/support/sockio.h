@@ -1,7 +1,6 @@
 /*
- * ntspool_io over a socket file descriptor, for tests (blocking or not: a
- * non-blocking socket yields NTSPOOL_ERR_WOULD_BLOCK on EAGAIN).  Sends use
- * MSG_NOSIGNAL so a closed peer is an error, not a SIGPIPE.
+ * A socket and the library's ntspool_io over it (ntspool_socket_io), kept
+ * together for tests, plus O_NONBLOCK switching.
  */
 #ifndef NTSPOOL_TEST_SOCKIO_H
 #define NTSPOOL_TEST_SOCKIO_H
@@ -9,7 +8,7 @@
 #include "ntspool/io.h"
 
 typedef struct ntspool_test_sockio {
-  ntspool_io io; /* io.user_data points at this struct */
+  ntspool_io io; /* ntspool_socket_io(fd) */
   int fd;
 } ntspool_test_sockio;
 
