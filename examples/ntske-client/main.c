@@ -15,6 +15,7 @@
 #include <mbedtls/sha256.h>
 
 #include "client.h"
+#include "common/args.h"
 #include "common/aes_siv.h"
 #include "common/log.h"
 
@@ -78,16 +79,6 @@ static int usage_error(const char *what, const char *arg) {
   return EXIT_USAGE;
 }
 
-static bool parse_long(const char *text, long min, long max, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end || v < min || v > max)
-    return false;
-  *out = v;
-  return true;
-}
-
 static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
   int c;
   long v;
@@ -99,7 +90,7 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
         return usage_error("--ca: ", ntspool_ctx_error(ctx));
       break;
     case OPT_PORT:
-      if (!parse_long(optarg, 1, 65535, &v))
+      if (!ex_parse_long(optarg, 1, 65535, &v))
         return usage_error("--port: not a port: ", optarg);
       o->port = optarg;
       break;
@@ -109,13 +100,13 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       o->denied[o->n_denied++] = optarg;
       break;
     case OPT_COUNT:
-      if (!parse_long(optarg, 1, MAX_SOURCES, &o->count))
+      if (!ex_parse_long(optarg, 1, MAX_SOURCES, &o->count))
         return usage_error("--count: expected 1 to 16: ", optarg);
       break;
     case OPT_AEAD:
       /* --ntp speaks AES-SIV only; the key exchange alone could take more,
        * but an example that cannot use what it negotiates misleads. */
-      if (!parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
+      if (!ex_parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
         return usage_error("--aead: not 15, 16 or 17: ", optarg);
       if (ntspool_ctx_set(ctx, "client", "aead", optarg))
         return usage_error("--aead: ", ntspool_ctx_error(ctx));
@@ -124,7 +115,7 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       o->ntp = true;
       break;
     case OPT_TIMEOUT:
-      if (!parse_long(optarg, 1, 600000, &o->timeout_ms) ||
+      if (!ex_parse_long(optarg, 1, 600000, &o->timeout_ms) ||
           ntspool_ctx_set(ctx, "client", "key-exchange-timeout-ms", optarg))
         return usage_error("--timeout-ms: expected 1 to 600000: ", optarg);
       break;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/args.h"
 #include "common/aes_siv.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -116,16 +117,6 @@ static int usage_error(const char *what, const char *arg) {
   return EXIT_USAGE;
 }
 
-static bool parse_long(const char *text, long min, long max, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end || v < min || v > max)
-    return false;
-  *out = v;
-  return true;
-}
-
 /* Sets one key of the [time-source] section, reporting a bad value with
  * the option that gave it. */
 static int set(ntspool_ctx *ctx, const char *option, const char *name,
@@ -186,17 +177,17 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       break;
     case OPT_AEAD:
       /* Our NTP side implements AES-SIV only. */
-      if (!parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
+      if (!ex_parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
         return usage_error("--aead: not 15, 16 or 17 (AES-SIV): ", optarg);
       o->has_aead = true;
       rc = set(ctx, name, "aead", optarg);
       break;
     case OPT_STRATUM:
-      if (!parse_long(optarg, 1, 15, &o->stratum))
+      if (!ex_parse_long(optarg, 1, 15, &o->stratum))
         return usage_error("--stratum: expected 1 to 15: ", optarg);
       break;
     case OPT_ROTATION:
-      if (!parse_long(optarg, 1, 365L * 86400, &o->rotation_s))
+      if (!ex_parse_long(optarg, 1, 365L * 86400, &o->rotation_s))
         return usage_error("--key-rotation: expected seconds: ", optarg);
       break;
     case OPT_PID_FILE:
