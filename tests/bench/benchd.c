@@ -96,40 +96,10 @@ static void fatal(const char *what, const char *detail) {
 
 /* ---- socket I/O ---------------------------------------------------------- */
 
-/* Blocking sockets whose SO_RCVTIMEO/SO_SNDTIMEO turn into WOULD_BLOCK, as
- * in nts-pool-ke; user_data is the descriptor. */
-static int sock_send(void *u, const uint8_t *data, size_t len) {
-  for (;;) {
-    ssize_t n = send((int)(intptr_t)u, data, len, MSG_NOSIGNAL);
-    if (n > 0)
-      return (int)n;
-    if (n < 0 && errno == EINTR)
-      continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
-               ? NTSPOOL_ERR_WOULD_BLOCK
-               : NTSPOOL_ERR_IO;
-  }
-}
-
-static int sock_recv(void *u, uint8_t *buf, size_t len) {
-  for (;;) {
-    ssize_t n = recv((int)(intptr_t)u, buf, len, 0);
-    if (n > 0)
-      return (int)n;
-    if (n == 0)
-      return NTSPOOL_ERR_EOF;
-    if (errno == EINTR)
-      continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? NTSPOOL_ERR_WOULD_BLOCK
-                                                   : NTSPOOL_ERR_IO;
-  }
-}
-
+/* Sockets are blocking, with timeouts (tune_socket) that the library's
+ * adapter, ntspool_socket_io, turns into WOULD_BLOCK, as in nts-pool-ke. */
 static void socket_io(int fd, ntspool_io *io) {
-  *io = (ntspool_io){.version = NTSPOOL_IO_VERSION,
-                     .send = sock_send,
-                     .recv = sock_recv,
-                     .user_data = (void *)(intptr_t)fd};
+  ntspool_socket_io(fd, io);
 }
 
 /* Every socket: NODELAY, since TLS flights are several small records
@@ -179,12 +149,12 @@ static int up_open(void *u, const ntspool_upstream_target *t, ntspool_io *io) {
 
 static void up_close(void *u, ntspool_io *io) {
   (void)u;
-  close((int)(intptr_t)io->user_data);
+  close(ntspool_socket_io_fd(io));
 }
 
 static int up_readable(void *u, ntspool_io *io) {
   (void)u;
-  struct pollfd p = {(int)(intptr_t)io->user_data, POLLIN, 0};
+  struct pollfd p = {ntspool_socket_io_fd(io), POLLIN, 0};
   return poll(&p, 1, 0) != 0;
 }
 

@@ -103,9 +103,9 @@ static double run_end;
 
 static void report_error(const char *what) {
   if (atomic_fetch_add(&errors_printed, 1) < 5) {
-    unsigned long e = ERR_peek_last_error();
-    fprintf(stderr, "loadgen: session failed: %s%s%s\n", what, e ? ": " : "",
-            e ? ERR_reason_error_string(e) : "");
+    const char *reason = ERR_reason_error_string(ERR_peek_last_error());
+    fprintf(stderr, "loadgen: session failed: %s%s%s\n", what,
+            reason ? ": " : "", reason ? reason : "");
   }
   ERR_clear_error();
   atomic_fetch_add(&n_errors, 1);
@@ -257,6 +257,8 @@ static int run_rate(void) {
     for (int i = 0; i < g.conc; i++)
       pthread_join(workers[i].thread, NULL);
     g.sessions = total;
+    /* Each warm-up thread took one more number on its way out. */
+    atomic_store(&next_session, g.warmup);
     atomic_store(&n_errors, 0);
   }
   for (int i = 0; i < g.conc; i++) {
