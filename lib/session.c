@@ -17,10 +17,17 @@ static int session_alloc(ntspool_ctx *ctx, const ntspool_io *io,
     return NTSPOOL_ERR_INVALID_ARG;
   if (!ctx->ready)
     return NTSPOOL_ERR_STATE;
-  /* One allocation per session: the struct and both message buffers. */
-  ntspool_session *s = ntspool_ctx_alloc(ctx, sizeof *s + 2 * ctx->max_message);
+  /* One allocation per session: the struct, what only its role needs
+   * (nothing for the pool, whose upstream work is allocated when a
+   * request arrives) and both message buffers. */
+  size_t role =
+      ctx->role == NTSPOOL_ROLE_POOL ? 0 : sizeof(union ntspool_role_part);
+  size_t size = sizeof(ntspool_session) + role + 2 * ctx->max_message;
+  ntspool_session *s = ntspool_ctx_alloc(ctx, size);
   if (!s)
     return NTSPOOL_ERR_NO_MEMORY;
+  s->size = size;
+  s->buffers = (uint8_t *)s->role + role;
   int rc =
       ntspool_channel_open(&s->ch, tls, io, server_name, s->buffers,
                            s->buffers + ctx->max_message, ctx->max_message);
@@ -62,7 +69,8 @@ int ntspool_session_new_client(ntspool_ctx *ctx, const ntspool_io *io,
                                const char *host, const char *const *denied,
                                size_t n_denied, ntspool_time_ms now,
                                ntspool_session **out) {
-  if (!host || !*host || strlen(host) >= sizeof((ntspool_session *)0)->host ||
+  if (!host || !*host ||
+      strlen(host) >= sizeof((union ntspool_role_part *)0)->client.host ||
       (n_denied && !denied) || n_denied > NTSPOOL_MAX_DENIED)
     return NTSPOOL_ERR_INVALID_ARG;
   for (size_t i = 0; i < n_denied; i++)
@@ -75,7 +83,7 @@ int ntspool_session_new_client(ntspool_ctx *ctx, const ntspool_io *io,
   if (rc)
     return rc;
   s->process = ntspool_client_process;
-  snprintf(s->host, sizeof s->host, "%s", host);
+  snprintf(s->role->client.host, sizeof s->role->client.host, "%s", host);
   snprintf(s->peer, sizeof s->peer, "%s", host);
   if (n_denied) {
     s->denied = ntspool_ctx_alloc(ctx, n_denied * sizeof *s->denied);
@@ -107,7 +115,7 @@ void ntspool_session_free(ntspool_session *s) {
   ntspool_ctx_free_mem(ctx, s->denied);
   ntspool_channel_free(&s->ch);
   /* Buffers held requests with keys (Fixed Key) and cookies. */
-  ntspool_zeroize(s, sizeof *s + 2 * ctx->max_message);
+  ntspool_zeroize(s, s->size);
   ntspool_ctx_free_mem(ctx, s);
   ntspool_ctx_unref(ctx);
 }
@@ -251,8 +259,10 @@ void ntspool_session_outcome(const ntspool_session *s, ntspool_outcome *out) {
 int ntspool_session_result(const ntspool_session *s, ntspool_ke_result *out) {
   if (!s || !out)
     return NTSPOOL_ERR_INVALID_ARG;
-  if (!s->has_result || s->state != NTSPOOL_ST_DONE || s->status != 0)
+  /* Only a client session has a result part at all. */
+  if (s->ctx->role != NTSPOOL_ROLE_CLIENT || s->state != NTSPOOL_ST_DONE ||
+      s->status != 0 || !s->role->client.has_result)
     return NTSPOOL_ERR_STATE;
-  *out = s->result;
+  *out = s->role->client.result;
   return 0;
 }

@@ -42,29 +42,29 @@ static int check_response(ntspool_session *s, const ntspool_response *r) {
   if (!offered(ctx->protocols, ctx->n_protocols, r->protocol) ||
       !offered(ctx->aeads, ctx->n_aeads, r->aead)) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client",
-                "server=%s chose protocol %u / AEAD %u, not offered", s->host,
-                r->protocol, r->aead);
+                "server=%s chose protocol %u / AEAD %u, not offered",
+                s->role->client.host, r->protocol, r->aead);
     return NTSPOOL_ERR_BAD_RESPONSE;
   }
   if (r->n_cookies == 0) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client", "server=%s sent no cookie",
-                s->host);
+                s->role->client.host);
     return NTSPOOL_ERR_BAD_RESPONSE;
   }
   for (size_t i = 0; i < r->n_cookies; i++)
     if (r->cookies[i].len == 0 || r->cookies[i].len > NTSPOOL_MAX_COOKIE_LEN) {
       ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client",
-                  "server=%s sent a cookie of %zu bytes", s->host,
+                  "server=%s sent a cookie of %zu bytes", s->role->client.host,
                   r->cookies[i].len);
       return NTSPOOL_ERR_BAD_RESPONSE;
     }
-  if (r->server.len >= sizeof s->result.server)
+  if (r->server.len >= sizeof s->role->client.result.server)
     return NTSPOOL_ERR_BAD_RESPONSE;
   return 0;
 }
 
 static int take_result(ntspool_session *s, const ntspool_response *r) {
-  ntspool_ke_result *res = &s->result;
+  ntspool_ke_result *res = &s->role->client.result;
   res->protocol = r->protocol;
   res->aead = r->aead;
   res->key_len = ntspool_aead_key_length(r->aead);
@@ -87,10 +87,10 @@ static int take_result(ntspool_session *s, const ntspool_response *r) {
     memcpy(res->server, r->server.data, r->server.len);
     res->server[r->server.len] = '\0';
   } else {
-    snprintf(res->server, sizeof res->server, "%s", s->host);
+    snprintf(res->server, sizeof res->server, "%s", s->role->client.host);
   }
   res->port = r->has_port ? r->port : 123;
-  s->has_result = true;
+  s->role->client.has_result = true;
   return 0;
 }
 
@@ -104,7 +104,7 @@ int ntspool_client_process(ntspool_session *s, ntspool_time_ms now) {
   if (rc == NTSPOOL_ERR_PEER_ERROR || rc == NTSPOOL_ERR_PEER_WARNING) {
     s->outcome.nts_error = r.error_code;
     ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "client",
-                "server=%s answered with %s %u", s->host,
+                "server=%s answered with %s %u", s->role->client.host,
                 rc == NTSPOOL_ERR_PEER_ERROR ? "error" : "warning",
                 r.error_code);
   }
@@ -113,7 +113,7 @@ int ntspool_client_process(ntspool_session *s, ntspool_time_ms now) {
   if (rc == 0)
     rc = take_result(s, &r);
   if (rc) {
-    ntspool_zeroize(&s->result, sizeof s->result);
+    ntspool_zeroize(&s->role->client.result, sizeof s->role->client.result);
     return ntspool_session_finish(s, rc);
   }
   s->outcome.status = 0;

@@ -147,6 +147,16 @@ enum ntspool_state {
 
 struct ntspool_pool_work; /* session_pool.c */
 
+/* What only one role needs; a pool session allocates none of it. */
+union ntspool_role_part {
+  ntspool_cookie cookies[NTSPOOL_MAX_COOKIES]; /* time source */
+  struct {
+    char host[256];
+    ntspool_ke_result result;
+    bool has_result;
+  } client;
+};
+
 struct ntspool_session {
   ntspool_ctx *ctx;                                        /* one reference */
   int (*process)(ntspool_session *s, ntspool_time_ms now); /* role */
@@ -158,23 +168,14 @@ struct ntspool_session {
   ntspool_channel ch;
   int family;
   char peer[64];
-
-  /* time source */
-  bool keep_alive;  /* the connection holds a long-lived permit */
   bool close_after; /* this response ends the connection */
-  ntspool_cookie cookies[NTSPOOL_MAX_COOKIES];
-
-  /* client */
-  char host[256];
-  size_t n_denied;
+  bool keep_alive;  /* time source: the connection holds a long-lived permit */
+  size_t n_denied;  /* client: the names it sends in Server Deny */
   char **denied;
-  ntspool_ke_result result;
-  bool has_result;
-
-  /* pool */
-  struct ntspool_pool_work *pool;
-
-  uint8_t buffers[]; /* rx then tx, ctx->max_message bytes each */
+  struct ntspool_pool_work *pool; /* pool */
+  size_t size;                    /* bytes allocated, wiped at free */
+  uint8_t *buffers;               /* rx then tx, ctx->max_message each */
+  union ntspool_role_part role[]; /* none for a pool session */
 };
 
 /* Role parts: the work after a whole message arrived (servers: build the

@@ -75,8 +75,8 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
                        bool compliant_128gcm, bool keep_alive) {
   const ntspool_ctx *ctx = s->ctx;
   int n = ctx->source_ops.make_cookies(ctx->source_ops.user_data, protocol,
-                                       aead, c2s, s2c, key_len, s->cookies,
-                                       ctx->n_cookies);
+                                       aead, c2s, s2c, key_len,
+                                       s->role->cookies, ctx->n_cookies);
   if (n <= 0 || (size_t)n > ctx->n_cookies) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "source",
                 "peer=%s cookie callback failed: %d", s->peer, n);
@@ -85,7 +85,8 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
   }
   ntspool_bytes views[NTSPOOL_MAX_COOKIES];
   for (int i = 0; i < n; i++)
-    views[i] = (ntspool_bytes){s->cookies[i].data, s->cookies[i].len};
+    views[i] =
+        (ntspool_bytes){s->role->cookies[i].data, s->role->cookies[i].len};
   ntspool_ke_answer a = {
       .protocol = protocol,
       .aead = aead,
@@ -99,7 +100,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
       .keep_alive = keep_alive};
   int rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                      ctx->numbering, &a);
-  ntspool_zeroize(s->cookies, sizeof s->cookies);
+  ntspool_zeroize(s->role->cookies, sizeof s->role->cookies);
   return ntspool_session_respond(s, rc, !keep_alive);
 }
 

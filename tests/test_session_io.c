@@ -229,6 +229,8 @@ static void test_session_io_nonblocking_poll(void **state) {
     assert_int_equal(prc, 0);
     ntspool_ke_result res;
     assert_int_equal(ntspool_session_result(c, &res), 0);
+    /* A server session has no client result (nor memory for one). */
+    assert_int_equal(ntspool_session_result(p, &res), NTSPOOL_ERR_STATE);
     assert_memory_equal(seen_c2s, res.c2s, res.key_len);
     assert_string_equal(res.server, "ts1.test");
     ntspool_session_free(c);
