@@ -402,6 +402,7 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
 
 int nts_pool_ke_config_load(const char *path,
                             const enum ntspool_log_level *level_override,
+                            nts_pool_ke_config *previous,
                             nts_pool_ke_config **out, char *err,
                             size_t err_len) {
   *out = NULL;
@@ -415,6 +416,8 @@ int nts_pool_ke_config_load(const char *path,
   c->ke_timeout_ms = 5000;
   c->upstream_timeout_ms = 2500;
   int rc = ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &c->ctx);
+  if (rc == 0 && previous)
+    rc = ntspool_ctx_keep_state(c->ctx, previous->ctx);
   if (rc) {
     snprintf(err, err_len, "%s: %s", path, ntspool_strerror(rc));
     nts_pool_ke_config_unref(c);

@@ -50,9 +50,12 @@ typedef struct nts_pool_ke_config {
  * given (-l), else the file's log-level.  Warnings (secret files others
  * can read) are logged.  Returns 0 and *out (one reference), or -1 with
  * one line in err: "FILE:LINE: message" ("FILE: message" for what has no
- * line). */
+ * line).  With `previous` (a reload), the new context shares the running
+ * one's pool state (ntspool_ctx_keep_state): health, caches and idle
+ * upstream connections of unchanged sources survive the reload. */
 int nts_pool_ke_config_load(const char *path,
                             const enum ntspool_log_level *level_override,
+                            nts_pool_ke_config *previous,
                             nts_pool_ke_config **out, char *err,
                             size_t err_len);
 

@@ -82,7 +82,8 @@ int main(int argc, char **argv) {
 
   char err[NTS_POOL_KE_ERROR_LEN];
   nts_pool_ke_config *cfg;
-  if (nts_pool_ke_config_load(path, override, &cfg, err, sizeof err) != 0) {
+  if (nts_pool_ke_config_load(path, override, NULL, &cfg, err, sizeof err) !=
+      0) {
     fprintf(stderr, "%s\n", err);
     return EX_CONFIG;
   }

@@ -1,8 +1,8 @@
 /*
  * Metrics (metrics.h).  Counters are plain atomics so workers never take a
  * lock for them; the page is rendered per scrape from those and from the
- * running context's policy, which reloads replace (a reload starts the
- * policy's counters afresh, the daemon's own ones keep counting).
+ * running context's policy, which a reload hands on to the new context
+ * (ntspool_ctx_keep_state), so its counters keep counting too.
  */
 #include <errno.h>
 #include <poll.h>

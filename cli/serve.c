@@ -241,8 +241,9 @@ static void reload(const nts_pool_ke_serve_options *o) {
   char err[NTS_POOL_KE_ERROR_LEN];
   nts_pool_ke_config *cfg;
   enum ntspool_log_level level = nts_pool_ke_log_level();
-  if (nts_pool_ke_config_load(o->config_path, o->log_override, &cfg, err,
-                              sizeof err) != 0) {
+  /* Only this thread replaces srv.current, so it can read it unlocked. */
+  if (nts_pool_ke_config_load(o->config_path, o->log_override, srv.current,
+                              &cfg, err, sizeof err) != 0) {
     nts_pool_ke_metrics_reload(false);
     NTS_POOL_KE_ERROR(
         "config", "reload failed, keeping the running configuration: %s", err);

@@ -296,6 +296,10 @@ void ntspool_ctx_ref(ntspool_ctx *ctx) {
 void ntspool_ctx_unref(ntspool_ctx *ctx) {
   if (!ctx || atomic_fetch_sub(&ctx->refs, 1) != 1)
     return;
+  /* A replacement that never became ready leaves no staged keys behind in
+   * the policy it shares with the running context. */
+  if (!ctx->ready)
+    ntspool_policy_discard(ctx->policy);
   ntspool_policy_free(ctx->policy);
   ntspool_tls_config_free(ctx->server_tls);
   ntspool_tls_config_free(ctx->client_tls);
@@ -335,6 +339,17 @@ int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn, void *user_data,
   return 0;
 }
 
+int ntspool_ctx_keep_state(ntspool_ctx *ctx, ntspool_ctx *previous) {
+  if (!ctx || !previous || ctx == previous || ctx->role != NTSPOOL_ROLE_POOL ||
+      previous->role != NTSPOOL_ROLE_POOL)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx->ready || ctx->configured || !previous->ready)
+    return NTSPOOL_ERR_STATE;
+  ntspool_policy_free(ctx->policy);
+  ctx->policy = ntspool_policy_retain(previous->policy);
+  return 0;
+}
+
 int ntspool_ctx_set_upstream_ops(ntspool_ctx *ctx,
                                  const ntspool_upstream_ops *ops) {
   if (!ctx || !ops || ops->version != NTSPOOL_IO_VERSION || !ops->open ||
@@ -366,6 +381,7 @@ int ntspool_ctx_set(ntspool_ctx *ctx, const char *section, const char *name,
   if (ctx->ready)
     return NTSPOOL_ERR_STATE;
   ctx->error[0] = '\0';
+  ctx->configured = true;
   unsigned role = 1u << ctx->role;
   bool section_known = false;
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {

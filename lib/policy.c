@@ -39,6 +39,7 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   ntspool_policy *p = ntspool_calloc(&a, sizeof *p);
   if (p == NULL)
     return NTSPOOL_ERR_NO_MEMORY;
+  atomic_init(&p->refs, 1);
   p->alloc = a;
   if (conn_ops != NULL) {
     p->has_ops = true;
@@ -60,8 +61,14 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   return 0;
 }
 
+ntspool_policy *ntspool_policy_retain(ntspool_policy *p) {
+  if (p != NULL)
+    atomic_fetch_add(&p->refs, 1);
+  return p;
+}
+
 void ntspool_policy_free(ntspool_policy *p) {
-  if (p == NULL)
+  if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
     return;
   ntspool_policy_discard(p);
   ntspool_registry_release(p->current);

@@ -162,6 +162,7 @@ void ntspool_draft_free(const ntspool_allocator *a, struct ntspool_draft *d);
 /* ---- Policy ----------------------------------------------------------- */
 
 struct ntspool_policy {
+  atomic_size_t refs; /* contexts sharing it across reloads */
   ntspool_allocator alloc;
   bool has_ops;
   ntspool_conn_ops ops;

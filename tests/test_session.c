@@ -197,6 +197,53 @@ static void test_session_list_server_names(void **state) {
   }
 }
 
+/* A reload with ntspool_ctx_keep_state keeps the upstream connection (and
+ * health, capabilities) of an unchanged source; a session that started
+ * before the reload finishes on the old context. */
+static void test_session_reload_keeps_state(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_ke_result res;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  ntspool_ctx *old = W.pool;
+  W.pool = world_new_pool(&W, old, NULL);
+  ntspool_ctx_unref(old);
+  for (size_t i = 2; i <= 4; i++) {
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+    assert_keys_match(&res, i);
+  }
+  assert_int_equal(world_links_opened(&W, 0), 1);
+}
+
+/* A replacement that fails to configure changes nothing for the running
+ * context, and leaves no staged keys in the state they share. */
+static void test_session_reload_failed(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_ke_result res;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  ntspool_ctx *bad;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &bad), 0);
+  assert_int_equal(ntspool_ctx_keep_state(bad, bad), NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_ctx_keep_state(bad, W.pool), 0);
+  assert_int_equal(ntspool_ctx_set(bad, "upstream gone", "domain", "x.test"),
+                   0);
+  assert_int_equal(ntspool_ctx_set(bad, "selection", "strategy", "lottery"),
+                   NTSPOOL_ERR_CONFIG);
+  ntspool_ctx_unref(bad);
+  /* A later good reload sees none of the bad one's keys. */
+  ntspool_ctx *old = W.pool;
+  W.pool = world_new_pool(&W, old, NULL);
+  ntspool_ctx_unref(old);
+  ntspool_registry *reg = ntspool_policy_acquire(W.pool->policy);
+  assert_int_equal(ntspool_registry_count(reg), 1);
+  assert_null(ntspool_registry_find(reg, "gone"));
+  ntspool_registry_release(reg);
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_keys_match(&res, 2);
+  assert_int_equal(world_links_opened(&W, 0), 1);
+}
+
 /* Several clients over one kept-alive upstream connection: one support
  * query and one TLS handshake for all of them. */
 static void test_session_keep_alive_reuse(void **state) {
@@ -408,6 +455,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_no_auth_refused, teardown),
       cmocka_unit_test_teardown(test_session_logs_no_secrets, teardown),
       cmocka_unit_test_teardown(test_session_keep_alive_reuse, teardown),
+      cmocka_unit_test_teardown(test_session_reload_keeps_state, teardown),
+      cmocka_unit_test_teardown(test_session_reload_failed, teardown),
       cmocka_unit_test_teardown(test_session_idle_close_noticed, teardown),
       cmocka_unit_test_teardown(test_session_list_server_names, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),

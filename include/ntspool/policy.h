@@ -116,8 +116,14 @@ NTSPOOL_API int ntspool_policy_new(const ntspool_allocator *allocator,
                                    const ntspool_conn_ops *conn_ops,
                                    ntspool_policy **out);
 
-/* Frees the policy and its reference to the current registry (and so the
- * idle connections of sources no other registry reference holds).
+/* Adds a reference (a second owner, such as the context that replaces
+ * another on reload; see ntspool_ctx_keep_state) and returns `policy`.
+ * ntspool_policy_free drops one; the last one frees.  Thread-safe. */
+NTSPOOL_API ntspool_policy *ntspool_policy_retain(ntspool_policy *policy);
+
+/* Drops a reference; the last one frees the policy and its reference to
+ * the current registry (and so the idle connections of sources no other
+ * registry reference holds).
  * Registry references still held elsewhere stay valid and may be released
  * later; nothing else may use the policy concurrently.  NULL is ignored. */
 NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);

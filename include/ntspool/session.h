@@ -86,6 +86,21 @@ NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
                                        void *user_data,
                                        enum ntspool_log_level level);
 
+/* Pool role, on reload: makes the new context `ctx` (fresh: no
+ * ntspool_ctx_set yet) share the pool state of the running `previous` one:
+ * source health, capability cache, idle upstream connections and
+ * counters, for every source whose endpoint and token stay the same.
+ * ntspool_ctx_ready(ctx) then installs the new source list into that
+ * shared state; sessions of `previous` keep the list they started with.
+ * If ctx never becomes ready, unref it and nothing changes.  Connections
+ * opened under `previous` may be reused, and closed later, through the
+ * ntspool_upstream_ops that opened them, so their user_data must stay
+ * valid (or unused) until the last context sharing the state is gone.
+ * One replacement at a time.
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (not two different pool contexts);
+ * NTSPOOL_ERR_STATE (ctx configured or ready, or previous not ready). */
+NTSPOOL_API int ntspool_ctx_keep_state(ntspool_ctx *ctx, ntspool_ctx *previous);
+
 /* Reference counting.  unref frees the context with its last reference. */
 NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);

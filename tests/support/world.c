@@ -215,6 +215,43 @@ size_t world_links_opened(const world *w, int source) {
 
 /* ---- Set-up ------------------------------------------------------------ */
 
+ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
+                            const char *const *extra) {
+  ntspool_ctx *pool;
+  must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), "pool ctx", NULL);
+  if (previous)
+    must(ntspool_ctx_keep_state(pool, previous), "keep state", pool);
+  must(ntspool_ctx_set_logger(pool, capture_log, w, NTSPOOL_LOG_DEBUG), "log",
+       pool);
+  if (cert_auth) {
+    set(pool, "upstream-tls", "certificate-chain-path",
+        "tests/pki/pool-client.pem");
+    set(pool, "upstream-tls", "private-key-path", "tests/pki/pool-client.key");
+  }
+  set(pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
+  set(pool, "server", "private-key-path", "tests/pki/localhost.key");
+  set(pool, "upstream-tls", "certificate-authority-path", "tests/pki/ca.pem");
+  for (size_t i = 0; i < w->n_sources; i++) {
+    char sec[32], domain[32];
+    snprintf(sec, sizeof sec, "upstream ts%zu", i + 1);
+    snprintf(domain, sizeof domain, "ts%zu.test", i + 1);
+    set(pool, sec, "domain", domain);
+    if (!cert_auth)
+      set(pool, sec, "auth-token", TOKEN);
+    set(pool, sec, "record-numbering",
+        w->n_numbering == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
+  }
+  for (size_t i = 0; extra && extra[i]; i += 3)
+    if (strcmp(extra[i], "client") != 0 &&
+        strncmp(extra[i], "time-source", 11) != 0)
+      set(pool, extra[i], extra[i + 1], extra[i + 2]);
+  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
+                              up_readable, w};
+  must(ntspool_ctx_set_upstream_ops(pool, &ops), "upstream ops", pool);
+  must(ntspool_ctx_ready(pool), "pool ready", pool);
+  return pool;
+}
+
 void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra) {
   memset(w, 0, sizeof *w);
@@ -227,37 +264,8 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
   w->stranger =
       make_source(w, &w->stranger_src, -1, numbering, "another-token");
 
-  must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &w->pool), "pool ctx", NULL);
-  must(ntspool_ctx_set_logger(w->pool, capture_log, w, NTSPOOL_LOG_DEBUG),
-       "log", w->pool);
-  if (cert_auth) {
-    set(w->pool, "upstream-tls", "certificate-chain-path",
-        "tests/pki/pool-client.pem");
-    set(w->pool, "upstream-tls", "private-key-path",
-        "tests/pki/pool-client.key");
-  }
-  set(w->pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
-  set(w->pool, "server", "private-key-path", "tests/pki/localhost.key");
-  set(w->pool, "upstream-tls", "certificate-authority-path",
-      "tests/pki/ca.pem");
-  for (size_t i = 0; i < n_sources; i++) {
-    char sec[32], domain[32];
-    snprintf(sec, sizeof sec, "upstream ts%zu", i + 1);
-    snprintf(domain, sizeof domain, "ts%zu.test", i + 1);
-    set(w->pool, sec, "domain", domain);
-    if (!cert_auth)
-      set(w->pool, sec, "auth-token", TOKEN);
-    set(w->pool, sec, "record-numbering",
-        numbering == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
-  }
-  for (size_t i = 0; extra && extra[i]; i += 3)
-    if (strcmp(extra[i], "client") != 0 &&
-        strncmp(extra[i], "time-source", 11) != 0)
-      set(w->pool, extra[i], extra[i + 1], extra[i + 2]);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, w};
-  must(ntspool_ctx_set_upstream_ops(w->pool, &ops), "upstream ops", w->pool);
-  must(ntspool_ctx_ready(w->pool), "pool ready", w->pool);
+  w->n_numbering = numbering;
+  w->pool = world_new_pool(w, NULL, extra);
 
   must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &w->client), "client", NULL);
   must(ntspool_ctx_set_logger(w->client, capture_log, w, NTSPOOL_LOG_DEBUG),

@@ -71,6 +71,7 @@ typedef struct world {
   world_link *stepping;  /* the link whose source session is running */
   ntspool_ctx *stranger; /* a source that knows another token */
   world_source stranger_src;
+  enum ntspool_numbering n_numbering;
   /* Every line any context logged (debug level included). */
   char log[65536];
   size_t log_len;
@@ -83,6 +84,12 @@ typedef struct world {
  * "time-source" to every source and "time-source N" to source N (0-based). */
 void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
                 const char *const *extra_pool_keys);
+
+/* A pool context for the world's sources, as world_init makes it; with
+ * `previous`, it shares previous's state (ntspool_ctx_keep_state), as a
+ * reload does.  The caller installs it in w->pool. */
+ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
+                            const char *const *extra);
 
 /* The same, but the pool authenticates to its sources the seed's older
  * way: no token, a TLS client certificate (tests/pki/pool-client.pem) the
