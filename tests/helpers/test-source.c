@@ -222,6 +222,9 @@ int main(int argc, char **argv) {
         continue;
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      /* Counted by the tests: upstream connections the pool opened. */
+      printf("connection\n");
+      fflush(stdout);
       if (atomic_load(&threads) >= MAX_THREADS) {
         close(fd);
         continue;
