@@ -113,15 +113,23 @@ static int set_message_bytes(ntspool_ctx *ctx, const char *value,
   return 0;
 }
 
-static int set_count(ntspool_ctx *ctx, const char *value, size_t offset) {
+static int set_size(ntspool_ctx *ctx, const char *value, size_t *out,
+                    size_t min, size_t max) {
   uint64_t v;
-  size_t max =
-      offset == offsetof(ntspool_ctx, n_cookies) ? NTSPOOL_MAX_COOKIES : 100000;
-  size_t min = offset == offsetof(ntspool_ctx, n_cookies) ? 1 : 0;
   if (ntspool_parse_uint(value, min, max, &v))
     return config_error(ctx, "expected a number from %zu to %zu", min, max);
-  *(size_t *)((char *)ctx + offset) = (size_t)v;
+  *out = (size_t)v;
   return 0;
+}
+
+static int set_keep_alive(ntspool_ctx *ctx, const char *value, size_t offset) {
+  (void)offset;
+  return set_size(ctx, value, &ctx->max_keep_alive, 0, 100000);
+}
+
+static int set_cookies(ntspool_ctx *ctx, const char *value, size_t offset) {
+  (void)offset;
+  return set_size(ctx, value, &ctx->n_cookies, 1, NTSPOOL_MAX_COOKIES);
 }
 
 static int set_port(ntspool_ctx *ctx, const char *value, size_t offset) {
@@ -222,14 +230,14 @@ static const struct key {
      OFF(token_paths)},
     {"time-source", "authorized-pool-certificate-path", ROLE_SOURCE, set_list,
      OFF(pool_cert_paths)},
-    {"time-source", "max-keep-alive-connections", ROLE_SOURCE, set_count,
-     OFF(max_keep_alive)},
+    {"time-source", "max-keep-alive-connections", ROLE_SOURCE, set_keep_alive,
+     0},
     {"time-source", "server-name", ROLE_SOURCE, set_list, OFF(server_names)},
     {"time-source", "ntp-server", ROLE_SOURCE, set_string, OFF(ntp_server)},
     {"time-source", "ntp-port", ROLE_SOURCE, set_port, 0},
     {"time-source", "protocol", ROLE_SOURCE, set_protocol, 0},
     {"time-source", "aead", ROLE_SOURCE, set_aead, 0},
-    {"time-source", "cookies", ROLE_SOURCE, set_count, OFF(n_cookies)},
+    {"time-source", "cookies", ROLE_SOURCE, set_cookies, 0},
     {"client", "certificate-authority-path", ROLE_CLIENT, set_string,
      OFF(ca_path)},
     {"client", "certificate-chain-path", ROLE_CLIENT, set_string,

@@ -1,0 +1,153 @@
+/*
+ * Contexts: the configuration keys of each role, their errors (with a
+ * sentence from ntspool_ctx_error), and what ntspool_ctx_ready checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ntspool.h"
+
+static int cookies(void *u, uint16_t p, uint16_t a, const uint8_t *c2s,
+                   const uint8_t *s2c, size_t len, ntspool_cookie *out,
+                   size_t max) {
+  (void)u, (void)p, (void)a, (void)c2s, (void)s2c, (void)len, (void)out;
+  return (int)max;
+}
+
+static ntspool_ctx *source(void) {
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), 0);
+  return ctx;
+}
+
+static void expect(ntspool_ctx *ctx, const char *sec, const char *k,
+                   const char *v, int rc, const char *in_error) {
+  assert_int_equal(ntspool_ctx_set(ctx, sec, k, v), rc);
+  if (in_error)
+    assert_non_null(strstr(ntspool_ctx_error(ctx), in_error));
+}
+
+static void test_ctx_source_keys(void **state) {
+  (void)state;
+  ntspool_ctx *ctx = source();
+  expect(ctx, "time-source", "cookies", "8", 0, NULL);
+  expect(ctx, "time-source", "cookies", "0", NTSPOOL_ERR_CONFIG, "1 to 8");
+  expect(ctx, "time-source", "cookies", "9", NTSPOOL_ERR_CONFIG, "1 to 8");
+  expect(ctx, "time-source", "max-keep-alive-connections", "-1",
+         NTSPOOL_ERR_CONFIG, "0 to 100000");
+  expect(ctx, "time-source", "aead", "2", NTSPOOL_ERR_CONFIG,
+         "not an NTS algorithm");
+  expect(ctx, "time-source", "aead", "17", 0, NULL);
+  expect(ctx, "time-source", "aead", "17", NTSPOOL_ERR_CONFIG, "twice");
+  expect(ctx, "time-source", "record-numbering", "draft", 0, NULL);
+  expect(ctx, "time-source", "record-numbering", "old", NTSPOOL_ERR_CONFIG,
+         "iana or draft");
+  expect(ctx, "time-source", "ntp-port", "65536", NTSPOOL_ERR_CONFIG, "port");
+  expect(ctx, "time-source", "idle-timeout-ms", "0", NTSPOOL_ERR_CONFIG,
+         "milliseconds");
+  expect(ctx, "time-source", "max-message-bytes", "512", NTSPOOL_ERR_CONFIG,
+         "1024 to 65535");
+  expect(ctx, "time-source", "ntp-server", "", NTSPOOL_ERR_CONFIG, "empty");
+  expect(ctx, "time-source", "colour", "blue", NTSPOOL_ERR_CONFIG,
+         "unknown key 'colour' in [time-source]");
+  expect(ctx, "server", "listen", "x", NTSPOOL_ERR_CONFIG,
+         "unknown section [server]");
+  assert_int_equal(ntspool_ctx_set(ctx, NULL, "a", "b"),
+                   NTSPOOL_ERR_INVALID_ARG);
+  ntspool_ctx_unref(ctx);
+}
+
+static void test_ctx_ready_checks(void **state) {
+  (void)state;
+  ntspool_ctx *ctx = source();
+  /* No cookie callback. */
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "cookie callback"));
+  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, cookies, NULL};
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  /* No certificate. */
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "certificate-chain-path"));
+  /* A token file that is not there. */
+  expect(ctx, "time-source", "accepted-token-path", "/nonexistent/tokens", 0,
+         NULL);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_NOT_FOUND);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "/nonexistent/tokens"));
+  ntspool_ctx_unref(ctx);
+
+  ctx = source();
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  expect(ctx, "time-source", "certificate-chain-path", "tests/pki/ca.pem", 0,
+         NULL);
+  expect(ctx, "time-source", "private-key-path", "tests/pki/localhost.key", 0,
+         NULL);
+  /* The key does not belong to the certificate. */
+  assert_true(ntspool_ctx_ready(ctx) < 0);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "tests/pki/ca.pem"));
+  ntspool_ctx_unref(ctx);
+
+  ctx = source();
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  expect(ctx, "time-source", "certificate-chain-path",
+         "tests/pki/timesource.pem", 0, NULL);
+  expect(ctx, "time-source", "private-key-path", "tests/pki/timesource.key",
+         0, NULL);
+  assert_int_equal(ntspool_ctx_ready(ctx), 0);
+  /* Ready contexts are immutable. */
+  assert_int_equal(ntspool_ctx_set(ctx, "time-source", "cookies", "4"),
+                   NTSPOOL_ERR_STATE);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_STATE);
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), NTSPOOL_ERR_STATE);
+  ntspool_ctx_unref(ctx);
+}
+
+static void test_ctx_pool_keys(void **state) {
+  (void)state;
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &ctx), 0);
+  /* Policy keys pass through, with the policy's sentence on error. */
+  expect(ctx, "selection", "strategy", "round-robin", 0, NULL);
+  expect(ctx, "selection", "strategy", "lottery", NTSPOOL_ERR_CONFIG,
+         "strategy");
+  expect(ctx, "upstream a", "weight", "x", NTSPOOL_ERR_CONFIG, "weight");
+  expect(ctx, "upstream-tls", "timesource-timeout-ms", "2500", 0, NULL);
+  expect(ctx, "upstream-tls", "nonsense", "1", NTSPOOL_ERR_CONFIG,
+         "unknown key 'nonsense' in [upstream-tls]");
+  expect(ctx, "client", "aead", "15", NTSPOOL_ERR_CONFIG,
+         "unknown section [client]");
+  /* A pool needs its upstream callbacks. */
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "upstream callbacks"));
+  ntspool_ctx_unref(ctx);
+}
+
+static void test_ctx_client_defaults(void **state) {
+  (void)state;
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  expect(ctx, "client", "certificate-authority-path", "tests/pki/ca.pem", 0,
+         NULL);
+  expect(ctx, "client", "certificate-chain-path", "tests/pki/pool-client.pem",
+         0, NULL);
+  /* A certificate without its key. */
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "both"));
+  ntspool_ctx_unref(ctx);
+  assert_int_equal(ntspool_ctx_new((enum ntspool_role)7, NULL, &ctx),
+                   NTSPOOL_ERR_INVALID_ARG);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ctx_source_keys),
+      cmocka_unit_test(test_ctx_ready_checks),
+      cmocka_unit_test(test_ctx_pool_keys),
+      cmocka_unit_test(test_ctx_client_defaults),
+  };
+  return cmocka_run_group_tests_name("ctx", tests, NULL, NULL);
+}
