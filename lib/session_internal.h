@@ -50,8 +50,8 @@ struct ntspool_ctx {
   size_t max_message;
 
   /* pool */
-  ntspool_policy *policy;  /* shared with the previous context on reload */
-  bool configured;         /* ntspool_ctx_set was called */
+  ntspool_policy *policy; /* shared with the previous context on reload */
+  bool configured;        /* ntspool_ctx_set was called */
   ntspool_upstream_ops upstream_ops;
   bool has_upstream_ops;
   ntspool_strlist monitoring_keys;

@@ -95,8 +95,8 @@ static void test_ctx_ready_checks(void **state) {
   assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
   expect(ctx, "time-source", "certificate-chain-path",
          "tests/pki/timesource.pem", 0, NULL);
-  expect(ctx, "time-source", "private-key-path", "tests/pki/timesource.key",
-         0, NULL);
+  expect(ctx, "time-source", "private-key-path", "tests/pki/timesource.key", 0,
+         NULL);
   assert_int_equal(ntspool_ctx_ready(ctx), 0);
   /* Ready contexts are immutable. */
   assert_int_equal(ntspool_ctx_set(ctx, "time-source", "cookies", "4"),

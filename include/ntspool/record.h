@@ -139,8 +139,7 @@ NTSPOOL_API void ntspool_writer_init(ntspool_writer *w, uint8_t *buf,
  * when len is 0).  Returns: 0; NTSPOOL_ERR_BUFFER_TOO_SMALL;
  * NTSPOOL_ERR_INVALID_ARG (body longer than 65535); an earlier failure. */
 NTSPOOL_API int ntspool_put_record(ntspool_writer *w, uint16_t type,
-                                   bool critical, const void *body,
-                                   size_t len);
+                                   bool critical, const void *body, size_t len);
 
 /* Appends a record whose body is `count` big-endian u16 values.
  * Returns as ntspool_put_record. */
