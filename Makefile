@@ -197,14 +197,14 @@ fuzz-run: $(FUZZ_BINS)
 .PHONY: bench bench-deps
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/benchd
 
-$(BUILD)/bench/loadgen: tests/bench/loadgen.c $(STATIC)
+$(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iinclude $(CPPFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iinclude $(CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) -lssl -lcrypto -lpthread
 
-$(BUILD)/bench/benchd: tests/bench/benchd.c lib/tls.h $(STATIC)
+$(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
 
 bench-deps: deps

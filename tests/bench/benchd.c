@@ -50,6 +50,8 @@
 
 #include "tls.h" /* the library's internal TLS module (raw mode) */
 
+#include "addr.h"
+
 #define IO_TIMEOUT_MS 5000
 #define MAX_UPSTREAMS 8
 #define MAX_SETS 32
@@ -111,19 +113,6 @@ static void tune_socket(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *out) {
-  char host[64];
-  const char *colon = strrchr(s, ':');
-  if (!colon || (size_t)(colon - s) >= sizeof host)
-    return -1;
-  memcpy(host, s, (size_t)(colon - s));
-  host[colon - s] = '\0';
-  memset(out, 0, sizeof *out);
-  out->sin_family = AF_INET;
-  out->sin_port = htons((uint16_t)atoi(colon + 1));
-  return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -1;
 }
 
 /* ---- pool: upstream transports ------------------------------------------- */
@@ -385,7 +374,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     char *v = argv[i + 1];
     if (!strcmp(a, "--listen"))
-      have_listen = parse_addr(v, &g.listen) == 0;
+      have_listen = bench_parse_addr(v, &g.listen) == 0;
     else if (!strcmp(a, "--workers"))
       g.workers = atoi(v);
     else if (!strcmp(a, "--cert"))

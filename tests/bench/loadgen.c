@@ -47,6 +47,8 @@
 
 #include <ntspool.h>
 
+#include "addr.h"
+
 #define IO_TIMEOUT_S 5
 #define MAX_LATENCIES 2000000
 #define MAX_THREADS 256
@@ -79,19 +81,6 @@ static double now_s(void) {
 static void die(const char *what) {
   fprintf(stderr, "loadgen: %s\n", what);
   exit(2);
-}
-
-static int parse_hostport(const char *s, struct sockaddr_in *out) {
-  char host[64];
-  const char *colon = strrchr(s, ':');
-  if (!colon || (size_t)(colon - s) >= sizeof host)
-    return -1;
-  memcpy(host, s, (size_t)(colon - s));
-  host[colon - s] = '\0';
-  memset(out, 0, sizeof *out);
-  out->sin_family = AF_INET;
-  out->sin_port = htons((uint16_t)atoi(colon + 1));
-  return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -1;
 }
 
 /* ---- one session -------------------------------------------------------- */
@@ -400,7 +389,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3 || parse_hostport(argv[2], &g.addr) != 0)
+  if (argc < 3 || bench_parse_addr(argv[2], &g.addr) != 0)
     usage();
   const char *mode = argv[1];
   int pid = 0, conns = 0, hello = 1, linger = 0;
