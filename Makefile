@@ -52,7 +52,7 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(MAJOR)
 
-.PHONY: all lib cli integration examples test check deps fuzz fuzz-run install uninstall clean format
+.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall clean format
 .DELETE_ON_ERROR:
 
 all: $(STATIC) $(SHARED) examples cli
@@ -144,14 +144,20 @@ integration: $(CLI) $(HELPERS)
 test: $(TEST_BINS)
 	@tests/run-tests $(TEST_BINS)
 
+# Missing dependencies: `check` installs everything make check needs,
+# `build` only what make and make demo need (.ci/install-deps says which).
 deps:
-	@.ci/install-deps
+	@.ci/install-deps check
+
+deps-build:
+	@.ci/install-deps build
 
 # The README's test command: everything, on a fresh machine too.  Each
 # stage is one shell command ending in an "N passed, N failed" line;
 # tests/check-all runs them all and prints the totals last.  Append stages
 # to CHECK_STAGES (they run in order).
-CHECK_STAGES := "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
+# The install path of a fresh machine (apt simulating), on every machine.
+CHECK_STAGES := "tests/install-deps-test" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
@@ -169,7 +175,7 @@ interop: all
 
 # The README's demo: throwaway PKI, two example time sources, nts-pool-ke
 # and chrony on loopback (examples/demo.sh says what it starts and stops).
-demo: deps
+demo: deps-build
 	$(MAKE) all
 	@examples/demo.sh $(BUILD)
 
@@ -191,10 +197,10 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: $(FUZZ_BINS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-# Benchmarks (tests/bench, issue 7): a program, not a test; make check never
-# runs it.  The load generator is an OpenSSL client, so `make bench` installs
-# libssl-dev when it is missing (check-then-apt, like .ci/install-deps).
-.PHONY: bench bench-deps
+# Benchmarks (tests/bench): a program, not a test; make check never
+# runs it.  The load generator is an OpenSSL client (libssl-dev, which
+# .ci/install-deps installs).
+.PHONY: bench
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/benchd
 
 $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
@@ -207,12 +213,7 @@ $(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATI
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
 
-bench-deps: deps
-	@dpkg-query -W -f='$${Status}' libssl-dev 2>/dev/null | grep -q 'install ok installed' || \
-	  { echo "bench: installing libssl-dev"; apt-get -q update && \
-	    DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends libssl-dev; }
-
-bench: bench-deps
+bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	tests/bench/run $(BUILD)
 
