@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nts-pool-ke.conf loading (config.h).  inih calls handler() once per
  * key; lines are counted by our own reader so every message can name its

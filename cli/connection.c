@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Client connections (connection.h).  The session runs on a blocking
  * socket: each step() blocks in recv/send until the socket's timeout,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nts-pool-ke log lines, in the seed's format:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Serving (serve.h).  One accept thread polls the listeners and the
  * self-pipe; it polls the listeners only while a worker slot is free, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Upstream transports (upstream_io.h).  Sockets stay blocking, but every
  * wait goes through poll() with the time left before the deadline of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Contexts: configuration by (section, name, value) calls, then one
  * ntspool_ctx_ready() that loads certificates and secrets.  The key table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The pool-aware client role: an ordinary NTS-KE client that adds one NTP
  * Server Deny record per server it already uses, so a pool hands it a

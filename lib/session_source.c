@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The time-source role: an NTS-KE server that also serves a pool.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The TLS module: the library's only door to a TLS implementation.  Sessions
  * talk to a peer through an ntspool_tls connection and never see a backend

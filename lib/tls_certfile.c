@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reads one certificate file into DER bytes.  A time source that trusts a
  * pool by its exact client certificate (PROTOCOL.md 3.1) compares these

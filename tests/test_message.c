@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Message validation and building (include/ntspool/message.h) against the
  * vectors of PROTOCOL.md section 6.  Vectors are written as the spec writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* PROXY protocol v2 header: PROTOCOL.md 6.7 vectors 138-145, byte-wise
  * arrival, and refusal of whatever is not LOCAL or TCP over IPv4/IPv6. */
 #include <setjmp.h>

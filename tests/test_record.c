@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Record codec, framing and writer tests: the single-record vectors of
  * PROTOCOL.md 6.1 (each its own test, checked in both numberings), the

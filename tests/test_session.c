@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The four roles end to end over in-memory pipes: pool-aware client ->
  * pool session -> upstream connection -> time-source session, in both

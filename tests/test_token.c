@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Tokens: PROTOCOL.md 6.6 derivation vectors, base-secret line selection,
  * secret file checks, and tokens reaching the registry. */
 #include "policy_fixture.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS cookies of the example time source.  A cookie is opaque to clients
  * and to the pool (PROTOCOL.md 1.8); only this server reads it back, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool messages: validate a whole NTS-KE message as one side of the
  * exchange sees it, producing a typed result or the exact reason it must be

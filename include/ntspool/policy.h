@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool pool policy: which time source serves a client, and the
  * per-source state that choice depends on (health, capabilities, idle

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool PROXY protocol: the binary version 2 header a load balancer
  * (HAProxy `send-proxy-v2`) puts in front of a TCP stream to tell the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The bench's own servers, all built on libntspool, all with the same
  * thread model as nts-pool-ke (DESIGN.md 2: blocking sockets, a fixed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # End-to-end check of the example programs, on loopback only: starts
 # examples/time-source on 127.0.0.1 high ports with the test PKI, runs
 # examples/ntske-client against it (key exchange, then one NTS-protected

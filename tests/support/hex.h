@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Test helper shared by every test binary: hex text to bytes, so test
  * vectors can be copied from PROTOCOL.md as written there.

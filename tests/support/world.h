@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A whole NTS pool in one thread for tests: pool-aware client sessions, a
  * pool context whose upstream connections are in-memory pipes, and
