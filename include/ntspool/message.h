@@ -18,7 +18,7 @@
  * NTSPOOL_ERR_MALFORMED) is reported as NTSPOOL_ERR_BAD_REQUEST by request
  * parsers and NTSPOOL_ERR_BAD_RESPONSE by response parsers.
  *
- * How failures map to the wire (PROTOCOL.md 1.10):
+ * How failures map to the wire (doc/protocol.md section 4.6):
  *   NTSPOOL_ERR_UNKNOWN_CRITICAL  a server answers Error 0
  *   NTSPOOL_ERR_BAD_REQUEST       a server answers Error 1
  *   (ntspool_nts_error_for() does this mapping.)

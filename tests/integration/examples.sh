@@ -152,7 +152,7 @@ else
   pass "an untrusted CA is refused (exit non-zero)"
 fi
 
-# Pool requests, as nts-pool-ke sends them (PROTOCOL.md 2.3), written
+# Pool requests, as nts-pool-ke sends them (doc/protocol.md 4.7), written
 # byte for byte through openssl s_client: the token from --token and the one
 # from --token-file are accepted, another one is refused.
 # ke_hex SECONDS HEX: sends HEX in one TLS session, prints the answer as hex.
