@@ -192,7 +192,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: $(FUZZ_BINS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-# Benchmarks (tests/bench, issue 7): a program, not a test; make check never
+# Benchmarks (tests/bench): a program, not a test; make check never
 # runs it.  The load generator is an OpenSSL client, so `make bench` installs
 # libssl-dev when it is missing (check-then-apt, like .ci/install-deps).
 .PHONY: bench bench-deps

@@ -4,7 +4,7 @@
  *
  * Ordinary clients get keys exported from their own TLS session.  A pool
  * proves itself with an Authentication token from the configured list
- * (compared in constant time) or, the seed's older way, with a TLS client
+ * (compared in constant time) or, the older way, with a TLS client
  * certificate byte-equal to a configured one; only then are its support
  * queries answered and its Fixed Key Requests turned into cookies.  Keep
  * Alive is granted to authenticated pool requests only, up to a configured
