@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libntspool and nts-pool-ke.  GNU make.
 #
 #   make               static and shared library, nts-pool-ke (build/)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nts-pool-ke.conf loading (config.h).  inih calls handler() once per
  * key; lines are counted by our own reader so every message can name its
@@ -268,8 +269,9 @@ static int daemon_key(loader *l, const char *name, const char *value) {
 static int dispatch(loader *l, const char *section, const char *name,
                     const char *value);
 
-/* The seed's [nts-pool-ke-server] section (the 2023 nts-pool-ke), with its
- * server list written as repeated `key-exchange-server = host:port` lines.
+/* The [nts-pool-ke-server] section of the 2023 nts-pool-ke (the first pool
+ * design, in ntpd-rs), with its server list written as repeated
+ * `key-exchange-server = host:port` lines.
  * In that design the pool presented its own certificate to the time
  * sources, so the chain and key also become the upstream client
  * certificate. */

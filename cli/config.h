@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nts-pool-ke.conf(5): the INI file read with inih.  The daemon keeps the
  * keys about sockets, logging and privileges; every other key goes to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Client connections (connection.h).  The session runs on a blocking
  * socket: each step() blocks in recv/send until the socket's timeout,
@@ -71,7 +72,7 @@ static int read_proxy(int fd, struct sockaddr_storage *peer,
 }
 
 /* The family selection sees: an IPv4-mapped IPv6 peer is an IPv4 client
- * (PROTOCOL.md 4.2). */
+ * (doc/protocol.md section 5.1). */
 static int family_of(const struct sockaddr_storage *ss) {
   static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (ss->ss_family != AF_INET6)
@@ -132,7 +133,7 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
     if (!nts_pool_ke_cidr_match(cfg->trusted, cfg->n_trusted,
                                 (const struct sockaddr *)from)) {
       /* Only a trusted balancer may name the client: anyone else could
-       * claim any address (PROTOCOL.md 4.12). */
+       * claim any address (doc/protocol.md section 9). */
       finish(NTS_POOL_KE_PROXY_UNTRUSTED, text, accepted_us, NULL);
       goto out;
     }

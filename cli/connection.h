@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One client connection of nts-pool-ke, from accept to close: the PROXY
  * header when required, then a pool session driven to its end on the

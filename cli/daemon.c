@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Pid file and privileges (daemon.h). */
 #define _DEFAULT_SOURCE /* setgroups() */
 #include <errno.h>

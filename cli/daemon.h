@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The [daemon] section: the pid file and the switch to an unprivileged
  * user and group after the sockets are bound.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Log lines (log.h).  Formatting happens only for enabled levels, into a
  * stack buffer, and leaves with a single write(2) so that lines from

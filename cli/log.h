@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * nts-pool-ke log lines, in the seed's format:
+ * nts-pool-ke log lines, the format of ntspool/log.h:
  *
  *   2026-11-26T07:05:55.123456Z INFO  nts_pool_ke::server: message key=value
  *

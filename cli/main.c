@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nts-pool-ke: the NTS pool key-exchange daemon.  Reads the configuration,
  * binds, drops privileges, serves until SIGTERM.  See nts-pool-ke(8).

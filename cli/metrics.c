@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Metrics (metrics.h).  Counters are plain atomics so workers never take a
  * lock for them; the page is rendered per scrape from those and from the

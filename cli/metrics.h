@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Prometheus text metrics of nts-pool-ke: the daemon's own counters (kept
  * here, updated by workers with atomics) and the library's policy counters

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Socket helpers (net.h). */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Socket helpers of nts-pool-ke: address and CIDR parsing, listeners,
  * socket timeouts and the monotonic clock the sessions run on.

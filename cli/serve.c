@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Serving (serve.h).  One accept thread polls the listeners and the
  * self-pipe; it polls the listeners only while a worker slot is free, so
  * max-connections holds and further clients wait in the kernel's backlog
- * (PROTOCOL.md 4.2).  Workers take accepted sockets from a queue and each
- * drives one connection to its end.  Every connection runs with the
- * configuration that was current when a worker took it: a reload swaps the
- * pointer, and the old configuration (with its context and cached upstream
- * connections) is freed when its last session lets go.
+ * (doc/protocol.md section 5.1).  Workers take accepted sockets from a
+ * queue and each drives one connection to its end.  Every connection runs
+ * with the configuration that was current when a worker took it: a reload
+ * swaps the pointer, and the old configuration (with its context and cached
+ * upstream connections) is freed when its last session lets go.
  */
 #include <errno.h>
 #include <fcntl.h>

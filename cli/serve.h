@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The serving core of nts-pool-ke: listeners, the bounded pool of worker
  * threads, the accept loop with its self-pipe for signals, reloads and the

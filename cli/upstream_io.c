@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Upstream transports (upstream_io.h).  Sockets stay blocking, but every
  * wait goes through poll() with the time left before the deadline of the
@@ -120,7 +121,7 @@ static int up_open(void *user_data, const ntspool_upstream_target *t,
   const nts_pool_ke_config *cfg = user_data;
   /* A configured connect-address is where the operator says the source
    * is, whatever the client's family; a domain is resolved in the
-   * client's family only (PROTOCOL.md 4.8). */
+   * client's family only (doc/protocol.md section 5.6). */
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICSERV};
   if (!t->connect_address)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The pool's upstream transports (ntspool_upstream_ops): blocking TCP
  * sockets to time sources.  Waits are bounded by the deadline of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decode: shows what an NTS-KE message says and what libntspool's message
  * validators make of it.  Uses only the public API (<ntspool.h>).

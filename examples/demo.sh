@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make demo`: an NTS pool on loopback, end to end, with a stock NTS client.
 #
 #   1. a throwaway PKI (openssl CLI) in a fresh directory under build/demo/;

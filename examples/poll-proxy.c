@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * poll-proxy: the smallest non-blocking embedding of libntspool's POOL role.
  * One thread, one poll() loop, every socket non-blocking: it accepts NTS-KE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool: an embeddable NTS pool (RFC 8915 NTS-KE with the pool
  * extensions).  This umbrella header is the whole public API; the parts:

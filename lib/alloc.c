@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The allocator hook, with malloc/free when the application gives none. */
 #include <stdlib.h>
 #include <string.h>

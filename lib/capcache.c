@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Capability cache: what each source supports per address family (protocols,
  * algorithms with key lengths, List Server Names), and the names a source
  * is known by for NTP Server Deny matching. */

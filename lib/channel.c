@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A channel turns a TLS byte stream into NTS-KE messages.  NTS-KE has no
  * length prefix, so a message is complete only when its End of Message

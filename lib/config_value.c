@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Configuration values as text, shared by every ntspool_*_set function so
  * that a number or a boolean means the same thing in every section.

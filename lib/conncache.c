@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Connection cache: idle kept-alive upstream connections per source and
  * family, oldest first.  The connections are the caller's opaque objects;
  * the cache only keeps them, asks whether they are still alive and closes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The few primitives outside TLS that the library needs, implemented by the
  * TLS backend (tls_crypto.c) so that no other file includes mbedTLS.

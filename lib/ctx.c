@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Contexts: configuration by (section, name, value) calls, then one
  * ntspool_ctx_ready() that loads certificates and secrets.  The key table
@@ -266,7 +267,7 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   atomic_init(&ctx->keep_alive_in_use, 0);
   ctx->role = role;
   ctx->log_level = NTSPOOL_LOG_INFO;
-  /* Defaults from nts-pool-ke, ntpd-rs and chrony (PROTOCOL.md 4.13). */
+  /* Defaults from nts-pool-ke, ntpd-rs and chrony (doc/protocol.md 10). */
   ctx->ke_timeout_ms = 5000;
   ctx->handshake_timeout_ms = role == NTSPOOL_ROLE_SOURCE ? 2000 : 5000;
   ctx->upstream_timeout_ms = 2500;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Source health: exponential back-off after consecutive failures, and the
  * per-source counters exposed for metrics. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internal declarations shared by the library's files.  Nothing here is
  * exported from the shared library (-fvisibility=hidden); the tests reach

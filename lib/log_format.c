@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The project's log line format (log.h), shared by the daemon and examples. */
 #include <stdio.h>
 #include <strings.h>

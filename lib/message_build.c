@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Message builders.  Each writes a whole message with the sticky-error
  * writer and checks once at the end.  Critical bits follow RFC 8915 and the

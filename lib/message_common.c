@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What every message parser shares: framing a whole message, walking its
  * records, and the u16 list view.

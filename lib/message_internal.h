@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internal helpers shared by the message parsers (message_*.c).  Not part of
  * the public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Request validation for the two server roles: the pool facing RFC 8915
  * clients, and a time source facing the pool.  Both views share one

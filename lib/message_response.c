@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Response validation on the client side: a key-exchange answer (seen by an
  * NTS client, or by the pool reading a time source's Fixed Key answer) and a

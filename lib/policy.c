@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The policy object: life cycle, installing registries (commit/reload) and
  * counters. */
 #include <stdarg.h>

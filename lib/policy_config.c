@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ntspool_policy_set: configuration keys into the pending configuration
  * (the draft) that ntspool_policy_commit turns into a registry. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internals of the pool policy (policy.h), shared by registry.c, select.c,
  * health.c, capcache.c, conncache.c, token.c and the policy_*.c files.

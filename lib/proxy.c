@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * PROXY protocol v2 header (proxy.h).  The nts-pool-ke original skips the
  * TLV bytes in a loop that spins forever on early EOF; here the whole

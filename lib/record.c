@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Single-record decoding and message framing.  Everything here works on the
  * caller's bytes in place; a decoded record is a view, never a copy.

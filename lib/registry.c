@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Registries (immutable snapshots of the configured time sources), their
  * source views, and the shared per-source state. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Selection: which source serves a client (weighted random or round robin
  * over healthy, reachable, capable sources, honouring NTP Server Deny), and
  * which protocol and AEAD it uses. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What every session shares: creation, the handshake / receive / send /
  * close sequence, deadlines and the outcome.  The role files supply what

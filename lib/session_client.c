@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The pool-aware client role: an ordinary NTS-KE client that adds one NTP
  * Server Deny record per server it already uses, so a pool hands it a
@@ -69,7 +70,7 @@ static int take_result(ntspool_session *s, const ntspool_response *r) {
   res->aead = r->aead;
   res->key_len = ntspool_aead_key_length(r->aead);
   /* chrony servers that did not echo record 1024 derive AES-128-GCM-SIV
-   * keys with AEAD 15 in the exporter context (PROTOCOL.md 1.5). */
+   * keys with AEAD 15 in the exporter context (doc/protocol.md 3.6). */
   uint16_t context_aead =
       r->aead == NTSPOOL_AEAD_AES_128_GCM_SIV && !r->compliant_128gcm
           ? NTSPOOL_AEAD_AES_SIV_CMAC_256

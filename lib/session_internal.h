@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internals of contexts and sessions (session.h): the context's fields, the
  * message channel every role speaks through, and the per-role step

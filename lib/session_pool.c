@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The pool role: the client-facing NTS-KE server that hands a client's keys
  * to one time source.

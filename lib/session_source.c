@@ -1,15 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The time-source role: an NTS-KE server that also serves a pool.
  *
  * Ordinary clients get keys exported from their own TLS session.  A pool
  * proves itself with an Authentication token from the configured list
- * (compared in constant time) or, the seed's older way, with a TLS client
+ * (compared in constant time) or, the older way, with a TLS client
  * certificate byte-equal to a configured one; only then are its support
  * queries answered and its Fixed Key Requests turned into cookies.  Keep
  * Alive is granted to authenticated pool requests only, up to a configured
  * number of long-lived connections, and such a connection never carries an
- * ordinary key exchange (its keys would not be the client's: PROTOCOL.md
- * 2.2).
+ * ordinary key exchange (its keys would not be the client's:
+ * doc/protocol.md section 7.4).
  */
 #include <string.h>
 
@@ -116,7 +117,7 @@ static int serve_ke(ntspool_session *s, const ntspool_request *req) {
   for (size_t i = 0; has_protocol && !has_aead && i < req->aeads.count; i++) {
     aead = ntspool_list_get(req->aeads, i);
     /* AES-128-GCM-SIV only with a client that exports its keys the RFC
-     * way (record 1024), PROTOCOL.md 1.5. */
+     * way (record 1024), doc/protocol.md section 3.6. */
     has_aead = supports(ctx->aeads, ctx->n_aeads, aead) &&
                (aead != NTSPOOL_AEAD_AES_128_GCM_SIV || req->compliant_128gcm);
   }

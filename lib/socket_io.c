@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ntspool_io over a socket the application opened (io.h).  Every program
  * that drives sessions over plain sockets needs exactly this, so it lives

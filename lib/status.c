@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Status codes as sentences, and their NTS-KE wire equivalents. */
 #include "ntspool.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The TLS module: the library's only door to a TLS implementation.  Sessions
  * talk to a peer through an ntspool_tls connection and never see a backend
@@ -79,8 +80,8 @@ typedef struct ntspool_tls_server_options {
    * usage: the client must still prove it holds the key (CertificateVerify),
    * and the application decides what the certificate is worth, for example
    * a time source that trusts a pool whose leaf certificate is byte-equal to
-   * a configured one (PROTOCOL.md 3.1).  A client that sends none is
-   * accepted too.  See ntspool_tls_peer_cert(). */
+   * a configured one (doc/protocol.md section 7.3).  A client that sends
+   * none is accepted too.  See ntspool_tls_peer_cert(). */
   bool request_client_cert;
 } ntspool_tls_server_options;
 
@@ -157,9 +158,10 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len);
 /* Encrypts and sends up to len (> 0) bytes; runs the handshake first if it
  * is not done.  Writes at most one record (16383 bytes with mbedTLS 3.6,
  * which counts TLS 1.3's content-type byte in the 16 KiB), so a caller that
- * needs a message in one record (NTPsec does, PROTOCOL.md 1.1) writes it in
- * one call and gets its whole length back.  After NTSPOOL_ERR_WOULD_BLOCK call
- * again with the same data: part of it may already be encrypted and queued.
+ * needs a message in one record (NTPsec does, doc/protocol.md section 2.1)
+ * writes it in one call and gets its whole length back.  After
+ * NTSPOOL_ERR_WOULD_BLOCK call again with the same data: part of it may
+ * already be encrypted and queued.
  * Returns the count written (> 0, maybe < len), NTSPOOL_ERR_WOULD_BLOCK,
  * NTSPOOL_ERR_TLS, NTSPOOL_ERR_EOF (transport closed), NTSPOOL_ERR_IO,
  * NTSPOOL_ERR_STATE (after close), NTSPOOL_ERR_INVALID_ARG. */

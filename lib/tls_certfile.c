@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reads one certificate file into DER bytes.  A time source that trusts a
- * pool by its exact client certificate (PROTOCOL.md 3.1) compares these
- * bytes with the certificate the pool presents.  Part of the TLS module.
+ * pool by its exact client certificate (doc/protocol.md section 7.3)
+ * compares these bytes with the certificate the pool presents.  Part of the
+ * TLS module.
  */
 #include <string.h>
 

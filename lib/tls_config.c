@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TLS configs on mbedTLS: loading certificates and keys, and the fixed
  * protocol policy every connection inherits (TLS 1.3 only, ALPN ntske/1,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hashing, randomness and wiping on mbedTLS/PSA.  Part of the TLS module, the
  * one place allowed to include mbedTLS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What a finished handshake tells: exported keys, the peer's certificate,
  * SNI, ALPN, and the text of the last failure for logs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TLS connections on mbedTLS: the BIO adapter between mbedTLS and an
  * ntspool_io, the handshake with its post-conditions, read, write, close.

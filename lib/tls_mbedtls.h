@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Private to the mbedTLS backend (tls_*.c): the structs behind the opaque
  * handles of tls.h.  Nothing outside the TLS module includes this file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The mbedTLS features libntspool cannot work without, checked when the
  * library is compiled so that a wrong mbedTLS stops the build with a sentence

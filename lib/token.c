@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Upstream authentication tokens: the running NTS pool's derivation and the
  * secret files they come from. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Upstream connections: the pool's TLS connections to time sources.  Each
  * owns its transport (opened and closed through the application's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Run-time version, so a program can tell which library it was loaded with. */
 #include "ntspool.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The record writer.  Its error is sticky so that a builder can emit a whole
  * message and check the outcome once, without a test after every record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Helpers shared by the pool policy tests (test_select, test_health,
  * test_capcache, test_conncache, test_token, test_policy): a seeded random

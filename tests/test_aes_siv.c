@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * AES-SIV of the example programs (examples/common/aes_siv.c): the RFC 5297
  * appendix A vectors (A.1 deterministic, A.2 nonce-based), published

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Capability cache: hit / stale / missing on a hand-stepped clock, per
  * family, configurable validity, bounds. */
 #include "policy_fixture.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Connection cache: newest-first take, FIFO eviction, idle and age limits,
  * dead connections, expire(), reload and teardown close everything once. */
 #include "policy_fixture.h"

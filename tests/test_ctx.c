@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Contexts: the configuration keys of each role, their errors (with a
  * sentence from ntspool_ctx_error), and what ntspool_ctx_ready checks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Health: exponential back-off with a cap on a hand-stepped clock,
  * recovery, the all-backing-off fallback and the counters. */
 #include "policy_fixture.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The log line format and level names shared by the daemon and examples. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Message validation and building (include/ntspool/message.h) against the
- * vectors of PROTOCOL.md section 6.  Vectors are written as the spec writes
- * them and turned into bytes by hx(): hex pairs, spaces ignored,
+ * vectors of doc/protocol.md section 11.  Vectors are written in its notation
+ * and turned into bytes by hx(): hex pairs, spaces ignored,
  * K[a..b] = the bytes a, a+1, ..., b, and "text" = those ASCII bytes.
  */
 #include <setjmp.h>
@@ -28,7 +29,7 @@ typedef struct tmsg {
   size_t len;
 } tmsg;
 
-/* The 64-character token of PROTOCOL.md 6.6 (first uuid/randomizer). */
+/* The 64-character token of doc/protocol.md 11.6 (first uuid/randomizer). */
 #define TOKEN64                                                                \
   "c680e5f1c4f161968dd9b72f271ca5e7d17b0fe2e71e20b7ba4002b9252dd751"
 
@@ -428,7 +429,7 @@ static int b_support_response_names(uint8_t *buf, size_t cap, size_t *len) {
   return ntspool_build_support_response(buf, cap, len, IANA, &a);
 }
 
-/* ---- 6.2: key-exchange requests, pool (client-facing) view -------------- */
+/* ---- 11.2: key-exchange requests, pool (client-facing) view ------------- */
 
 static void test_message_client_plain_48_49(void **state) {
   (void)state;
@@ -661,7 +662,7 @@ static void test_message_client_max_denied(void **state) {
   assert_view(g_req.denied[NTSPOOL_MAX_DENIED - 1], "d15");
 }
 
-/* ---- 6.2 again, as a time source sees it -------------------------------- */
+/* ---- 11.2 again, as a time source sees it ------------------------------- */
 
 static void test_message_source_plain_48_54(void **state) {
   (void)state;
@@ -736,7 +737,7 @@ static void test_message_source_pool_vectors_68_73(void **state) {
       0);
 }
 
-/* ---- 6.3: pool records toward a time source ----------------------------- */
+/* ---- 11.3: pool records toward a time source ---------------------------- */
 
 static void test_message_source_fixed_key_74(void **state) {
   (void)state;
@@ -974,7 +975,7 @@ static void test_message_source_cert_authenticated(void **state) {
   assert_int_equal(g_req.kind, NTSPOOL_REQUEST_SUPPORT);
 }
 
-/* ---- 6.8: the same pool requests in draft numbering --------------------- */
+/* ---- 11.8: the same pool requests in draft numbering -------------------- */
 
 static void test_message_source_draft_fixed_key(void **state) {
   (void)state;
@@ -1014,7 +1015,7 @@ static void test_message_source_draft_support(void **state) {
                    NTSPOOL_ERR_UNKNOWN_CRITICAL);
 }
 
-/* ---- 6.4: responses, client side ---------------------------------------- */
+/* ---- 11.4: responses, client side --------------------------------------- */
 
 static void test_message_response_106_107(void **state) {
   (void)state;
@@ -1170,7 +1171,7 @@ static void test_message_response_pool_e2e_128_131(void **state) {
   assert_true(g_resp.keep_alive);
 }
 
-/* ---- 6.4: support responses ---------------------------------------------- */
+/* ---- 11.4: support responses --------------------------------------------- */
 
 static void test_message_support_response_121_122(void **state) {
   (void)state;
@@ -1472,13 +1473,14 @@ static void test_message_build_support_request_99(void **state) {
 
 static void test_message_build_draft_pool_requests(void **state) {
   (void)state;
-  /* 6.8 fixed key, exactly. */
+  /* The experimental-numbering Fixed Key Request (11.8), exactly. */
   assert_builds(b_fixed_key_draft_cert,
                 "c0020040 K[00..3f] 800100020000 80040002000f 80000000");
   assert_builds(b_fixed_key_draft_token,
                 "40050001 61 c0020040 K[00..3f] 800100020000 80040002000f "
                 "40000000 80000000");
-  /* 6.8 writes the support lists the other way round; order is free. */
+  /* The builder writes the support lists in the other order than 11.8's
+   * example; the order is free. */
   assert_builds(b_support_request_draft_cert, "c0010000 c0040000 80000000");
   assert_builds(b_support_request_draft_all,
                 "40050001 61 c0010000 c0040000 c0060000 40000000 80000000");

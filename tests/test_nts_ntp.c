@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS NTP packets and cookies of the example programs
  * (examples/common/nts_ntp.c, cookie.c, nts_server.c): header and timestamp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The policy object: configuration keys, commit/discard, registry views,
  * reload while sessions hold the old registry, the allocator hook, and
  * concurrent use from several threads. */

@@ -1,4 +1,5 @@
-/* PROXY protocol v2 header: PROTOCOL.md 6.7 vectors 138-145, byte-wise
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* PROXY protocol v2 header: vectors 138-145 (doc/protocol.md 11.7), byte-wise
  * arrival, and refusal of whatever is not LOCAL or TCP over IPv4/IPv6. */
 #include <setjmp.h>
 #include <stdarg.h>

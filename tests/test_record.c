@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Record codec, framing and writer tests: the single-record vectors of
- * PROTOCOL.md 6.1 (each its own test, checked in both numberings), the
- * experimental-number vectors of 6.8, the numbering tables, framing at every
- * truncation point and size limit, the writer's error rules, seeded random
- * round trips, and the status/AEAD/version helpers of common.h.
+ * Record codec, framing and writer tests: the single-record vectors 1-47
+ * of doc/protocol.md section 11.1 (each its own test, checked in both
+ * numberings), the experimental-number messages of section 11.8, the
+ * numbering tables (section 3.3), framing at every truncation point and size
+ * limit, the writer's error rules, seeded random round trips, and the
+ * status/AEAD/version helpers of common.h.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -72,7 +74,7 @@ static size_t header_body_len(const uint8_t *b) {
   return (size_t)b[2] << 8 | b[3];
 }
 
-/* ---- PROTOCOL.md 6.1 ---------------------------------------------------- */
+/* ---- Single records: doc/protocol.md 11.1 ----------------------------- */
 
 struct vector {
   const char *name;
@@ -203,10 +205,11 @@ static void expect_written(const struct vector *v, enum ntspool_numbering n,
   }
 }
 
-/* One 6.1 vector: as written in IANA numbering; the same bytes in DRAFT
- * numbering (pool types 8-14 become unknown, so lose their body rule); and,
- * for pool types, the vector with its DRAFT wire number, which must behave in
- * DRAFT exactly as the original does in IANA (and be unknown in IANA). */
+/* One single-record vector: as written in IANA numbering; the same bytes in
+ * DRAFT numbering (pool types 8-14 become unknown, so lose their body rule);
+ * and, for pool types, the vector with its DRAFT wire number, which must
+ * behave in DRAFT exactly as the original does in IANA (and be unknown in
+ * IANA). */
 static void test_record_vector(void **state) {
   const struct vector *v = *state;
   size_t len;
@@ -310,7 +313,7 @@ static void test_record_vector_values(void **state) {
   }
 }
 
-/* ---- PROTOCOL.md 6.8: the experimental numbers on the wire -------------- */
+/* ---- doc/protocol.md 11.8: the experimental numbers on the wire -------- */
 
 static void test_record_draft_vectors(void **state) {
   (void)state;
@@ -540,7 +543,8 @@ static void test_record_name_bodies(void **state) {
 
 /* ---- Framing ------------------------------------------------------------ */
 
-/* PROTOCOL.md vector 107: eight records, a response with every field. */
+/* Vector 107 (doc/protocol.md 11.4): eight records, a response with every
+ * field. */
 static const char framed_hex[] =
     "800100020000 800400020011 800500020102 800500020304 800600026869 "
     "800700020005 00080000 80000000";
@@ -1232,8 +1236,8 @@ static const struct CMUnitTest fixed_tests[] = {
 };
 
 int main(void) {
-  /* One cmocka test per 6.1 vector, named after it, so a failure report
-   * names the vector. */
+  /* One cmocka test per single-record vector, named after it, so a failure
+   * report names the vector. */
   static struct CMUnitTest tests[ARRAY_LEN(vectors) + ARRAY_LEN(fixed_tests)];
   size_t n = 0;
   for (size_t i = 0; i < ARRAY_LEN(vectors); i++)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Selection: weighted and round-robin draws, Server Deny, family and
  * capability filtering, protocol/AEAD negotiation, attempts. */
 #include "policy_fixture.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The four roles end to end over in-memory pipes: pool-aware client ->
  * pool session -> upstream connection -> time-source session, in both
@@ -92,8 +93,8 @@ static void test_session_client_to_source(void **state) {
   assert_keys_match(&res, 1);
 }
 
-/* The seed's way: the pool presents a client certificate that the source
- * lists byte for byte, and sends no token. */
+/* The older way (doc/protocol.md section 7.3): the pool presents a client
+ * certificate that the source lists byte for byte, and sends no token. */
 static void test_session_chain_cert_auth(void **state) {
   (void)state;
   world_init_cert_auth(&W, 1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The same sessions over real sockets, in the two shapes an application
  * uses: blocking sockets with a thread per session (the first step() runs

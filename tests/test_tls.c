@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TLS module tests.  Client and server run over in-memory pipes, both
  * non-blocking, driven alternately from one thread; the pipes inject

@@ -1,5 +1,6 @@
-/* Tokens: PROTOCOL.md 6.6 derivation vectors, base-secret line selection,
- * secret file checks, and tokens reaching the registry. */
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Tokens: the derivation vectors of doc/protocol.md 11.6, base-secret line
+ * selection, secret file checks, and tokens reaching the registry. */
 #include "policy_fixture.h"
 
 #define SECRET "even-more-secrets-this-time-with-no-min-length"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * AES-SIV, RFC 5297 section 2: S2V (a CMAC chain over every associated
  * data string and the plaintext) gives the synthetic IV, which is both the

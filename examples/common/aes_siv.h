@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * AES-SIV (RFC 5297) on mbedTLS's AES and CMAC, for the example programs:
  * the AEAD that NTS protects NTP packets with (RFC 8915 5.6) and that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command-line values shared by the example programs (args.h). */
 #include "args.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command-line values shared by the example programs. */
 #ifndef EX_ARGS_H
 #define EX_ARGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Cookie sealing under rotating master keys (format in cookie.h).  The
  * lock is held while a master key is read, so rotation never hands a

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS cookies of the example time source.  A cookie is opaque to clients
- * and to the pool (PROTOCOL.md 1.8); only this server reads it back, so the
- * format is ours:
+ * and to the pool (doc/protocol.md section 3.7); only this server reads it
+ * back, so the format is ours:
  *
  *   key id (2) || nonce (16) || AES-SIV(master[key id],
  *                                       AD = key id, nonce;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Log lines on stderr in the project's format (see log.h). */
 #include "log.h"
 

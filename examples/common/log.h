@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Log lines of the example programs, in the project's format (the same as
  * nts-pool-ke's):

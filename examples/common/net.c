@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Sockets for the example programs (see net.h). */
 #include "net.h"
 

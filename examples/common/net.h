@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Sockets for the example programs: ADDR:PORT parsing, listening and
  * connecting with getaddrinfo, and ntspool_io over a blocking socket with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS NTPv4 packet code (RFC 8915 section 5, RFC 7822 extension fields).
  * Parsing is strict where a lenient reading could be abused (lengths,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS-protected NTPv4 packets (RFC 8915 section 5) for the example
  * programs: building and parsing the client request and the server

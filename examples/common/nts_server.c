@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One NTS request to one answer (RFC 8915 5.7): open the cookie, check
  * the request with the C2S key found in it, answer with the S2C key and as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The NTS NTP responder logic of the example time source, apart from its
  * socket so tests can drive it: one request in, one answer (time, NTS NAK,

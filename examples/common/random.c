@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* getrandom(2): no file descriptor to keep open, blocks only until the
  * kernel pool is first initialised at boot. */
 #include "random.h"

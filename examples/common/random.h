@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Random bytes for the example programs (keys, nonces, identifiers). */
 #ifndef EXAMPLES_RANDOM_H
 #define EXAMPLES_RANDOM_H

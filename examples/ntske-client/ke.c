@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One NTS-KE through the library's client role over a blocking socket.
  * The socket's receive/send timeout returns control to the loop now and

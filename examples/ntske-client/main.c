@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ntske-client: the pool-aware NTS-KE client role as a command.  Gets keys
  * and cookies from HOST, prints what it got (keys only as fingerprints),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One NTS-protected NTPv4 exchange (RFC 8915 section 5) with what a key
  * exchange produced: the first cookie, the C2S key for the request, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS-KE side of the example time source: a thread per connection over a
  * blocking socket.  The socket's short receive/send timeouts return

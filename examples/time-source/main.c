@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * time-source: a minimal NTS time source built on libntspool's time-source
  * role.  NTS-KE on a TCP port (ordinary clients, and pools with a token:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * NTS NTPv4 responder of the example time source (RFC 8915 section 5).
  * It answers with the local clock as it is: it reads CLOCK_REALTIME and

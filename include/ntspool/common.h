@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool: version, status codes, allocator and byte views shared by every
  * part of the API.  Include <ntspool.h> rather than this file.

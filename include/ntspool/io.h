@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool I/O: the only way bytes leave or enter a session.  The library
  * never opens sockets, polls, sleeps, starts threads or reads a clock; it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool logging: the levels and callback the library logs through, and
  * the project's log line format for programs that want to write the same

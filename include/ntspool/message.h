@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool messages: validate a whole NTS-KE message as one side of the
  * exchange sees it, producing a typed result or the exact reason it must be
@@ -17,7 +18,7 @@
  * NTSPOOL_ERR_MALFORMED) is reported as NTSPOOL_ERR_BAD_REQUEST by request
  * parsers and NTSPOOL_ERR_BAD_RESPONSE by response parsers.
  *
- * How failures map to the wire (PROTOCOL.md 1.10):
+ * How failures map to the wire (doc/protocol.md section 4.6):
  *   NTSPOOL_ERR_UNKNOWN_CRITICAL  a server answers Error 0
  *   NTSPOOL_ERR_BAD_REQUEST       a server answers Error 1
  *   (ntspool_nts_error_for() does this mapping.)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool pool policy: which time source serves a client, and the
  * per-source state that choice depends on (health, capabilities, idle
@@ -251,7 +252,7 @@ NTSPOOL_API bool ntspool_source_lists_server_names(const ntspool_source *s);
  * A secret: send it, never log it. */
 NTSPOOL_API ntspool_bytes ntspool_source_token(const ntspool_source *s);
 
-/* Token derivation of the running NTS pool (PROTOCOL.md 3.3):
+/* Token derivation of the running NTS pool (doc/protocol.md section 7.2):
  * out = lowercase hex SHA3-256(secret || uuid || randomizer), NUL-terminated.
  * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_CRYPTO. */
 NTSPOOL_API int ntspool_token_derive(const void *secret, size_t secret_len,
@@ -350,7 +351,7 @@ ntspool_policy_select(ntspool_policy *policy, const ntspool_registry *reg,
  * with a usable key length (1..NTSPOOL_MAX_KEY_LEN, equal to the registered
  * length when the ID is known), except that AES-128-GCM-SIV (30) is only
  * taken when the client sent record 1024 (older chrony clients derive its
- * keys with a different exporter context, PROTOCOL.md 1.5).  When 30 is
+ * keys with a different exporter context, doc/protocol.md 3.6).  When 30 is
  * chosen the pool must echo record 1024.  Updates sel->caps, negotiated,
  * has_protocol, protocol, aead and key_len; leaves the rest.
  * Returns: 0; NTSPOOL_ERR_NO_PROTOCOL; NTSPOOL_ERR_NO_AEAD;

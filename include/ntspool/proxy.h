@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool PROXY protocol: the binary version 2 header a load balancer
  * (HAProxy `send-proxy-v2`) puts in front of a TCP stream to tell the
- * server who the client really is (PROTOCOL.md 4.12).  Version 1 (text) is
- * not accepted.
+ * server who the client really is (doc/protocol.md section 9).  Version 1
+ * (text) is not accepted.
  *
  * The header is 16 fixed bytes (12-byte signature, version/command, family,
  * 16-bit length) followed by `length` bytes of addresses and TLVs.  A

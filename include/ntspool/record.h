@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool records: decode and encode single NTS-KE records and find
  * message boundaries.  Pure functions over caller buffers: nothing here

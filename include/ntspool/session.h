@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libntspool sessions: the NTS-KE roles as state machines the application
  * drives.  A session owns one TLS connection over the application's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Address parsing shared by benchd and loadgen (addr.h). */
 #include "addr.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* "A.B.C.D:PORT" for the bench programs (IPv4 loopback only). */
 #ifndef NTSPOOL_BENCH_ADDR_H
 #define NTSPOOL_BENCH_ADDR_H

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The bench's own servers, all built on libntspool, all with the same
- * thread model as nts-pool-ke (DESIGN.md 2: blocking sockets, a fixed
- * pool of worker threads, each driving one connection to the end):
+ * thread model as nts-pool-ke (blocking sockets, a fixed pool of worker
+ * threads, each driving one connection to the end):
  *
  *   benchd raw    the raw TLS limit: the library's own TLS module
  *                 (lib/tls_*.c, so exactly the pool's TLS 1.3 policy:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The bench's NTS-KE load generator (OpenSSL libssl, not mbedTLS, so the
  * client side costs little next to the server under test and shares no code

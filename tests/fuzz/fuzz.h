@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Shared by the libFuzzer targets: an invariant check that stops the run
  * (libFuzzer saves the input as a crash), and "does this view lie inside the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_parse_client_request (the pool reading an RFC 8915
  * client's request).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_message_frame.  The first two input bytes are the
  * size limit (big-endian; 0 means the 4096 default), the rest the stream.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_parse_ke_response (a client, or the pool reading a
  * time source's Fixed Key answer), in both numberings.

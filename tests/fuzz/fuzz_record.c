@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_record_decode over a stream of records, in both
  * numberings, and the writer re-encoding what decoded.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_parse_source_request (a time source reading the
  * pool's or a client's request), in both numberings, with and without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: ntspool_parse_support_response (the pool reading a time
  * source's capabilities), in both numberings.  The first input byte is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A pool-aware NTS-KE client for the integration tests (the library's
  * client role on a blocking socket).

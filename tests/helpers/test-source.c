@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A tiny time source for the integration tests: NTSPOOL_ROLE_SOURCE on
  * blocking sockets, one thread per connection (the pool keeps its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # End-to-end check of the example programs, on loopback only: starts
 # examples/time-source on 127.0.0.1 high ports with the test PKI, runs
 # examples/ntske-client against it (key exchange, then one NTS-protected
@@ -151,7 +152,7 @@ else
   pass "an untrusted CA is refused (exit non-zero)"
 fi
 
-# Pool requests, as nts-pool-ke sends them (PROTOCOL.md 2.3), written
+# Pool requests, as nts-pool-ke sends them (doc/protocol.md 4.7), written
 # byte for byte through openssl s_client: the token from --token and the one
 # from --token-file are accepted, another one is refused.
 # ke_hex SECONDS HEX: sends HEX in one TLS session, prints the answer as hex.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hex text to bytes for test vectors (see hex.h). */
 #include "hex.h"
 

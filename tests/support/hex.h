@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Test helper shared by every test binary: hex text to bytes, so test
- * vectors can be copied from PROTOCOL.md as written there.
+ * vectors are written in the hex notation of doc/protocol.md section 11.
  */
 #ifndef NTSPOOL_TEST_HEX_H
 #define NTSPOOL_TEST_HEX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * In-memory duplex pipe for tests; see pipe.h.  Each direction is a ring
  * buffer written by one end and read by the other.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * An in-memory duplex pipe for tests: two ends, each with an ntspool_io
  * whose send() feeds the other end's recv().  Behaviour is injectable per

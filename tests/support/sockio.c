@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ntspool_io over a socket for tests; see sockio.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A socket and the library's ntspool_io over it (ntspool_socket_io), kept
  * together for tests, plus O_NONBLOCK switching.

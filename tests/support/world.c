@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The in-process pool of world.h. */
 #include "world.h"
 

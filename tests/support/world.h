@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A whole NTS pool in one thread for tests: pool-aware client sessions, a
  * pool context whose upstream connections are in-memory pipes, and
@@ -91,9 +92,9 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
 ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
                             const char *const *extra);
 
-/* The same, but the pool authenticates to its sources the seed's older
- * way: no token, a TLS client certificate (tests/pki/pool-client.pem) the
- * sources list as authorized. */
+/* The same, but the pool authenticates to its sources the older way
+ * (doc/protocol.md section 7.3): no token, a TLS client certificate
+ * (tests/pki/pool-client.pem) the sources list as authorized. */
 void world_init_cert_auth(world *w, size_t n_sources);
 void world_free(world *w);
 
