@@ -157,8 +157,9 @@ deps-build:
 # stage is one shell command ending in an "N passed, N failed" line;
 # tests/check-all runs them all and prints the totals last.  Append stages
 # to CHECK_STAGES (they run in order).
-# The install path of a fresh machine (apt simulating), on every machine.
-CHECK_STAGES := "tests/install-deps-test" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
+# The install path of a fresh machine (apt simulating), on every machine;
+# the tree's own rules (SPDX lines, no citation of outside documents).
+CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
