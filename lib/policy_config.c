@@ -23,6 +23,7 @@ void ntspool_draft_free(const ntspool_allocator *a, struct ntspool_draft *d) {
     ntspool_free_secret(a, s->token, s->token_len);
   }
   ntspool_free(a, d->sources);
+  ntspool_name_index_free(a, &d->by_name);
   ntspool_free_secret(a, d->base_secret, d->base_secret_len);
   ntspool_free(a, d);
 }
@@ -85,7 +86,7 @@ struct key {
 static const struct key selection_keys[] = {
     {"strategy", V_STRATEGY, 0, 0, 0, 0, 0},
     {"allowed-protocol", V_PROTOCOL, 0, 0, 0, 0, 0},
-    {"deny-max-skips", V_UINT, 0, 64, 1,
+    {"deny-max-skips", V_UINT, 0, NTSPOOL_MAX_DENY_SKIPS, 1,
      offsetof(struct ntspool_settings, deny_max_skips), sizeof(unsigned)},
     {"backoff-initial-ms", V_UINT, 1, 86400000, 1,
      offsetof(struct ntspool_settings, backoff_initial_ms),
@@ -180,11 +181,15 @@ static struct ntspool_draft *draft_get(ntspool_policy *p) {
   return p->draft;
 }
 
+static const char *draft_name_of(const void *draft, size_t i) {
+  return ((const struct ntspool_draft *)draft)->sources[i].name;
+}
+
 static struct ntspool_draft_source *
 draft_source(ntspool_policy *p, struct ntspool_draft *d, const char *name) {
-  for (size_t i = 0; i < d->n_sources; i++)
-    if (strcmp(d->sources[i].name, name) == 0)
-      return &d->sources[i];
+  size_t i;
+  if (ntspool_name_index_find(&d->by_name, name, draft_name_of, d, &i) == 0)
+    return &d->sources[i];
   if (d->n_sources == d->cap_sources) {
     size_t cap = d->cap_sources ? 2 * d->cap_sources : 8;
     struct ntspool_draft_source *n = ntspool_calloc(&p->alloc, cap * sizeof *n);
@@ -205,6 +210,12 @@ draft_source(ntspool_policy *p, struct ntspool_draft *d, const char *name) {
   s->weight = 1;
   s->ipv4 = s->ipv6 = s->enabled = true;
   s->numbering = NTSPOOL_NUMBERING_IANA;
+  size_t existing;
+  if (ntspool_name_index_add(&p->alloc, &d->by_name, d->n_sources,
+                             draft_name_of, d, &existing) != 0) {
+    ntspool_free(&p->alloc, s->name);
+    return NULL;
+  }
   d->n_sources++;
   return s;
 }

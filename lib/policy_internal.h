@@ -23,6 +23,9 @@ enum ntspool_strategy {
   NTSPOOL_STRATEGY_ROUND_ROBIN = 1
 };
 
+/* The largest deny-max-skips: a selection keeps the sources it dropped. */
+#define NTSPOOL_MAX_DENY_SKIPS 64
+
 /* Settings that travel with a registry, so a session sees one consistent
  * set for its whole life. */
 struct ntspool_settings {
@@ -111,6 +114,19 @@ struct ntspool_source {
   enum ntspool_numbering numbering;
 };
 
+/* The sources one kind of client may draw (static membership: enabled,
+ * weight > 0, reach the family) with prefix sums of their weights, so a
+ * weighted draw is a binary search.  One set per family today; a
+ * geographic selection adds one per (family, region) next to them. */
+struct ntspool_select_set {
+  size_t n;
+  const struct ntspool_source **members; /* in registry order */
+  uint64_t *cum; /* cum[i] = weight of members[0..i]; NULL when n is 0 */
+  uint64_t total;
+};
+
+#define NTSPOOL_SELECT_SETS 2 /* indexed by ntspool_family_index */
+
 struct ntspool_registry {
   atomic_size_t refs;
   ntspool_allocator alloc;
@@ -118,7 +134,21 @@ struct ntspool_registry {
   struct ntspool_settings settings;
   size_t n_sources;
   struct ntspool_source *sources;
+  struct ntspool_select_set sets[NTSPOOL_SELECT_SETS];
 };
+
+/* Builds reg->sets from reg->sources (once, before the registry is
+ * shared).  Returns 0 or NTSPOOL_ERR_NO_MEMORY (then no set is kept). */
+int ntspool_select_sets_build(struct ntspool_registry *reg);
+void ntspool_select_sets_free(struct ntspool_registry *reg);
+
+/* The set for family index f (0 IPv4, 1 IPv6), or NULL. */
+const struct ntspool_select_set *
+ntspool_select_set_of(const struct ntspool_registry *reg, int f);
+
+/* Index of the member that owns r, for r < set->total (set->n >= 1). */
+size_t ntspool_select_set_find(const struct ntspool_select_set *set,
+                               uint64_t r);
 
 /* A registry with default settings and n zeroed sources (one reference). */
 struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
@@ -128,6 +158,29 @@ struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
  * so their state (health, caches, connections) may be shared. */
 bool ntspool_source_same_endpoint(const struct ntspool_source *a,
                                   const struct ntspool_source *b);
+
+/* ---- Name index (name_index.c) --------------------------------------- */
+
+/* Indices 0..n of an array, found by a string key each element has: the
+ * table stores indices only and asks key_of(owner, index) for the key. */
+struct ntspool_name_index {
+  size_t cap, used;
+  size_t *slots; /* index + 1; 0 = empty */
+};
+
+void ntspool_name_index_free(const ntspool_allocator *a,
+                             struct ntspool_name_index *ix);
+/* 0 and *out = the index holding key; NTSPOOL_ERR_NOT_FOUND. */
+int ntspool_name_index_find(const struct ntspool_name_index *ix,
+                            const char *key,
+                            const char *(*key_of)(const void *, size_t),
+                            const void *owner, size_t *out);
+/* Adds `index` under its key: 0; 1 when the key is already there (then
+ * *existing is its index and nothing changes); NTSPOOL_ERR_NO_MEMORY. */
+int ntspool_name_index_add(const ntspool_allocator *a,
+                           struct ntspool_name_index *ix, size_t index,
+                           const char *(*key_of)(const void *, size_t),
+                           const void *owner, size_t *existing);
 
 /* ---- Pending configuration -------------------------------------------- */
 
@@ -156,6 +209,7 @@ struct ntspool_draft {
   size_t base_secret_len;
   size_t n_sources, cap_sources;
   struct ntspool_draft_source *sources;
+  struct ntspool_name_index by_name; /* sources by name */
 };
 
 void ntspool_draft_free(const ntspool_allocator *a, struct ntspool_draft *d);

@@ -126,6 +126,7 @@ void ntspool_registry_release(ntspool_registry *reg) {
     ntspool_free_secret(a, s->token, s->token_len);
   }
   ntspool_free(a, reg->sources);
+  ntspool_select_sets_free(reg);
   ntspool_allocator copy = reg->alloc;
   ntspool_free(&copy, reg);
 }
@@ -328,6 +329,44 @@ static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
   return 0;
 }
 
+static const char *reg_name_of(const void *reg, size_t i) {
+  return ((const struct ntspool_registry *)reg)->sources[i].name;
+}
+
+static const char *reg_uuid_of(const void *reg, size_t i) {
+  return ((const struct ntspool_registry *)reg)->sources[i].uuid;
+}
+
+/* Indices of reg's sources by name (names are unique in a registry). */
+static int index_names(const ntspool_allocator *a,
+                       const struct ntspool_registry *reg,
+                       struct ntspool_name_index *ix) {
+  for (size_t i = 0; i < reg->n_sources; i++) {
+    size_t existing;
+    int rc = ntspool_name_index_add(a, ix, i, reg_name_of, reg, &existing);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Shares the state of old's source of the same name when its endpoint is
+ * unchanged (keeping health, caches and connections), else makes one. */
+static int attach_state(ntspool_policy *p, const struct ntspool_registry *old,
+                        const struct ntspool_name_index *old_names,
+                        bool *carried, struct ntspool_source *s) {
+  size_t j;
+  if (ntspool_name_index_find(old_names, s->name, reg_name_of, old, &j) == 0 &&
+      !carried[j] && ntspool_source_same_endpoint(&old->sources[j], s)) {
+    s->state = old->sources[j].state;
+    ntspool_source_state_retain(s->state);
+    carried[j] = true;
+    return 0;
+  }
+  s->state = ntspool_source_state_new(&p->alloc, p->has_ops ? &p->ops : NULL);
+  return s->state != NULL ? 0 : NTSPOOL_ERR_NO_MEMORY;
+}
+
 int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
                            const struct ntspool_registry *old, bool *carried,
                            struct ntspool_registry **out) {
@@ -342,7 +381,8 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
   if (reg == NULL)
     return NTSPOOL_ERR_NO_MEMORY;
   reg->settings = *st;
-  int rc = 0;
+  struct ntspool_name_index old_names = {0, 0, NULL}, uuids = {0, 0, NULL};
+  int rc = index_names(&p->alloc, old, &old_names);
   for (size_t i = 0; i < d->n_sources && rc == 0; i++) {
     struct ntspool_source *s = &reg->sources[i];
     s->registry = reg;
@@ -350,31 +390,21 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
     rc = build_source(p, d, &d->sources[i], s);
     if (rc != 0)
       break;
-    for (size_t j = 0; j < i && s->uuid != NULL; j++)
-      if (reg->sources[j].uuid != NULL &&
-          strcmp(reg->sources[j].uuid, s->uuid) == 0) {
-        ntspool_policy_error(p,
-                             "[upstream %s]: uuid %s is also [upstream %s]'s",
-                             s->name, s->uuid, reg->sources[j].name);
-        rc = NTSPOOL_ERR_CONFIG;
-        break;
-      }
-    if (rc != 0)
-      break;
-    /* Keep health, caches and connections of an unchanged source. */
-    const ntspool_source *prev = ntspool_registry_find(old, s->name);
-    if (prev != NULL && !carried[prev->index] &&
-        ntspool_source_same_endpoint(prev, s)) {
-      s->state = prev->state;
-      ntspool_source_state_retain(s->state);
-      carried[prev->index] = true;
-    } else {
-      s->state =
-          ntspool_source_state_new(&p->alloc, p->has_ops ? &p->ops : NULL);
-      if (s->state == NULL)
-        rc = NTSPOOL_ERR_NO_MEMORY;
+    size_t j;
+    if (s->uuid != NULL &&
+        (rc = ntspool_name_index_add(&p->alloc, &uuids, i, reg_uuid_of, reg,
+                                     &j)) > 0) {
+      ntspool_policy_error(p, "[upstream %s]: uuid %s is also [upstream %s]'s",
+                           s->name, s->uuid, reg->sources[j].name);
+      rc = NTSPOOL_ERR_CONFIG;
     }
+    if (rc == 0)
+      rc = attach_state(p, old, &old_names, carried, s);
   }
+  ntspool_name_index_free(&p->alloc, &old_names);
+  ntspool_name_index_free(&p->alloc, &uuids);
+  if (rc == 0)
+    rc = ntspool_select_sets_build(reg);
   if (rc != 0) {
     /* Nothing was installed: hand back what was carried. */
     for (size_t i = 0; i < old->n_sources; i++)

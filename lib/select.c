@@ -120,7 +120,7 @@ int ntspool_policy_negotiate(ntspool_policy *p, const ntspool_source *src,
 
 /* ---- Selection -------------------------------------------------------- */
 
-/* A candidate and what was known about it when the list was made, so the
+/* A candidate and what was known about it when it was judged, so the
  * answer is consistent even if another thread updates the caches. */
 struct cand {
   const ntspool_source *src;
@@ -128,9 +128,38 @@ struct cand {
   ntspool_selection neg;
 };
 
-static bool already_tried(const ntspool_attempts *a, const ntspool_source *s) {
-  for (size_t i = 0; i < a->count; i++)
-    if (a->tried[i] == s)
+/* Draws a weighted candidate at random this many times before walking the
+ * whole set: enough that a set where half the weight is unusable (backing
+ * off, tried, refused) almost never walks (2^-32), few enough that a set
+ * where nearly everything is unusable walks soon. */
+#define WEIGHTED_DRAWS 32
+
+/* What one selection carries between draws: the client, the sources it
+ * must not get again, and the outcome of a walk over the set. */
+struct pick {
+  ntspool_policy *p;
+  const struct ntspool_settings *s;
+  const ntspool_client_prefs *prefs;
+  const ntspool_attempts *attempts;
+  const ntspool_rng *rng;
+  ntspool_time_ms now;
+  int f;
+  /* denied candidates dropped so far (at most deny-max-skips) */
+  unsigned skips;
+  const ntspool_source *dropped[NTSPOOL_MAX_DENY_SKIPS];
+  struct cand pending; /* the last one dropped: used if nothing else is */
+  /* from a walk: why capable-looking sources were refused, and the
+   * backing-off source that recovers first */
+  int refusal;
+  ntspool_selection refused;
+  struct cand fallback;
+  ntspool_time_ms fallback_until;
+};
+
+static bool listed(const ntspool_source *const *list, size_t n,
+                   const ntspool_source *s) {
+  for (size_t i = 0; i < n; i++)
+    if (list[i] == s)
       return true;
   return false;
 }
@@ -143,54 +172,166 @@ static bool is_denied(const ntspool_source *s,
   return false;
 }
 
-/* Index of the weighted draw among cands[0..n). */
-static int draw_weighted(const ntspool_rng *rng, const struct cand *cands,
-                         size_t n, size_t *out) {
+enum verdict { USABLE, EXCLUDED, REFUSED, BACKING_OFF };
+
+/* Whether src can serve this client now: not tried or dropped, and (with
+ * fresh capabilities) able to negotiate, and not backing off.  Fills *c;
+ * *until is the end of the back-off. */
+static enum verdict judge(struct pick *k, const ntspool_source *src,
+                          struct cand *c, int *refusal,
+                          ntspool_time_ms *until) {
+  if (listed(k->attempts->tried, k->attempts->count, src) ||
+      listed(k->dropped, k->skips, src))
+    return EXCLUDED;
+  memset(c, 0, sizeof *c);
+  c->src = src;
+  struct ntspool_source_state *st = src->state;
+  pthread_mutex_lock(&st->lock);
+  const struct ntspool_family_state *fs = &st->fam[k->f];
+  c->caps = ntspool_caps_state_of(fs, k->s, k->now);
+  /* Stale capabilities may be outdated in either direction, so only fresh
+   * ones rule a source out. */
+  *refusal = 0;
+  if (c->caps == NTSPOOL_CAPS_HIT)
+    *refusal = negotiate_caps(&fs->caps, k->s, k->prefs, &c->neg);
+  *until = fs->backoff_until;
+  pthread_mutex_unlock(&st->lock);
+  if (*refusal != 0)
+    return REFUSED;
+  return *until > k->now ? BACKING_OFF : USABLE;
+}
+
+/* Notes a refusal for the answer when nothing else is left: "no AEAD" (with
+ * the protocol that would have been used) wins over "no protocol". */
+static void note_refusal(struct pick *k, int rc, const struct cand *c) {
+  if (rc == NTSPOOL_ERR_NO_AEAD && k->refusal != NTSPOOL_ERR_NO_AEAD) {
+    k->refusal = rc;
+    k->refused = c->neg;
+  } else if (k->refusal == 0) {
+    k->refusal = rc;
+  }
+}
+
+/* Judges member i of the walk; true if it is usable (then *c holds it). */
+static bool walk_one(struct pick *k, const ntspool_source *src,
+                     struct cand *c) {
+  int rc;
+  ntspool_time_ms until;
+  switch (judge(k, src, c, &rc, &until)) {
+  case USABLE:
+    return true;
+  case REFUSED:
+    note_refusal(k, rc, c);
+    break;
+  case BACKING_OFF:
+    if (k->fallback.src == NULL || until < k->fallback_until) {
+      k->fallback = *c;
+      k->fallback_until = until;
+    }
+    break;
+  case EXCLUDED:
+    break;
+  }
+  return false;
+}
+
+/* Weighted, exactly: the usable members' weights are summed in one walk,
+ * and a second walk stops at a draw below that sum.  A source that changes
+ * between the walks shifts the draw to a neighbour, never outside the
+ * usable ones.  Returns 1 with *out, 0 if no member is usable, or a
+ * status. */
+static int walk_weighted(struct pick *k, const struct ntspool_select_set *set,
+                         struct cand *out) {
   uint64_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    total += cands[i].src->weight;
+  struct cand c;
+  for (size_t i = 0; i < set->n; i++)
+    if (walk_one(k, set->members[i], &c))
+      total += set->members[i]->weight;
+  if (total == 0)
+    return 0;
   uint64_t r;
-  int rc = rng_below(rng, total, &r);
+  int rc = rng_below(k->rng, total, &r);
   if (rc != 0)
     return rc;
-  for (size_t i = 0; i < n; i++) {
-    if (r < cands[i].src->weight) {
-      *out = i;
-      return 0;
-    }
-    r -= cands[i].src->weight;
+  bool found = false;
+  for (size_t i = 0; i < set->n; i++) {
+    int refusal;
+    ntspool_time_ms until;
+    if (judge(k, set->members[i], &c, &refusal, &until) != USABLE)
+      continue;
+    *out = c;
+    found = true;
+    if (r < set->members[i]->weight)
+      break;
+    r -= set->members[i]->weight;
   }
-  *out = n - 1; /* unreachable: r < total */
+  return found ? 1 : 0;
+}
+
+/* Weighted: draws by binary search over the prefix sums and judges only
+ * the draw; an unusable draw is drawn again, which keeps the choice
+ * proportional to weight among the usable ones.  After WEIGHTED_DRAWS
+ * misses, walks the set. */
+static int next_weighted(struct pick *k, const struct ntspool_select_set *set,
+                         struct cand *out) {
+  for (int i = 0; i < WEIGHTED_DRAWS; i++) {
+    uint64_t r;
+    int rc = rng_below(k->rng, set->total, &r);
+    if (rc != 0)
+      return rc;
+    const ntspool_source *src = set->members[ntspool_select_set_find(set, r)];
+    int refusal;
+    ntspool_time_ms until;
+    if (judge(k, src, out, &refusal, &until) == USABLE)
+      return 1;
+  }
+  return walk_weighted(k, set, out);
+}
+
+/* Round robin: the first usable member from the shared counter on. */
+static int next_in_turn(struct pick *k, const struct ntspool_select_set *set,
+                        size_t start, struct cand *out) {
+  for (size_t i = 0; i < set->n; i++)
+    if (walk_one(k, set->members[(start + i) % set->n], out))
+      return 1;
   return 0;
 }
 
-/* Draws among cands[0..n) (n >= 1), dropping denied draws within the skip
- * budget.  Reorders and shrinks cands; returns the index of the choice. */
-static int draw(ntspool_policy *p, const struct ntspool_settings *s,
-                struct cand *cands, size_t n, const ntspool_client_prefs *prefs,
-                const ntspool_rng *rng, size_t *chosen, bool *denied) {
-  size_t pos = 0;
-  if (s->strategy == NTSPOOL_STRATEGY_ROUND_ROBIN)
-    pos = (size_t)(atomic_fetch_add(&p->rr_counter, 1) % n);
-  for (unsigned skips = 0;; skips++) {
-    if (s->strategy == NTSPOOL_STRATEGY_WEIGHTED) {
-      int rc = draw_weighted(rng, cands, n, &pos);
-      if (rc != 0)
-        return rc;
+/* The candidate for this client: drawn (or taken in turn), a denied one
+ * dropped and the draw repeated at most deny-max-skips times, never the
+ * last one dropped.  Returns 1 with *chosen, 0 if nothing is usable, or a
+ * status. */
+static int choose(struct pick *k, const struct ntspool_select_set *set,
+                  struct cand *chosen, bool *denied) {
+  size_t start = 0;
+  if (k->s->strategy == NTSPOOL_STRATEGY_ROUND_ROBIN)
+    start = (size_t)(atomic_fetch_add(&k->p->rr_counter, 1) % set->n);
+  for (;;) {
+    int rc = k->s->strategy == NTSPOOL_STRATEGY_ROUND_ROBIN
+                 ? next_in_turn(k, set, start, chosen)
+                 : next_weighted(k, set, chosen);
+    if (rc < 0)
+      return rc;
+    if (rc == 0) {
+      if (k->pending.src == NULL)
+        return 0;
+      /* Everything else is gone: the last one dropped stands. */
+      *chosen = k->pending;
+      *denied = true;
+      atomic_fetch_add(&k->p->deny_ignored, 1);
+      return 1;
     }
-    *chosen = pos;
-    *denied = prefs->n_denied > 0 && is_denied(cands[pos].src, prefs);
+    if (k->pending.src != NULL) /* another one was there: a real skip */
+      atomic_fetch_add(&k->p->deny_skips, 1);
+    *denied = k->prefs->n_denied > 0 && is_denied(chosen->src, k->prefs);
     if (!*denied)
-      return 0;
-    if (n == 1 || skips >= s->deny_max_skips) {
-      atomic_fetch_add(&p->deny_ignored, 1);
-      return 0;
+      return 1;
+    if (k->skips >= k->s->deny_max_skips) {
+      atomic_fetch_add(&k->p->deny_ignored, 1);
+      return 1;
     }
-    /* Drop it; in round robin the next one in turn slides into pos. */
-    memmove(&cands[pos], &cands[pos + 1], (n - pos - 1) * sizeof *cands);
-    n--;
-    pos %= n;
-    atomic_fetch_add(&p->deny_skips, 1);
+    k->dropped[k->skips++] = chosen->src;
+    k->pending = *chosen;
   }
 }
 
@@ -205,85 +346,41 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
     return NTSPOOL_ERR_INVALID_ARG;
   memset(sel, 0, sizeof *sel);
   static const ntspool_rng default_rng = {default_fill, NULL};
-  if (rng == NULL)
-    rng = &default_rng;
-  if (attempts->count == NTSPOOL_MAX_ATTEMPTS || reg->n_sources == 0) {
+  const struct ntspool_select_set *set = ntspool_select_set_of(reg, f);
+  if (attempts->count == NTSPOOL_MAX_ATTEMPTS || set->n == 0) {
     atomic_fetch_add(&p->no_source, 1);
     return NTSPOOL_ERR_NO_SOURCE;
   }
-  const struct ntspool_settings *s = &reg->settings;
-  struct cand *cands =
-      ntspool_malloc(&p->alloc, reg->n_sources * sizeof *cands);
-  if (cands == NULL)
-    return NTSPOOL_ERR_NO_MEMORY;
+  struct pick k;
+  memset(&k, 0, sizeof k);
+  k.p = p;
+  k.s = &reg->settings;
+  k.prefs = prefs;
+  k.attempts = attempts;
+  k.rng = rng != NULL ? rng : &default_rng;
+  k.now = now;
+  k.f = f;
 
-  size_t n = 0;
-  struct cand fallback = {NULL, NTSPOOL_CAPS_MISSING, {0}};
-  ntspool_time_ms fallback_until = 0;
-  int refusal = 0; /* why capable-looking sources were refused */
-  ntspool_selection refused = {0};
-  for (size_t i = 0; i < reg->n_sources; i++) {
-    const ntspool_source *src = &reg->sources[i];
-    if (!src->enabled || src->weight == 0 ||
-        !ntspool_source_has_family(src, prefs->family) ||
-        already_tried(attempts, src))
-      continue;
-    struct cand c = {src, NTSPOOL_CAPS_MISSING, {0}};
-    int rc = 0;
-    struct ntspool_source_state *st = src->state;
-    pthread_mutex_lock(&st->lock);
-    const struct ntspool_family_state *fs = &st->fam[f];
-    c.caps = ntspool_caps_state_of(fs, s, now);
-    /* Stale capabilities may be outdated in either direction, so only
-     * fresh ones rule a source out. */
-    if (c.caps == NTSPOOL_CAPS_HIT)
-      rc = negotiate_caps(&fs->caps, s, prefs, &c.neg);
-    ntspool_time_ms until = fs->backoff_until;
-    pthread_mutex_unlock(&st->lock);
-    if (rc != 0) {
-      if (rc == NTSPOOL_ERR_NO_AEAD && refusal != NTSPOOL_ERR_NO_AEAD) {
-        refusal = rc;
-        refused = c.neg;
-      } else if (refusal == 0) {
-        refusal = rc;
-      }
-      continue;
-    }
-    if (until > now) {
-      if (fallback.src == NULL || until < fallback_until) {
-        fallback = c;
-        fallback_until = until;
-      }
-      continue;
-    }
-    cands[n++] = c;
-  }
-
-  int rc = 0;
   struct cand chosen = {NULL, NTSPOOL_CAPS_MISSING, {0}};
   bool denied = false;
-  if (n > 0) {
-    size_t i = 0;
-    rc = draw(p, s, cands, n, prefs, rng, &i, &denied);
-    chosen = cands[i];
-  } else if (fallback.src != NULL) {
+  int rc = choose(&k, set, &chosen, &denied);
+  if (rc < 0)
+    return rc;
+  if (rc == 0 && k.fallback.src != NULL) {
     /* Every candidate is backing off: try the one that recovers first
      * rather than fail every client until a back-off ends. */
-    chosen = fallback;
+    chosen = k.fallback;
     denied = prefs->n_denied > 0 && is_denied(chosen.src, prefs);
     sel->backoff_fallback = true;
     atomic_fetch_add(&p->backoff_fallbacks, 1);
-  } else if (refusal != 0) {
-    rc = refusal;
-    sel->has_protocol = refused.has_protocol;
-    sel->protocol = refused.protocol;
-  } else {
-    rc = NTSPOOL_ERR_NO_SOURCE;
+  } else if (rc == 0 && k.refusal != 0) {
+    sel->has_protocol = k.refused.has_protocol;
+    sel->protocol = k.refused.protocol;
+    return k.refusal;
+  } else if (rc == 0) {
     atomic_fetch_add(&p->no_source, 1);
+    return NTSPOOL_ERR_NO_SOURCE;
   }
-  ntspool_free(&p->alloc, cands);
-  if (rc != 0)
-    return rc;
 
   struct ntspool_source_state *st = chosen.src->state;
   pthread_mutex_lock(&st->lock);

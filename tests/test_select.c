@@ -490,6 +490,66 @@ static void test_select_attempts_bounded(void **state) {
   ntspool_policy_free(p);
 }
 
+/* Many sources, most of them backing off: every draw is a usable one, in
+ * proportion to weight (the draws that land on a backing-off source are
+ * repeated, and a set where nearly all weight is unusable is walked). */
+static void test_select_weighted_skips_unusable(void **state) {
+  (void)state;
+  ntspool_policy *p = NULL;
+  assert_int_equal(ntspool_policy_new(NULL, &fx_conn_ops, &p), 0);
+  enum { N = 1000 };
+  char section[32], weight[8];
+  for (int i = 0; i < N; i++) {
+    snprintf(section, sizeof section, "upstream s%d", i);
+    assert_int_equal(ntspool_policy_set(p, section, "domain", "x.example"), 0);
+    /* s0 weighs 1, s1 weighs 3, every other source 5 */
+    snprintf(weight, sizeof weight, "%d", i == 0 ? 1 : i == 1 ? 3 : 5);
+    assert_int_equal(ntspool_policy_set(p, section, "weight", weight), 0);
+  }
+  assert_int_equal(ntspool_policy_commit(p), 0);
+  ntspool_registry *reg = ntspool_policy_acquire(p);
+  fx_client c;
+  ntspool_client_prefs *prefs = fx_client_init(&c, V4);
+  fx_rng_state rs;
+  ntspool_rng rng = fx_rng(&rs, 11);
+  static const int usable_counts[] = {N, 500, 2};
+  for (size_t round = 0; round < 3; round++) {
+    int usable = usable_counts[round];
+    /* Sources from `usable` on fail and back off. */
+    for (int i = usable; i < N; i++)
+      assert_int_equal(
+          ntspool_policy_record_result(
+              p, ntspool_registry_source(reg, (size_t)i), V4, false, 0),
+          0);
+    int counts[2] = {0, 0};
+    const int draws = 4000;
+    for (int i = 0; i < draws; i++) {
+      ntspool_attempts tried = {0};
+      ntspool_selection sel;
+      assert_int_equal(
+          ntspool_policy_select(p, reg, prefs, &tried, &rng, 1, &sel), 0);
+      assert_false(sel.backoff_fallback);
+      size_t idx = 0;
+      while (ntspool_registry_source(reg, idx) != sel.source)
+        idx++;
+      assert_true(idx < (size_t)usable);
+      if (idx < 2)
+        counts[idx]++;
+    }
+    if (usable == 2) {
+      /* s0:s1 = 1:3 (1 degree of freedom, p = 0.001: 10.828) */
+      double e0 = draws / 4.0, e1 = draws * 3 / 4.0;
+      double chi2 = (counts[0] - e0) * (counts[0] - e0) / e0 +
+                    (counts[1] - e1) * (counts[1] - e1) / e1;
+      print_message("998 of 1000 backing off: %d %d, chi-square %.3f\n",
+                    counts[0], counts[1], chi2);
+      assert_true(chi2 < 10.828);
+    }
+  }
+  ntspool_registry_release(reg);
+  ntspool_policy_free(p);
+}
+
 static void test_select_prefs_from_request(void **state) {
   (void)state;
   ntspool_request req;
@@ -540,6 +600,7 @@ int main(void) {
       cmocka_unit_test(test_select_aead_30_needs_record_1024),
       cmocka_unit_test(test_select_key_length_checks),
       cmocka_unit_test(test_select_attempts_bounded),
+      cmocka_unit_test(test_select_weighted_skips_unusable),
       cmocka_unit_test(test_select_prefs_from_request),
       cmocka_unit_test(test_select_invalid_arguments),
   };
