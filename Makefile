@@ -215,6 +215,15 @@ $(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATI
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
 
+# The scale rows (selection cost, reload, memory per source): the policy
+# alone, through the public header.
+BENCH_BINS += $(BUILD)/bench/select_bench
+
+$(BUILD)/bench/select_bench: tests/bench/select_bench.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	  $(MBEDTLS_LIBS) -lpthread
+
 bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	tests/bench/run $(BUILD)

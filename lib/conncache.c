@@ -106,6 +106,11 @@ int ntspool_policy_conn_put(ntspool_policy *p, const ntspool_source *src,
     victims[n++] = conn;
     fs->conn_closed_expired++;
     rc = 1;
+  } else if (fs->conns == NULL &&
+             (fs->conns = ntspool_calloc(&st->alloc, NTSPOOL_MAX_CACHED_CONNS *
+                                                         sizeof *fs->conns)) ==
+                 NULL) {
+    rc = NTSPOOL_ERR_NO_MEMORY; /* the caller still owns conn */
   } else {
     n = trim(fs, s, now, s->conn_cache_size - 1, victims);
     fs->conns[fs->n_conns++] = c;

@@ -47,7 +47,7 @@ int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
   struct ntspool_source_state *st = src->state;
   pthread_mutex_lock(&st->lock);
   const struct ntspool_family_state *fs = &st->fam[f];
-  out->selected = fs->selected;
+  out->selected = atomic_load_explicit(&fs->selected, memory_order_relaxed);
   out->successes = fs->successes;
   out->failures = fs->failures;
   out->consecutive_failures = fs->consecutive_failures;

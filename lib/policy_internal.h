@@ -56,31 +56,37 @@ struct ntspool_cached_conn {
 
 /* What is known about a source for one address family. */
 struct ntspool_family_state {
-  /* health */
-  uint64_t selected, successes, failures;
-  uint32_t consecutive_failures;
+  /* what a selection reads: back-off and capability freshness */
   ntspool_time_ms backoff_until;
-  /* capability cache */
   bool has_caps;
-  ntspool_caps caps;
+  ntspool_caps caps; /* fetched_at first */
+  /* health */
+  atomic_uint_fast64_t selected; /* counted without the lock */
+  uint64_t successes, failures;
+  uint32_t consecutive_failures;
   char *names; /* n_names NUL-terminated strings back to back */
-  /* connection cache, oldest first */
+  /* connection cache, oldest first; the array (NTSPOOL_MAX_CACHED_CONNS
+   * entries) is allocated when the first connection is kept, so a listed
+   * source that never serves costs no room for one */
   size_t n_conns;
-  struct ntspool_cached_conn conns[NTSPOOL_MAX_CACHED_CONNS];
+  struct ntspool_cached_conn *conns;
   uint64_t conn_reused, conn_stored, conn_closed_dead, conn_closed_expired,
       conn_evicted;
 };
 
 struct ntspool_source_state {
-  atomic_size_t refs;
+  /* What every selection reads first (the lock, then the family's health
+   * and capability freshness) comes first, so one draw touches few cache
+   * lines. */
   pthread_mutex_t lock;
+  struct ntspool_family_state fam[2];
+  atomic_size_t refs;
   ntspool_allocator alloc;
   bool has_ops;
   ntspool_conn_ops ops;
   bool retired; /* no longer configured: connections handed back close */
   char *learned[NTSPOOL_LEARNED_NAMES];
   size_t learned_next;
-  struct ntspool_family_state fam[2];
 };
 
 struct ntspool_source_state *

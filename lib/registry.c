@@ -67,8 +67,10 @@ void ntspool_source_state_release(struct ntspool_source_state *st) {
   /* Last reference: nobody else can reach st, no lock needed. */
   void *conns[2 * NTSPOOL_MAX_CACHED_CONNS];
   close_all(st, conns, drain_conns(st, conns));
-  for (int f = 0; f < 2; f++)
+  for (int f = 0; f < 2; f++) {
     ntspool_free(&st->alloc, st->fam[f].names);
+    ntspool_free(&st->alloc, st->fam[f].conns);
+  }
   for (size_t i = 0; i < NTSPOOL_LEARNED_NAMES; i++)
     ntspool_free(&st->alloc, st->learned[i]);
   pthread_mutex_destroy(&st->lock);

@@ -382,10 +382,8 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
     return NTSPOOL_ERR_NO_SOURCE;
   }
 
-  struct ntspool_source_state *st = chosen.src->state;
-  pthread_mutex_lock(&st->lock);
-  st->fam[f].selected++;
-  pthread_mutex_unlock(&st->lock);
+  atomic_fetch_add_explicit(&chosen.src->state->fam[f].selected, 1,
+                            memory_order_relaxed);
   bool fallback_used = sel->backoff_fallback;
   *sel = chosen.neg;
   sel->source = chosen.src;

@@ -257,9 +257,12 @@ static int build_and_use(const ntspool_allocator *alloc) {
     if (rc == 0)
       rc = ntspool_policy_caps_store(p, sel.source, V4,
                                      fx_support_ntpd_rs(&sup), 0);
-    if (rc == 0)
-      rc = ntspool_policy_conn_put(p, sel.source, V4, fx_conn_new(1, true), 0,
-                                   0);
+    if (rc == 0) {
+      fx_conn *conn = fx_conn_new(1, true);
+      rc = ntspool_policy_conn_put(p, sel.source, V4, conn, 0, 0);
+      if (rc < 0) /* not taken: still ours */
+        fx_conn_close(conn);
+    }
     ntspool_registry_release(reg);
   }
   ntspool_policy_free(p);

@@ -2,6 +2,7 @@
 /* Selection: weighted and round-robin draws, Server Deny, family and
  * capability filtering, protocol/AEAD negotiation, attempts. */
 #include "policy_fixture.h"
+#include "policy_internal.h"
 
 #define V4 NTSPOOL_FAMILY_IPV4
 #define V6 NTSPOOL_FAMILY_IPV6
@@ -550,6 +551,27 @@ static void test_select_weighted_skips_unusable(void **state) {
   ntspool_policy_free(p);
 }
 
+/* The prefix-sum search against a walk, for every draw of sets of 1 to 99
+ * members of uneven weights. */
+static void test_select_set_find_exhaustive(void **state) {
+  (void)state;
+  uint64_t cum[100];
+  const struct ntspool_source *members[100] = {NULL};
+  for (size_t n = 1; n < 100; n++) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+      cum[i] = total += (i * 7) % 5 + 1;
+    struct ntspool_select_set set = {n, members, cum, total};
+    size_t want = 0;
+    for (uint64_t r = 0; r < total; r++) {
+      while (!(r < cum[want]))
+        want++;
+      assert_int_equal(ntspool_select_set_find(&set, r), want);
+    }
+    assert_int_equal(want, n - 1);
+  }
+}
+
 static void test_select_prefs_from_request(void **state) {
   (void)state;
   ntspool_request req;
@@ -601,6 +623,7 @@ int main(void) {
       cmocka_unit_test(test_select_key_length_checks),
       cmocka_unit_test(test_select_attempts_bounded),
       cmocka_unit_test(test_select_weighted_skips_unusable),
+      cmocka_unit_test(test_select_set_find_exhaustive),
       cmocka_unit_test(test_select_prefs_from_request),
       cmocka_unit_test(test_select_invalid_arguments),
   };

@@ -433,8 +433,9 @@ NTSPOOL_API int ntspool_policy_conn_take(ntspool_policy *policy,
 /* Hands an idle connection (opened at created_at) to the cache, which owns
  * it from now on.  A full cache closes its oldest entry.  Returns: 0 (kept);
  * 1 (closed at once: cache size 0, already too old, or the source left the
- * configuration); NTSPOOL_ERR_INVALID_ARG or NTSPOOL_ERR_STATE (no
- * conn_ops): then the caller still owns conn. */
+ * configuration); NTSPOOL_ERR_INVALID_ARG, NTSPOOL_ERR_STATE (no
+ * conn_ops) or NTSPOOL_ERR_NO_MEMORY (the first connection kept for a
+ * source and family needs room): then the caller still owns conn. */
 NTSPOOL_API int ntspool_policy_conn_put(ntspool_policy *policy,
                                         const ntspool_source *source,
                                         enum ntspool_family family, void *conn,
