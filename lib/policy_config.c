@@ -20,6 +20,7 @@ void ntspool_draft_free(const ntspool_allocator *a, struct ntspool_draft *d) {
     ntspool_free(a, s->connect_address);
     ntspool_free(a, s->uuid);
     ntspool_free(a, s->randomizer);
+    ntspool_free(a, s->regions);
     ntspool_free_secret(a, s->token, s->token_len);
   }
   ntspool_free(a, d->sources);
@@ -72,7 +73,8 @@ enum value_kind {
   V_NUMBERING,
   V_SECRET_FILE, /* base-shared-secret-path */
   V_TOKEN,       /* auth-token: literal secret */
-  V_TOKEN_FILE   /* auth-token-path */
+  V_TOKEN_FILE,  /* auth-token-path */
+  V_REGIONS      /* a list of region names */
 };
 
 struct key {
@@ -135,6 +137,7 @@ static const struct key source_keys[] = {
      offsetof(struct ntspool_draft_source, numbering), 0},
     {"list-server-names", V_BOOL, 0, 0, 0,
      offsetof(struct ntspool_draft_source, list_server_names), 0},
+    {"regions", V_REGIONS, 0, 0, 0, 0, 0},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -265,6 +268,46 @@ static int token_from_file(ntspool_policy *p, struct ntspool_draft_source *s,
   return rc;
 }
 
+/* "EU, NL" or "EU NL": region names, kept NUL-separated.  An empty value
+ * is no region (global only). */
+static int set_regions(ntspool_policy *p, struct ntspool_draft_source *s,
+                       const char *value, const char *where) {
+  size_t len = strlen(value);
+  char *out = ntspool_malloc(&p->alloc, len + 1);
+  if (out == NULL)
+    return NTSPOOL_ERR_NO_MEMORY;
+  size_t n = 0, used = 0;
+  for (const char *v = value; *v != '\0';) {
+    v += strspn(v, ", \t");
+    size_t w = strcspn(v, ", \t");
+    if (w == 0)
+      break;
+    char name[65];
+    bool ok = w < sizeof name && n < NTSPOOL_MAX_REGIONS;
+    if (ok) {
+      memcpy(name, v, w);
+      name[w] = '\0';
+      ok = printable_word(name, sizeof name - 1);
+    }
+    if (!ok) {
+      ntspool_policy_error(p,
+                           "%s: expected at most %d region names of 1..64 "
+                           "printable characters",
+                           where, NTSPOOL_MAX_REGIONS);
+      ntspool_free(&p->alloc, out);
+      return NTSPOOL_ERR_CONFIG;
+    }
+    memcpy(out + used, name, w + 1);
+    used += w + 1;
+    n++;
+    v += w;
+  }
+  s->regions = out;
+  s->n_regions = n;
+  s->regions_len = used;
+  return 0;
+}
+
 /* Applies one value of kind k to `base` (settings or a draft source). */
 static int apply(ntspool_policy *p, struct ntspool_draft *d,
                  struct ntspool_draft_source *s, void *base,
@@ -358,6 +401,8 @@ static int apply(ntspool_policy *p, struct ntspool_draft *d,
     return set_token(p, s, value, strlen(value), where);
   case V_TOKEN_FILE:
     return token_from_file(p, s, value, where);
+  case V_REGIONS:
+    return set_regions(p, s, value, where);
   }
   return NTSPOOL_ERR_CONFIG;
 }

@@ -118,6 +118,8 @@ struct ntspool_source {
   bool ipv4, ipv6, enabled;
   bool list_server_names;
   enum ntspool_numbering numbering;
+  size_t n_regions;
+  const char **regions; /* n_regions strings; one allocation */
 };
 
 /* The sources one kind of client may draw (static membership: enabled,
@@ -205,6 +207,8 @@ struct ntspool_draft_source {
   bool ipv4, ipv6, enabled;
   bool list_server_names;
   enum ntspool_numbering numbering;
+  char *regions; /* n_regions NUL-terminated names back to back */
+  size_t n_regions, regions_len;
   unsigned seen; /* bit per key, for "repeated key" */
 };
 

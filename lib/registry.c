@@ -125,6 +125,7 @@ void ntspool_registry_release(ntspool_registry *reg) {
     ntspool_free(a, s->domain);
     ntspool_free(a, s->connect_address);
     ntspool_free(a, s->uuid);
+    ntspool_free(a, (void *)s->regions);
     ntspool_free_secret(a, s->token, s->token_len);
   }
   ntspool_free(a, reg->sources);
@@ -232,6 +233,14 @@ enum ntspool_numbering ntspool_source_numbering(const ntspool_source *s) {
   return s != NULL ? s->numbering : NTSPOOL_NUMBERING_IANA;
 }
 
+size_t ntspool_source_region_count(const ntspool_source *s) {
+  return s != NULL ? s->n_regions : 0;
+}
+
+const char *ntspool_source_region(const ntspool_source *s, size_t i) {
+  return s != NULL && i < s->n_regions ? s->regions[i] : NULL;
+}
+
 bool ntspool_source_lists_server_names(const ntspool_source *s) {
   return s != NULL && s->list_server_names;
 }
@@ -306,6 +315,28 @@ static int source_token(ntspool_policy *p, const struct ntspool_draft *d,
   return rc;
 }
 
+/* One allocation: the pointer array, then the names it points into. */
+static int copy_regions(const ntspool_allocator *a,
+                        const struct ntspool_draft_source *ds,
+                        struct ntspool_source *s) {
+  if (ds->n_regions == 0)
+    return 0;
+  size_t ptrs = ds->n_regions * sizeof(char *);
+  char *block = ntspool_malloc(a, ptrs + ds->regions_len);
+  if (block == NULL)
+    return NTSPOOL_ERR_NO_MEMORY;
+  const char **list = (const char **)(void *)block;
+  char *names = block + ptrs;
+  memcpy(names, ds->regions, ds->regions_len);
+  for (size_t i = 0; i < ds->n_regions; i++) {
+    list[i] = names;
+    names += strlen(names) + 1;
+  }
+  s->regions = list;
+  s->n_regions = ds->n_regions;
+  return 0;
+}
+
 static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
                         const struct ntspool_draft_source *ds,
                         struct ntspool_source *s) {
@@ -319,6 +350,7 @@ static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
       (rc = copy_string(a, ds->domain, &s->domain)) != 0 ||
       (rc = copy_string(a, ds->connect_address, &s->connect_address)) != 0 ||
       (rc = copy_string(a, ds->uuid, &s->uuid)) != 0 ||
+      (rc = copy_regions(a, ds, s)) != 0 ||
       (rc = source_token(p, d, ds, s)) != 0)
     return rc;
   s->port = ds->port;

@@ -20,6 +20,7 @@ static void test_policy_defaults_and_views(void **state) {
       {"upstream  spaced name ", "ipv6", "off"},
       {"upstream  spaced name ", "record-numbering", "draft"},
       {"upstream  spaced name ", "enabled", "No"},
+      {"upstream  spaced name ", "regions", " EU,NL  de-BY ,"},
       {NULL, NULL, NULL}};
   ntspool_policy *p = NULL;
   assert_int_equal(ntspool_policy_new(NULL, NULL, &p), 0);
@@ -46,6 +47,8 @@ static void test_policy_defaults_and_views(void **state) {
   assert_true(ntspool_source_has_family(a, V6));
   assert_int_equal(ntspool_source_numbering(a), NTSPOOL_NUMBERING_IANA);
   assert_int_equal(ntspool_source_token(a).len, 0);
+  assert_int_equal(ntspool_source_region_count(a), 0);
+  assert_null(ntspool_source_region(a, 0));
   const ntspool_source *b = ntspool_registry_find(reg, "spaced name ");
   assert_non_null(b);
   assert_int_equal(ntspool_source_port(b), 4461);
@@ -54,6 +57,11 @@ static void test_policy_defaults_and_views(void **state) {
   assert_false(ntspool_source_has_family(b, V6));
   assert_int_equal(ntspool_source_numbering(b), NTSPOOL_NUMBERING_DRAFT);
   assert_false(ntspool_source_enabled(b));
+  assert_int_equal(ntspool_source_region_count(b), 3);
+  assert_string_equal(ntspool_source_region(b, 0), "EU");
+  assert_string_equal(ntspool_source_region(b, 1), "NL");
+  assert_string_equal(ntspool_source_region(b, 2), "de-BY");
+  assert_null(ntspool_source_region(b, 3));
   assert_null(ntspool_registry_find(reg, "c"));
   ntspool_registry_release(reg);
   ntspool_policy_free(p);
@@ -97,6 +105,12 @@ static void test_policy_config_errors(void **state) {
       {"upstream a", "ipv4", "maybe", NTSPOOL_ERR_CONFIG},
       {"upstream a", "record-numbering", "0x40", NTSPOOL_ERR_CONFIG},
       {"upstream a", "base-key-index", "x", NTSPOOL_ERR_CONFIG},
+      {"upstream a", "regions",
+       "EU, aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+       NTSPOOL_ERR_CONFIG},
+      {"upstream a", "regions", "EU, \x01", NTSPOOL_ERR_CONFIG},
+      {"upstream a", "regions", "", 0}, /* global only */
+      {"upstream a", "regions", "EU", NTSPOOL_ERR_CONFIG}, /* twice */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int rc =

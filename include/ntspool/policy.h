@@ -161,6 +161,9 @@ NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
  *     enabled = BOOL                                 (true)
  *     record-numbering = iana | draft                (iana)
  *     list-server-names = BOOL (ask for record 11)   (false)
+ *     regions = NAME[, NAME...] (kept for a geographic selection; none
+ *       means global only; up to NTSPOOL_MAX_REGIONS names of 1..64
+ *       printable characters without spaces or commas)   (none)
  *
  * BOOL is true/false, yes/no, on/off or 1/0.  Repeating a key that is not a
  * list is an error; a repeated [upstream NAME] section continues the same
@@ -242,6 +245,13 @@ NTSPOOL_API bool ntspool_source_has_family(const ntspool_source *s,
                                            enum ntspool_family family);
 NTSPOOL_API enum ntspool_numbering
 ntspool_source_numbering(const ntspool_source *s);
+
+/* The source's regions (key regions), in configuration order: name i, or
+ * NULL past the last.  Selection does not use them yet. */
+#define NTSPOOL_MAX_REGIONS 64
+NTSPOOL_API size_t ntspool_source_region_count(const ntspool_source *s);
+NTSPOOL_API const char *ntspool_source_region(const ntspool_source *s,
+                                              size_t i);
 
 /* True when the source's capability queries also ask for List Server Names
  * (key list-server-names): only for sources that implement it, since
