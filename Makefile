@@ -122,11 +122,23 @@ examples: $(EXAMPLE_SINGLE)
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
+# The server list (servers.json) is parsed with jansson.
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+
+# The daemon's server-list translation has unit tests of its own, which
+# compile it (and its file reader) with the test.
+$(BUILD)/tests/test_server_list: tests/test_server_list.c cli/server_list.c cli/file.c \
+    cli/server_list.h cli/file.h $(TEST_SUPPORT) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) $(JANSSON_CFLAGS) -Itests -Icli -MMD -MP -o $@ $< \
+	  cli/server_list.c cli/file.c $(TEST_SUPPORT) $(LDFLAGS) $(STATIC) $(JANSSON_LIBS) \
+	  $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
 CLI := $(BUILD)/nts-pool-ke
 
 $(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
-	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(MBEDTLS_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
+	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) $(MBEDTLS_LIBS) -lpthread
 
 cli: $(CLI)
 

@@ -36,7 +36,7 @@ typedef struct loader {
   char warned[256]; /* last secret file warned about (legacy keys repeat) */
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
-      seen_pid;
+      seen_pid, seen_watch;
 } loader;
 
 __attribute__((format(printf, 2, 3))) static int fail(loader *l,
@@ -134,6 +134,10 @@ static int forward(loader *l, const char *section, const char *name,
                    const char *value) {
   if (is_secret_key(section, name))
     check_secret(l, value);
+  size_t n = strlen(name);
+  if (n > 5 && strcmp(name + n - 5, "-path") == 0 &&
+      nts_pool_ke_config_files_add(&l->cfg->files, value) != 0)
+    return fail(l, "out of memory");
   int rc = ntspool_ctx_set(l->cfg->ctx, section, name, value);
   if (rc == 0)
     return 1;
@@ -214,6 +218,14 @@ static int server_key(loader *l, const char *name, const char *value) {
   }
   if (strcmp(name, "proxy-protocol-trusted") == 0)
     return add_trusted(l, value);
+  if (strcmp(name, "watch-interval-s") == 0) {
+    if (!once(l, &l->seen_watch, "server", name))
+      return 0;
+    if (parse_uint(value, 0, 86400, &v))
+      return fail(l, "[server] watch-interval-s: expected 0 (off) to 86400");
+    c->watch_interval_s = (unsigned)v;
+    return 1;
+  }
   if (strcmp(name, "key-exchange-timeout-ms") == 0)
     note_timeout(value, &c->ke_timeout_ms);
   return forward(l, "server", name, value);
@@ -353,6 +365,14 @@ static int dispatch(loader *l, const char *section, const char *name,
   if (strcmp(section, "nts-pool-ke-server") == 0)
     return legacy_key(l, name, value);
   if (strcmp(section, "upstream-tls") == 0 &&
+      strcmp(name, "server-list-path") == 0) {
+    char why[NTS_POOL_KE_ERROR_LEN / 2];
+    if (nts_pool_ke_config_files_set_list(&l->cfg->files, value, why,
+                                          sizeof why) != 0)
+      return fail(l, "%s", why);
+    return 1;
+  }
+  if (strcmp(section, "upstream-tls") == 0 &&
       strcmp(name, "timesource-timeout-ms") == 0)
     note_timeout(value, &l->cfg->upstream_timeout_ms);
   return forward(l, section, name, value);
@@ -388,6 +408,10 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
                                  : c->has_log_level ? c->log_level
                                                     : NTSPOOL_LOG_INFO;
   ntspool_upstream_ops ops = nts_pool_ke_upstream_ops(c);
+  /* The list's sources join the [upstream NAME] sections. */
+  if (nts_pool_ke_config_files_load_list(&c->files, c->ctx, l->err,
+                                         l->err_len) != 0)
+    return -1;
   int rc = ntspool_ctx_set_logger(c->ctx, nts_pool_ke_log_library, NULL, level);
   if (rc == 0)
     rc = ntspool_ctx_set_upstream_ops(c->ctx, &ops);
@@ -417,6 +441,12 @@ int nts_pool_ke_config_load(const char *path,
   c->max_connections = 100;
   c->ke_timeout_ms = 5000;
   c->upstream_timeout_ms = 2500;
+  c->watch_interval_s = 60;
+  if (nts_pool_ke_config_files_add(&c->files, path) != 0) {
+    snprintf(err, err_len, "%s: out of memory", path);
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
   int rc = ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &c->ctx);
   if (rc == 0 && previous)
     rc = ntspool_ctx_keep_state(c->ctx, previous->ctx);
@@ -464,5 +494,6 @@ void nts_pool_ke_config_unref(nts_pool_ke_config *cfg) {
   /* The context first: closing its cached upstream connections calls
    * upstream_io with this configuration as user data. */
   ntspool_ctx_unref(cfg->ctx);
+  nts_pool_ke_config_files_free(&cfg->files);
   free(cfg);
 }

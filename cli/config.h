@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 
+#include "config_files.h"
 #include "net.h"
 
 #define NTS_POOL_KE_MAX_LISTEN 16
@@ -33,6 +34,10 @@ typedef struct nts_pool_ke_config {
   nts_pool_ke_cidr trusted[NTS_POOL_KE_MAX_TRUSTED];
   ntspool_time_ms ke_timeout_ms;       /* copy of the library's value */
   ntspool_time_ms upstream_timeout_ms; /* connect bound for upstream_io */
+  unsigned watch_interval_s;           /* 0: no watch (watch.h) */
+
+  /* files read besides this one: server list, watched paths */
+  nts_pool_ke_config_files files;
 
   /* [observability] */
   bool has_log_level;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "describe.h"
 #include "log.h"
 #include "metrics.h"
 #include "serve.h"
@@ -90,6 +91,7 @@ int main(int argc, char **argv) {
   }
   if (check_only) {
     printf("%s: configuration OK\n", path);
+    nts_pool_ke_describe(cfg, stdout);
     nts_pool_ke_config_unref(cfg);
     return 0;
   }

@@ -248,7 +248,7 @@ static int token_from_file(ntspool_policy *p, struct ntspool_draft_source *s,
                            const char *path, const char *where) {
   char *text;
   size_t len;
-  char why[200];
+  char why[400];
   int rc =
       ntspool_secret_file_read(&p->alloc, path, &text, &len, why, sizeof why);
   if (rc != 0) {
@@ -390,7 +390,7 @@ static int apply(ntspool_policy *p, struct ntspool_draft *d,
     }
     return 0;
   case V_SECRET_FILE: {
-    char why[200];
+    char why[400];
     int rc = ntspool_secret_file_read(&p->alloc, value, &d->base_secret,
                                       &d->base_secret_len, why, sizeof why);
     if (rc != 0)

@@ -238,7 +238,7 @@ struct ntspool_policy {
   atomic_uint_fast64_t selections, no_source, deny_skips, deny_ignored,
       backoff_fallbacks;
   struct ntspool_draft *draft; /* pending configuration or NULL */
-  char error[256];
+  char error[512];
 };
 
 /* Formats the message ntspool_policy_config_error returns. */

@@ -31,7 +31,7 @@ struct ntspool_ctx {
   atomic_int refs;
   enum ntspool_role role;
   bool ready;
-  char error[256];
+  char error[512];
 
   ntspool_log_fn log_fn;
   void *log_user;

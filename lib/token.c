@@ -104,8 +104,11 @@ int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
   /* A secret others can read is a leaked secret; refuse it the way ssh
    * refuses an open private key, and say how to fix it. */
   if (st.st_mode & S_IROTH) {
-    snprintf(err, errlen, "%s is readable by others (chmod o-r %s)", path,
-             path);
+    snprintf(err, errlen,
+             "%s is readable by others (mode %04o): chmod o-r it; from a "
+             "Kubernetes Secret volume, set defaultMode: 0400 (or 0440 "
+             "with the pod's fsGroup set to the service's group)",
+             path, (unsigned)(st.st_mode & 07777));
     goto done;
   }
   if (st.st_size > SECRET_FILE_MAX) {

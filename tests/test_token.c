@@ -135,6 +135,8 @@ static void test_token_files(void **state) {
       ntspool_policy_set(p, "upstream b", "auth-token-path", open_to_all),
       NTSPOOL_ERR_CONFIG);
   assert_non_null(strstr(ntspool_policy_config_error(p), "readable by others"));
+  /* ... and says how to mount it from a Kubernetes Secret. */
+  assert_non_null(strstr(ntspool_policy_config_error(p), "defaultMode: 0400"));
   /* Never the secret itself in a message. */
   assert_null(strstr(ntspool_policy_config_error(p), TOKEN_A));
   assert_int_equal(

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* nts-pool-ke -t: the sources (describe.h). */
+#include "describe.h"
+
+void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
+  ntspool_policy *p = ntspool_ctx_policy(cfg->ctx);
+  ntspool_registry *reg = ntspool_policy_acquire(p);
+  size_t n = ntspool_registry_count(reg);
+  fprintf(out, "sources: %zu", n);
+  if (cfg->files.server_list != NULL)
+    fprintf(out, " (%ld from %s)", cfg->files.n_listed, cfg->files.server_list);
+  fputc('\n', out);
+  for (size_t i = 0; i < n; i++) {
+    const ntspool_source *s = ntspool_registry_source(reg, i);
+    const char *uuid = ntspool_source_uuid(s);
+    fprintf(out,
+            "source %s domain=%s port=%u weight=%u ipv4=%s ipv6=%s "
+            "enabled=%s uuid=%s token=%s regions=",
+            ntspool_source_name(s), ntspool_source_domain(s),
+            (unsigned)ntspool_source_port(s),
+            (unsigned)ntspool_source_weight(s),
+            ntspool_source_has_family(s, NTSPOOL_FAMILY_IPV4) ? "yes" : "no",
+            ntspool_source_has_family(s, NTSPOOL_FAMILY_IPV6) ? "yes" : "no",
+            ntspool_source_enabled(s) ? "yes" : "no", uuid ? uuid : "-",
+            ntspool_source_token(s).len > 0 ? "set" : "none");
+    size_t nr = ntspool_source_region_count(s);
+    for (size_t r = 0; r < nr; r++)
+      fprintf(out, "%s%s", r ? "," : "", ntspool_source_region(s, r));
+    fputs(nr ? "\n" : "-\n", out);
+  }
+  ntspool_registry_release(reg);
+}
