@@ -137,7 +137,7 @@ $(BUILD)/tests/test_server_list: tests/test_server_list.c cli/server_list.c cli/
 CLI := $(BUILD)/nts-pool-ke
 
 $(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
+	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
 	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) $(MBEDTLS_LIBS) -lpthread
 
 cli: $(CLI)

@@ -164,7 +164,8 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
        "Configured limit of concurrent client connections.");
   put(t, "nts_pool_ke_max_connections %u\n", cfg->max_connections);
   head(t, "nts_pool_ke_config_reloads_total", "counter",
-       "Configuration reloads (SIGHUP) by result.");
+       "Configuration reloads (SIGHUP or a watched file's change) by "
+       "result.");
   put(t, "nts_pool_ke_config_reloads_total{result=\"ok\"} %llu\n",
       (unsigned long long)atomic_load(&counters.reloads_ok));
   put(t, "nts_pool_ke_config_reloads_total{result=\"failed\"} %llu\n",

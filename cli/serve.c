@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "serve.h"
+#include "watch.h"
 
 #define EXPIRE_EVERY_MS 5000
 #define ACCEPT_PAUSE_MS 100
@@ -238,7 +239,8 @@ static size_t source_count(nts_pool_ke_config *cfg) {
   return n;
 }
 
-static void reload(const nts_pool_ke_serve_options *o) {
+/* Returns true when the new configuration is in service. */
+static bool reload(const nts_pool_ke_serve_options *o) {
   char err[NTS_POOL_KE_ERROR_LEN];
   nts_pool_ke_config *cfg;
   enum ntspool_log_level level = nts_pool_ke_log_level();
@@ -248,7 +250,7 @@ static void reload(const nts_pool_ke_serve_options *o) {
     nts_pool_ke_metrics_reload(false);
     NTS_POOL_KE_ERROR(
         "config", "reload failed, keeping the running configuration: %s", err);
-    return;
+    return false;
   }
   pthread_mutex_lock(&srv.lock);
   nts_pool_ke_config *old = srv.current;
@@ -262,6 +264,31 @@ static void reload(const nts_pool_ke_serve_options *o) {
   NTS_POOL_KE_INFO("config", "reloaded path=%s sources=%zu", o->config_path,
                    source_count(cfg));
   nts_pool_ke_config_unref(old); /* sessions in flight keep their own */
+  return true;
+}
+
+/* The watch (watch.h), from the accept loop: every watch-interval-s of the
+ * running configuration, hash its files; on a change reload, and remember
+ * the contents seen either way, so a broken file is reported once and its
+ * next version is tried. */
+static void watch_poll(nts_pool_ke_watch *w, const nts_pool_ke_serve_options *o,
+                       ntspool_time_ms now, ntspool_time_ms *next) {
+  unsigned interval = srv.current->watch_interval_s;
+  if (interval == 0 || now < *next)
+    return;
+  *next = now + (ntspool_time_ms)interval * 1000;
+  nts_pool_ke_watch seen = {0, NULL};
+  const char *changed = nts_pool_ke_watch_check(w, &seen);
+  if (changed == NULL) {
+    nts_pool_ke_watch_free(&seen);
+    return;
+  }
+  NTS_POOL_KE_INFO("config", "changed path=%s: reloading", changed);
+  if (reload(o))
+    nts_pool_ke_watch_set(w, srv.current, &seen);
+  else
+    nts_pool_ke_watch_move(w, &seen);
+  nts_pool_ke_watch_free(&seen);
 }
 
 static void drain_pipe(void) {
@@ -340,6 +367,10 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
                    cfg->use_proxy ? "required" : "off");
 
   ntspool_time_ms next_expire = nts_pool_ke_now_ms() + EXPIRE_EVERY_MS;
+  nts_pool_ke_watch watch = {0, NULL};
+  nts_pool_ke_watch_set(&watch, cfg, NULL);
+  ntspool_time_ms next_watch =
+      nts_pool_ke_now_ms() + (ntspool_time_ms)cfg->watch_interval_s * 1000;
   while (!got_term) {
     struct pollfd p[1 + NTS_POOL_KE_MAX_LISTEN];
     size_t n = 0;
@@ -362,7 +393,8 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
       drain_pipe();
     if (got_hup) {
       got_hup = 0;
-      reload(o);
+      if (reload(o))
+        nts_pool_ke_watch_set(&watch, srv.current, NULL);
     }
     for (size_t i = 1; ready > 0 && i < n; i++)
       if (p[i].revents & POLLIN)
@@ -374,7 +406,9 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
       nts_pool_ke_config_unref(c);
       next_expire = now + EXPIRE_EVERY_MS;
     }
+    watch_poll(&watch, o, now, &next_watch);
   }
+  nts_pool_ke_watch_free(&watch);
   nts_pool_ke_config *c = nts_pool_ke_serve_current();
   ntspool_time_ms ke_timeout = c->ke_timeout_ms;
   nts_pool_ke_config_unref(c);
