@@ -339,6 +339,12 @@ typedef struct ntspool_selection {
  * name is dropped and the draw repeated, at most deny-max-skips times and
  * never dropping the last candidate; after that the draw stands (denied).
  *
+ * Cost: a weighted draw is a binary search over the registry's prefix sums
+ * of weights (per address family), and only the drawn source is judged
+ * (one lock); a draw that lands on a source that cannot serve the client
+ * now is repeated, and only after 32 such draws is every source walked.
+ * No allocation.
+ *
  * With fresh capabilities, sel->negotiated is true and protocol/AEAD are
  * those of ntspool_policy_negotiate.  The chosen source is appended to
  * *attempts.  `rng` NULL uses ntspool_random.
@@ -348,7 +354,7 @@ typedef struct ntspool_selection {
  * candidates left were refused by their fresh capabilities: answer "nothing
  * in common"; with NO_AEAD, sel->protocol is the protocol that would have
  * been used); NTSPOOL_ERR_CRYPTO (or the rng's error);
- * NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_NO_MEMORY. */
+ * NTSPOOL_ERR_INVALID_ARG. */
 NTSPOOL_API int
 ntspool_policy_select(ntspool_policy *policy, const ntspool_registry *reg,
                       const ntspool_client_prefs *prefs,
