@@ -12,7 +12,9 @@
 #     new timestamped directory) while clients run, watch-interval-s = 1:
 #     the new source serves within the interval plus a margin, no session
 #     fails, no signal is sent; a broken version keeps the old list and is
-#     logged once with its line; the next good version is picked up;
+#     logged once with its line; the next good version is picked up; a
+#     file rewritten unchanged does not reload, a changed one does whatever
+#     its modification time;
 #   - a 10,000-source list replaced by the watch while clients run: no
 #     session fails.
 
@@ -194,6 +196,20 @@ check "watch: two good reloads and one failed, all by the watch" \
   test "$(grep -c 'config: changed path=' "$PL_LOG")" -eq 3 -a \
   "$(grep -c 'config: reloaded path=' "$PL_LOG")" -eq 2
 
+# Contents, not times: the configuration rewritten unchanged (new mtime, new
+# inode) is no change; a comment added is one.
+cp "$LC" "$LC.new"
+touch -d '2001-01-01' "$LC.new"
+mv "$LC.new" "$LC"
+sleep 2.5
+check "watch: a file rewritten with the same content does not reload" \
+  test "$(grep -c 'config: changed path=' "$PL_LOG")" -eq 3
+printf '# edited\n' >>"$LC"
+touch -d '2001-01-01' "$LC"
+wait_count "$PL_LOG" 'config: reloaded path=' 3
+check "watch: a changed configuration file reloads, whatever its mtime" \
+  grep -q "config: changed path=$LC: reloading" "$PL_LOG"
+
 # ---- 10,000 sources replaced under load --------------------------------------
 
 # One source that authenticates the pool by its client certificate, so
@@ -231,7 +247,7 @@ clients_start "$WORK/many.out"
 sleep 1
 k8s_list "$MDIR" servers.json "$(many 2)"
 wait_count "$PM_LOG" 'config: reloaded path=' 1
-sleep 1
+sleep 2
 clients_stop "$WORK/many.out"
 total=$(grep -c . "$WORK/many.out")
 check "many: replaced by the watch" \
