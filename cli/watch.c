@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
 #include "file.h"
@@ -23,6 +24,8 @@ static void hash_file(nts_pool_ke_watched *f) {
   if (!f->present)
     return; /* unreadable is a state too: its end is a change */
   mbedtls_sha256((const unsigned char *)text, len, f->hash, 0);
+  /* Keys and secrets are watched too: leave no copy in freed memory. */
+  mbedtls_platform_zeroize(text, len);
   free(text);
 }
 
