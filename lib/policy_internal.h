@@ -101,6 +101,29 @@ void ntspool_source_state_retire(struct ntspool_source_state *st);
 /* 0 for IPv4, 1 for IPv6, -1 for anything else. */
 int ntspool_family_index(enum ntspool_family family);
 
+/* ---- Name index (name_index.c) --------------------------------------- */
+
+/* Indices 0..n of an array, found by a string key each element has: the
+ * table stores indices only and asks key_of(owner, index) for the key. */
+struct ntspool_name_index {
+  size_t cap, used;
+  size_t *slots; /* index + 1; 0 = empty */
+};
+
+void ntspool_name_index_free(const ntspool_allocator *a,
+                             struct ntspool_name_index *ix);
+/* 0 and *out = the index holding key; NTSPOOL_ERR_NOT_FOUND. */
+int ntspool_name_index_find(const struct ntspool_name_index *ix,
+                            const char *key,
+                            const char *(*key_of)(const void *, size_t),
+                            const void *owner, size_t *out);
+/* Adds `index` under its key: 0; 1 when the key is already there (then
+ * *existing is its index and nothing changes); NTSPOOL_ERR_NO_MEMORY. */
+int ntspool_name_index_add(const ntspool_allocator *a,
+                           struct ntspool_name_index *ix, size_t index,
+                           const char *(*key_of)(const void *, size_t),
+                           const void *owner, size_t *existing);
+
 /* ---- Registry --------------------------------------------------------- */
 
 struct ntspool_source {
@@ -143,6 +166,7 @@ struct ntspool_registry {
   size_t n_sources;
   struct ntspool_source *sources;
   struct ntspool_select_set sets[NTSPOOL_SELECT_SETS];
+  struct ntspool_name_index by_name, by_uuid; /* lookups without a walk */
 };
 
 /* Builds reg->sets from reg->sources (once, before the registry is
@@ -166,29 +190,6 @@ struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
  * so their state (health, caches, connections) may be shared. */
 bool ntspool_source_same_endpoint(const struct ntspool_source *a,
                                   const struct ntspool_source *b);
-
-/* ---- Name index (name_index.c) --------------------------------------- */
-
-/* Indices 0..n of an array, found by a string key each element has: the
- * table stores indices only and asks key_of(owner, index) for the key. */
-struct ntspool_name_index {
-  size_t cap, used;
-  size_t *slots; /* index + 1; 0 = empty */
-};
-
-void ntspool_name_index_free(const ntspool_allocator *a,
-                             struct ntspool_name_index *ix);
-/* 0 and *out = the index holding key; NTSPOOL_ERR_NOT_FOUND. */
-int ntspool_name_index_find(const struct ntspool_name_index *ix,
-                            const char *key,
-                            const char *(*key_of)(const void *, size_t),
-                            const void *owner, size_t *out);
-/* Adds `index` under its key: 0; 1 when the key is already there (then
- * *existing is its index and nothing changes); NTSPOOL_ERR_NO_MEMORY. */
-int ntspool_name_index_add(const ntspool_allocator *a,
-                           struct ntspool_name_index *ix, size_t index,
-                           const char *(*key_of)(const void *, size_t),
-                           const void *owner, size_t *existing);
 
 /* ---- Pending configuration -------------------------------------------- */
 

@@ -130,6 +130,8 @@ void ntspool_registry_release(ntspool_registry *reg) {
   }
   ntspool_free(a, reg->sources);
   ntspool_select_sets_free(reg);
+  ntspool_name_index_free(a, &reg->by_name);
+  ntspool_name_index_free(a, &reg->by_uuid);
   ntspool_allocator copy = reg->alloc;
   ntspool_free(&copy, reg);
 }
@@ -147,27 +149,39 @@ const ntspool_source *ntspool_registry_source(const ntspool_registry *reg,
   return reg != NULL && i < reg->n_sources ? &reg->sources[i] : NULL;
 }
 
+static const char *reg_name_of(const void *reg, size_t i) {
+  return ((const struct ntspool_registry *)reg)->sources[i].name;
+}
+
+static const char *reg_uuid_of(const void *reg, size_t i) {
+  return ((const struct ntspool_registry *)reg)->sources[i].uuid;
+}
+
 const ntspool_source *ntspool_registry_find(const ntspool_registry *reg,
                                             const char *name) {
-  if (reg == NULL || name == NULL)
+  size_t i;
+  if (reg == NULL ||
+      ntspool_name_index_find(&reg->by_name, name, reg_name_of, reg, &i) != 0)
     return NULL;
-  for (size_t i = 0; i < reg->n_sources; i++)
-    if (strcmp(reg->sources[i].name, name) == 0)
-      return &reg->sources[i];
-  return NULL;
+  return &reg->sources[i];
 }
 
 const ntspool_source *ntspool_registry_find_uuid(const ntspool_registry *reg,
                                                  ntspool_bytes uuid) {
-  if (reg == NULL || (uuid.data == NULL && uuid.len > 0))
+  /* Stored uuids are C strings of at most NTSPOOL_MAX_NAME_LEN bytes: a
+   * longer one, or one holding a NUL, is none of them. */
+  char key[NTSPOOL_MAX_NAME_LEN + 1];
+  size_t i;
+  if (reg == NULL || (uuid.data == NULL && uuid.len > 0) ||
+      uuid.len >= sizeof key ||
+      (uuid.len > 0 && memchr(uuid.data, 0, uuid.len) != NULL))
     return NULL;
-  for (size_t i = 0; i < reg->n_sources; i++) {
-    const char *u = reg->sources[i].uuid;
-    if (u != NULL && strlen(u) == uuid.len &&
-        memcmp(u, uuid.data, uuid.len) == 0)
-      return &reg->sources[i];
-  }
-  return NULL;
+  if (uuid.len > 0)
+    memcpy(key, uuid.data, uuid.len);
+  key[uuid.len] = '\0';
+  if (ntspool_name_index_find(&reg->by_uuid, key, reg_uuid_of, reg, &i) != 0)
+    return NULL;
+  return &reg->sources[i];
 }
 
 static bool same_string(const char *a, const char *b) {
@@ -363,34 +377,13 @@ static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
   return 0;
 }
 
-static const char *reg_name_of(const void *reg, size_t i) {
-  return ((const struct ntspool_registry *)reg)->sources[i].name;
-}
-
-static const char *reg_uuid_of(const void *reg, size_t i) {
-  return ((const struct ntspool_registry *)reg)->sources[i].uuid;
-}
-
-/* Indices of reg's sources by name (names are unique in a registry). */
-static int index_names(const ntspool_allocator *a,
-                       const struct ntspool_registry *reg,
-                       struct ntspool_name_index *ix) {
-  for (size_t i = 0; i < reg->n_sources; i++) {
-    size_t existing;
-    int rc = ntspool_name_index_add(a, ix, i, reg_name_of, reg, &existing);
-    if (rc < 0)
-      return rc;
-  }
-  return 0;
-}
-
 /* Shares the state of old's source of the same name when its endpoint is
  * unchanged (keeping health, caches and connections), else makes one. */
 static int attach_state(ntspool_policy *p, const struct ntspool_registry *old,
-                        const struct ntspool_name_index *old_names,
                         bool *carried, struct ntspool_source *s) {
   size_t j;
-  if (ntspool_name_index_find(old_names, s->name, reg_name_of, old, &j) == 0 &&
+  if (ntspool_name_index_find(&old->by_name, s->name, reg_name_of, old, &j) ==
+          0 &&
       !carried[j] && ntspool_source_same_endpoint(&old->sources[j], s)) {
     s->state = old->sources[j].state;
     ntspool_source_state_retain(s->state);
@@ -415,8 +408,7 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
   if (reg == NULL)
     return NTSPOOL_ERR_NO_MEMORY;
   reg->settings = *st;
-  struct ntspool_name_index old_names = {0, 0, NULL}, uuids = {0, 0, NULL};
-  int rc = index_names(&p->alloc, old, &old_names);
+  int rc = 0;
   for (size_t i = 0; i < d->n_sources && rc == 0; i++) {
     struct ntspool_source *s = &reg->sources[i];
     s->registry = reg;
@@ -424,19 +416,20 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
     rc = build_source(p, d, &d->sources[i], s);
     if (rc != 0)
       break;
+    /* Names are unique already (a repeated section continues a source). */
     size_t j;
-    if (s->uuid != NULL &&
-        (rc = ntspool_name_index_add(&p->alloc, &uuids, i, reg_uuid_of, reg,
-                                     &j)) > 0) {
+    rc = ntspool_name_index_add(&p->alloc, &reg->by_name, i, reg_name_of, reg,
+                                &j);
+    if (rc == 0 && s->uuid != NULL &&
+        (rc = ntspool_name_index_add(&p->alloc, &reg->by_uuid, i, reg_uuid_of,
+                                     reg, &j)) > 0) {
       ntspool_policy_error(p, "[upstream %s]: uuid %s is also [upstream %s]'s",
                            s->name, s->uuid, reg->sources[j].name);
       rc = NTSPOOL_ERR_CONFIG;
     }
     if (rc == 0)
-      rc = attach_state(p, old, &old_names, carried, s);
+      rc = attach_state(p, old, carried, s);
   }
-  ntspool_name_index_free(&p->alloc, &old_names);
-  ntspool_name_index_free(&p->alloc, &uuids);
   if (rc == 0)
     rc = ntspool_select_sets_build(reg);
   if (rc != 0) {

@@ -311,6 +311,51 @@ static void test_policy_allocator_hook(void **state) {
                    NTSPOOL_ERR_INVALID_ARG);
 }
 
+/* Names and uuids are found by hash among many sources, across a reload
+ * that drops some and adds others. */
+static void test_policy_lookups_many(void **state) {
+  (void)state;
+  ntspool_policy *p = NULL;
+  assert_int_equal(ntspool_policy_new(NULL, NULL, &p), 0);
+  char section[40], uuid[40];
+  for (int round = 0; round < 2; round++) {
+    /* round 0: s0..s1999; round 1: s1000..s2999 */
+    for (int i = round * 1000; i < round * 1000 + 2000; i++) {
+      snprintf(section, sizeof section, "upstream s%d", i);
+      snprintf(uuid, sizeof uuid, "uuid-%d", i);
+      assert_int_equal(ntspool_policy_set(p, section, "domain", "x.example"),
+                       0);
+      assert_int_equal(ntspool_policy_set(p, section, "uuid", uuid), 0);
+    }
+    assert_int_equal(ntspool_policy_commit(p), 0);
+    ntspool_registry *reg = ntspool_policy_acquire(p);
+    for (int i = 0; i < 3000; i++) {
+      snprintf(section, sizeof section, "s%d", i);
+      snprintf(uuid, sizeof uuid, "uuid-%d", i);
+      ntspool_bytes u = {(const uint8_t *)uuid, strlen(uuid)};
+      const ntspool_source *by_name = ntspool_registry_find(reg, section);
+      const ntspool_source *by_uuid = ntspool_registry_find_uuid(reg, u);
+      bool listed = i >= round * 1000 && i < round * 1000 + 2000;
+      assert_true((by_name != NULL) == listed);
+      assert_ptr_equal(by_name, by_uuid);
+      if (listed)
+        assert_string_equal(ntspool_source_name(by_name), section);
+    }
+    /* A uuid with a NUL inside, or longer than any, is none. */
+    ntspool_bytes nul = {(const uint8_t *)"uuid-1\0x", 8};
+    assert_null(ntspool_registry_find_uuid(reg, nul));
+    char long_uuid[300];
+    memset(long_uuid, 'u', sizeof long_uuid);
+    ntspool_bytes longer = {(const uint8_t *)long_uuid, sizeof long_uuid};
+    assert_null(ntspool_registry_find_uuid(reg, longer));
+    ntspool_bytes empty = {NULL, 0};
+    assert_null(ntspool_registry_find_uuid(reg, empty));
+    assert_null(ntspool_registry_find(reg, NULL));
+    ntspool_registry_release(reg);
+  }
+  ntspool_policy_free(p);
+}
+
 /* ---- Threads ----------------------------------------------------------------
  */
 
@@ -421,6 +466,7 @@ int main(void) {
       cmocka_unit_test(test_policy_config_errors),
       cmocka_unit_test(test_policy_reload_keeps_sessions),
       cmocka_unit_test(test_policy_allocator_hook),
+      cmocka_unit_test(test_policy_lookups_many),
       cmocka_unit_test(test_policy_concurrent_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
