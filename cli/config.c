@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -106,14 +107,29 @@ static int once(loader *l, bool *seen, const char *section, const char *name) {
   return 1;
 }
 
+/* Whether the process is in group gid (a file readable by its own group
+ * only is how a Kubernetes Secret with fsGroup is meant to be read). */
+static bool in_group(gid_t gid) {
+  gid_t groups[256];
+  int n = getgroups(256, groups);
+  if (gid == getegid())
+    return true;
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid)
+      return true;
+  return false;
+}
+
 /* Secret files: the library refuses token files others can read; for
- * every secret the daemon also warns when the group can read it. */
+ * every secret the daemon also warns when a group other than its own can
+ * read it. */
 static void check_secret(loader *l, const char *path) {
   struct stat st;
   if (strcmp(path, l->warned) == 0)
     return;
   snprintf(l->warned, sizeof l->warned, "%s", path);
-  if (stat(path, &st) == 0 && (st.st_mode & 077))
+  if (stat(path, &st) == 0 && (st.st_mode & 077) &&
+      ((st.st_mode & 007) || (st.st_mode & 020) || !in_group(st.st_gid)))
     NTS_POOL_KE_WARN("config",
                      "%s:%u: secret file %s is readable by group or others "
                      "(mode %04o); chmod 600 it",

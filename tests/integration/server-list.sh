@@ -134,6 +134,24 @@ out=$("$DAEMON" -t -c "$WORK/list-err.conf" 2>&1)
 check "list: a missing list file is named (exit 78)" \
   test "$?" -eq 78 -a "$out" = "$LERR: cannot open: No such file or directory"
 
+# Secrets readable by the daemon's own group only (a Kubernetes Secret with
+# defaultMode 0440 and fsGroup) draw no warning; group-writable ones do.
+cp "$PKI/localhost.key" "$WORK/own-group.key"
+chmod 640 "$WORK/own-group.key"
+chmod 640 "$BASE"
+list_conf "$WORK/own-group.conf" "$WORK/empty.json"
+printf '[]\n' >"$WORK/empty.json"
+sed -i "s|^private-key-path = .*|private-key-path = $WORK/own-group.key|" "$WORK/own-group.conf"
+out=$("$DAEMON" -t -c "$WORK/own-group.conf" 2>&1)
+check "secrets: readable by the daemon's own group only, no warning" \
+  test "$out" = "$WORK/own-group.conf: configuration OK
+sources: 0 (0 from $WORK/empty.json)"
+chmod 660 "$WORK/own-group.key"
+out=$("$DAEMON" -t -c "$WORK/own-group.conf" 2>&1)
+check "secrets: a group-writable key warns" \
+  grep -q "secret file $WORK/own-group.key is readable by group or others (mode 0660)" <<<"$out"
+chmod 600 "$BASE"
+
 # ---- sources from the list --------------------------------------------------
 
 LDIR=$WORK/k8s
