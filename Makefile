@@ -206,6 +206,13 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h inclu
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
 	  $(MBEDTLS_LIBS) -lpthread
 
+# The daemon's server list translation, with jansson (not instrumented).
+$(FUZZ_BUILD)/fuzz_server_list: tests/fuzz/fuzz_server_list.c cli/server_list.c cli/server_list.h \
+    $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Icli $(JANSSON_CFLAGS) \
+	  -o $@ $< cli/server_list.c $(LIB_SRCS) $(JANSSON_LIBS) $(MBEDTLS_LIBS) -lpthread
+
 fuzz: $(FUZZ_BINS)
 
 fuzz-run: $(FUZZ_BINS)
