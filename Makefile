@@ -162,6 +162,9 @@ CHECK_STAGES += "tests/integration/examples.sh"
 # Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
+# The Debian packages: built, checked by lintian, unpacked into a temporary
+# root and used from there (tests/package-check).
+CHECK_STAGES += "$(MAKE) -s package-check"
 
 check: deps
 	$(MAKE) all
@@ -251,7 +254,8 @@ deb:
 	  { echo "deb: dpkg-buildpackage or dh is missing; install dpkg-dev and debhelper" >&2; exit 1; }
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
-	c=$$(git stash create) && git archive "$${c:-HEAD}" | tar -x -C $(DEB_DIR)/src
+	c=$$(git -c user.name=make -c user.email=make@localhost stash create) && \
+	  git archive "$${c:-HEAD}" | tar -x -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 	  DEB_BUILD_OPTIONS="noautodbgsym $(DEB_BUILD_OPTIONS)" \
 	  dpkg-buildpackage -us -uc -b --jobs-try=auto
