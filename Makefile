@@ -7,8 +7,9 @@
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make deb           Debian packages (debian/) in build/deb/
-#   make package-check build them, unpack into a temporary root, build and
-#                      run a program against it with pkg-config
+#   make package-check build them, lintian, unpack into a temporary root and
+#                      build a program against it with pkg-config; dpkg -i
+#                      and purge in a throwaway mount namespace (root)
 #   make format        clang-format every C file in place
 #
 # Honours CC CFLAGS CPPFLAGS LDFLAGS.
@@ -163,7 +164,8 @@ CHECK_STAGES += "tests/integration/examples.sh"
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
 # The Debian packages: built, checked by lintian, unpacked into a temporary
-# root and used from there (tests/package-check).
+# root and used from there, installed and purged in a mount namespace
+# (tests/package-check).
 CHECK_STAGES += "$(MAKE) -s package-check"
 
 check: deps
