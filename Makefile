@@ -7,6 +7,10 @@
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
+#   make deb           Debian packages (debian/) in build/deb/
+#   make package-check build them, lintian, unpack into a temporary root and
+#                      build a program against it with pkg-config; dpkg -i
+#                      and purge in a throwaway mount namespace (root)
 #   make format        clang-format every C file in place
 #
 # Honours CC CFLAGS CPPFLAGS LDFLAGS.
@@ -53,7 +57,8 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(MAJOR)
 
-.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall clean format
+.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall \
+  clean format deb package-check
 .DELETE_ON_ERROR:
 
 all: $(STATIC) $(SHARED) examples cli
@@ -166,6 +171,10 @@ CHECK_STAGES += "tests/integration/examples.sh"
 # Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
+# The Debian packages: built, checked by lintian, unpacked into a temporary
+# root and used from there, installed and purged in a mount namespace
+# (tests/package-check).
+CHECK_STAGES += "$(MAKE) -s package-check"
 
 check: deps
 	$(MAKE) all
@@ -237,6 +246,28 @@ install: all $(BUILD)/libntspool.pc
 	install -m 755 $(CLI) $(DESTDIR)$(SBINDIR)/
 	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 	  install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+# Debian packages: dpkg-buildpackage in a copy of the tracked files (their
+# working-tree contents: `git stash create` commits them without touching
+# the tree or the stash), so debian/tmp and debhelper's state never land in
+# the tree; the .debs and .changes are left in build/deb/.  No -dbgsym
+# packages: this is for testing and local installs, not an archive.
+DEB_DIR := build/deb
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	  { echo "deb: dpkg-buildpackage or dh is missing; install dpkg-dev and debhelper" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	c=$$(git -c user.name=make -c user.email=make@localhost stash create) && \
+	  git archive "$${c:-HEAD}" | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	  DEB_BUILD_OPTIONS="noautodbgsym $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b --jobs-try=auto
+	rm -rf $(DEB_DIR)/src
+
+package-check:
+	@tests/package-check
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ntspool.h $(DESTDIR)$(LIBDIR)/libntspool.a \
