@@ -40,6 +40,7 @@ struct ntspool_ctx {
    * [client] (whom we trust, what we present). */
   char *cert_path, *key_path;
   char *ca_path, *client_cert_path, *client_key_path;
+  ntspool_strlist extra_ca_paths; /* added to ca_path's (or the default) */
   ntspool_tls_config *server_tls;
   ntspool_tls_config *client_tls;
 
