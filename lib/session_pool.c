@@ -188,6 +188,9 @@ static void release_connection(ntspool_session *s, bool keep_alive,
 static int support_answered(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   ntspool_support sup;
+  ntspool_log_records(s->ctx, "pool", s->peer, "support answer", w->up->ch.rx,
+                      w->up->ch.msg_len,
+                      ntspool_source_numbering(w->sel.source));
   int rc = ntspool_parse_support_response(
       w->up->ch.rx, w->up->ch.msg_len, ntspool_source_numbering(w->sel.source),
       support_wants(w->sel.source), &sup);
@@ -230,6 +233,9 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
 static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   ntspool_response r;
+  ntspool_log_records(s->ctx, "pool", s->peer, "fixed key answer", w->up->ch.rx,
+                      w->up->ch.msg_len,
+                      ntspool_source_numbering(w->sel.source));
   int rc =
       ntspool_parse_ke_response(w->up->ch.rx, w->up->ch.msg_len,
                                 ntspool_source_numbering(w->sel.source), &r);
