@@ -276,17 +276,18 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   ctx->max_message =
       role == NTSPOOL_ROLE_CLIENT ? 16384 : NTSPOOL_DEFAULT_MAX_MESSAGE;
   ctx->n_cookies = NTSPOOL_MAX_COOKIES;
-  ctx->max_keep_alive = 5;
+  /* A pool keeps up to 5 connections per family per replica to each
+   * source, and the NTS pool runs several replicas: ntpd-rs allows a tenth
+   * of its 512 concurrent connections (51), so do we. */
+  ctx->max_keep_alive = 51;
   ctx->n_protocols = 1;
   ctx->protocols[0] = NTSPOOL_PROTO_NTPV4;
-  if (role == NTSPOOL_ROLE_CLIENT) {
-    ctx->n_aeads = 2; /* ntpd-rs's offer: strongest first */
-    ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_512;
-    ctx->aeads[1] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
-  } else {
-    ctx->n_aeads = 1;
-    ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
-  }
+  /* Clients and time sources: ntpd-rs's list, strongest first.  The NTS
+   * pool's monitor prefers 17, so a source that offered 15 alone would be
+   * probed with a weaker AEAD than it could use. */
+  ctx->n_aeads = 2;
+  ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_512;
+  ctx->aeads[1] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
   if (role == NTSPOOL_ROLE_POOL) {
     int rc = ntspool_policy_new(&a, &ntspool_upstream_conn_ops, &ctx->policy);
     if (rc) {
