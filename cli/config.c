@@ -39,6 +39,7 @@ typedef struct loader {
       seen_pid;
   /* the Rust format's two timesource-timeout keys (0: not given) */
   unsigned long kelb_timeout_server, kelb_timeout_backend;
+  uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
 } loader;
 
 __attribute__((format(printf, 2, 3))) static int fail(loader *l,
@@ -431,6 +432,9 @@ static int kelb_key(loader *l, const char *section, const char *name,
   if (!k)
     return fail(l, "unknown key '%s' in [%s] (Rust nts-pool-ke style)", name,
                 section);
+  if (l->kelb_seen & nts_pool_ke_kelb_key_bit(k))
+    return fail(l, "[%s] %s is set twice", section, name);
+  l->kelb_seen |= nts_pool_ke_kelb_key_bit(k);
   nts_pool_ke_toml v;
   const char *why;
   /* A bare path or address is the likeliest slip: say what TOML wants. */
@@ -451,8 +455,6 @@ static int kelb_key(loader *l, const char *section, const char *name,
   switch (k->action) {
   case NTS_POOL_KE_KELB_STORED: {
     char *slot = stored_slot(l->cfg, name);
-    if (*slot)
-      return fail(l, "[%s] %s is set twice", section, name);
     if (!*v.text || strlen(v.text) >= PATH_MAX)
       return fail(l, "[%s] %s: expected a file name", section, name);
     memcpy(slot, v.text, strlen(v.text) + 1);
@@ -466,8 +468,6 @@ static int kelb_key(loader *l, const char *section, const char *name,
     if (parse_uint(v.text, 1, 86400000, &ms) != 0)
       return fail(l, "[%s] %s: expected milliseconds from 1 to 86400000",
                   section, name);
-    if (*slot)
-      return fail(l, "[%s] %s is set twice", section, name);
     *slot = ms;
     return 1; /* both are known at the end: finish_kelb() */
   }

@@ -336,7 +336,7 @@ int nts_pool_ke_toml_decode(const char *value, nts_pool_ke_toml *out,
 
 static const nts_pool_ke_kelb_key kelb_keys[] = {
     {"server", "listen", STR, false, NTS_POOL_KE_KELB_SAME, "server", "listen",
-     "[::] without 0.0.0.0 on its port is dual-stack"},
+     NULL},
     {"server", "certificate-chain", STR, false, NTS_POOL_KE_KELB_SAME, "server",
      "certificate-chain-path", NULL},
     {"server", "private-key", STR, false, NTS_POOL_KE_KELB_SAME, "server",
@@ -382,6 +382,13 @@ static const nts_pool_ke_kelb_key kelb_keys[] = {
     {"observability", "metrics-listen", STR, false, NTS_POOL_KE_KELB_SAME,
      "observability", "metrics-listen", "ours: Prometheus"},
 };
+
+_Static_assert(sizeof kelb_keys / sizeof *kelb_keys <= 32,
+               "nts_pool_ke_kelb_key_bit needs one bit per key");
+
+uint32_t nts_pool_ke_kelb_key_bit(const nts_pool_ke_kelb_key *k) {
+  return (uint32_t)1 << (k - kelb_keys);
+}
 
 const nts_pool_ke_kelb_key *nts_pool_ke_kelb_key_find(const char *section,
                                                       const char *name) {

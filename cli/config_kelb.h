@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum nts_pool_ke_style {
@@ -79,5 +80,8 @@ typedef struct nts_pool_ke_kelb_key {
 /* The Rust key `name` of `section`, or NULL when it has none. */
 const nts_pool_ke_kelb_key *nts_pool_ke_kelb_key_find(const char *section,
                                                       const char *name);
+
+/* A distinct bit per key, to notice one given twice (TOML forbids it). */
+uint32_t nts_pool_ke_kelb_key_bit(const nts_pool_ke_kelb_key *k);
 
 #endif
