@@ -1,9 +1,9 @@
 /*
  * nts-pool-ke.conf(5): the INI file read with inih, or the Rust
  * nts-pool-ke's TOML file, whose keys config_kelb.h maps onto the same
- * settings in the same pass.  The daemon keeps the
- * keys about sockets, logging and privileges; every other key goes to a
- * new NTSPOOL_ROLE_POOL context with ntspool_ctx_set().  One loaded file is
+ * settings in the same pass.  The daemon keeps the keys about sockets,
+ * logging and privileges; every other key goes to a new NTSPOOL_ROLE_POOL
+ * context with ntspool_ctx_set().  One loaded file is
  * one nts_pool_ke_config: immutable after loading and reference counted,
  * so a reload (SIGHUP) builds a new one and swaps it in while sessions
  * finish on the old.
