@@ -48,7 +48,7 @@ typedef struct nts_pool_ke_config {
   char geolocation_db[PATH_MAX];
   char monitoring_keys[PATH_MAX];
   char server_list[PATH_MAX];
-  char mapping[4096];
+  char mapping[8192];
 
   /* [daemon] */
   char user[64];
