@@ -141,6 +141,7 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
       finish(NTS_POOL_KE_PROXY_INVALID, text, accepted_us, NULL);
       goto out;
     }
+    nts_pool_ke_addr_unmap(&peer); /* a TCP6 header may carry one */
   }
   nts_pool_ke_addr_text((const struct sockaddr *)&peer, text);
   int one = 1;

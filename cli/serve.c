@@ -104,15 +104,18 @@ int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
     nts_pool_ke_addr a = cfg->listen[i]; /* keeps cfg's port 0 as written */
     char text[NTS_POOL_KE_ADDR_TEXT];
     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text);
-    int fd = nts_pool_ke_listen(&a, 1024);
+    bool dual = nts_pool_ke_wants_dual_stack(cfg->listen, cfg->n_listen, i);
+    int fd = dual ? nts_pool_ke_listen_dual_stack(&a, 1024)
+                  : nts_pool_ke_listen(&a, 1024);
     if (fd < 0) {
       NTS_POOL_KE_ERROR("server", "cannot listen address=%s: %s", text,
                         strerror(errno));
       return -1;
     }
     srv.listeners[srv.n_listeners++] = fd;
-    NTS_POOL_KE_INFO("server", "listening address=%s",
-                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+    NTS_POOL_KE_INFO("server", "listening address=%s%s",
+                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text),
+                     dual ? " dual-stack=yes" : "");
   }
   return 0;
 }
@@ -191,6 +194,9 @@ static void accept_from(int lfd) {
       return; /* EAGAIN: nothing more; others: try on the next poll */
     }
     fcntl(p.fd, F_SETFD, FD_CLOEXEC);
+    /* IPv4 clients of a dual-stack listener are IPv4 clients everywhere:
+     * logs, trust checks, selection by family. */
+    nts_pool_ke_addr_unmap(&p.peer);
     p.accepted_us = nts_pool_ke_now_us();
     pthread_mutex_lock(&srv.lock);
     srv.queue[(srv.head + srv.queued) % srv.max] = p;

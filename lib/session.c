@@ -167,6 +167,12 @@ static int recv_failed(ntspool_session *s, int rc) {
   return ntspool_session_finish(s, rc);
 }
 
+/* Only a time source speaks the draft numbers on its own connections. */
+static enum ntspool_numbering session_numbering(const ntspool_session *s) {
+  return s->ctx->role == NTSPOOL_ROLE_SOURCE ? s->ctx->numbering
+                                             : NTSPOOL_NUMBERING_IANA;
+}
+
 static int advance(ntspool_session *s, ntspool_time_ms now) {
   int rc;
   switch (s->state) {
@@ -191,10 +197,15 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
     rc = ntspool_channel_recv(&s->ch);
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : recv_failed(s, rc);
+    ntspool_log_records(s->ctx, "session", s->peer, "received", s->ch.rx,
+                        s->ch.msg_len, session_numbering(s));
     return s->process(s, now);
   case NTSPOOL_ST_UPSTREAM:
     return ntspool_pool_upstream_step(s, now);
   case NTSPOOL_ST_SEND:
+    if (s->ch.tx_sent == 0)
+      ntspool_log_records(s->ctx, "session", s->peer, "sent", s->ch.tx,
+                          s->ch.tx_len, session_numbering(s));
     rc = ntspool_channel_send(&s->ch);
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_session_finish(s, rc);

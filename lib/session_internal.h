@@ -41,6 +41,7 @@ struct ntspool_ctx {
    * [client] (whom we trust, what we present). */
   char *cert_path, *key_path;
   char *ca_path, *client_cert_path, *client_key_path;
+  ntspool_strlist extra_ca_paths; /* added to ca_path's (or the default) */
   ntspool_tls_config *server_tls;
   ntspool_tls_config *client_tls;
 
@@ -82,6 +83,11 @@ struct ntspool_ctx {
 };
 
 /* Formats and delivers a log line if `level` is enabled. */
+/* At NTSPOOL_LOG_TRACE: one line per record of msg[0..len) (log_records.c);
+ * `what` says which message ("received", "sent", "support answer"). */
+void ntspool_log_records(const ntspool_ctx *ctx, const char *component,
+                         const char *peer, const char *what, const uint8_t *msg,
+                         size_t len, enum ntspool_numbering numbering);
 void ntspool_log(const ntspool_ctx *ctx, enum ntspool_log_level level,
                  const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -90,6 +90,11 @@ typedef struct ntspool_tls_client_options {
    * an empty ca_pem: NTSPOOL_TLS_DEFAULT_CA_PATH. */
   const char *ca_path;
   ntspool_bytes ca_pem; /* used when ca_path is NULL and ca_pem.data set */
+  /* More CA files (or directories) trusted in addition to the above, the
+   * default bundle included: a private CA next to the public ones, as the
+   * Rust nts-pool-ke's upstream-cas.  Each must load at least one CA. */
+  const char *const *extra_ca_paths;
+  size_t n_extra_ca_paths;
 
   /* Optional certificate to present when the server asks for one (both
    * chain and key, or neither). */

@@ -120,36 +120,58 @@ static bool complete_credentials(const ntspool_tls_credentials *cred) {
   return chain && key;
 }
 
-/* A CA bundle may hold certificates mbedTLS cannot parse (the distribution
- * bundle sometimes does); mbedTLS then returns how many it skipped.  Accept
- * that as long as at least one CA loaded. */
-static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
-                    int *raw) {
-  int ret;
-  const char *path = o->ca_path;
-  if (path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
-    ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
-  } else {
-    struct stat st;
-    if (path == NULL)
-      path = NTSPOOL_TLS_DEFAULT_CA_PATH;
-    if (stat(path, &st) != 0) {
-      *raw = MBEDTLS_ERR_X509_FILE_IO_ERROR;
-      return NTSPOOL_ERR_NOT_FOUND;
-    }
-    if (S_ISDIR(st.st_mode))
-      ret = mbedtls_x509_crt_parse_path(&c->ca, path);
-    else
-      ret = mbedtls_x509_crt_parse_file(&c->ca, path);
+static size_t ca_count(const mbedtls_x509_crt *crt) {
+  size_t n = 0;
+  for (; crt && crt->version; crt = crt->next)
+    n++;
+  return n;
+}
+
+/* Appends the CAs of a file or directory to c->ca.  A CA bundle may hold
+ * certificates mbedTLS cannot parse (the distribution bundle sometimes
+ * does); mbedTLS then returns how many it skipped.  Accept that as long as
+ * at least one CA of this path loaded. */
+static int load_ca_path(ntspool_tls_config *c, const char *path, int *raw) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    *raw = MBEDTLS_ERR_X509_FILE_IO_ERROR;
+    return NTSPOOL_ERR_NOT_FOUND;
   }
+  size_t before = ca_count(&c->ca);
+  int ret = S_ISDIR(st.st_mode) ? mbedtls_x509_crt_parse_path(&c->ca, path)
+                                : mbedtls_x509_crt_parse_file(&c->ca, path);
   if (ret < 0) {
     *raw = ret;
     return load_status(ret);
   }
-  if (c->ca.version == 0) { /* nothing parsed */
+  if (ca_count(&c->ca) == before) { /* nothing parsed */
     *raw = MBEDTLS_ERR_X509_INVALID_FORMAT;
     return NTSPOOL_ERR_CONFIG;
   }
+  return 0;
+}
+
+static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
+                    int *raw) {
+  int rc;
+  if (o->ca_path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
+    int ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
+    if (ret < 0) {
+      *raw = ret;
+      return load_status(ret);
+    }
+    if (c->ca.version == 0) {
+      *raw = MBEDTLS_ERR_X509_INVALID_FORMAT;
+      return NTSPOOL_ERR_CONFIG;
+    }
+  } else if ((rc = load_ca_path(
+                  c, o->ca_path ? o->ca_path : NTSPOOL_TLS_DEFAULT_CA_PATH,
+                  raw)) != 0) {
+    return rc;
+  }
+  for (size_t i = 0; i < o->n_extra_ca_paths; i++)
+    if ((rc = load_ca_path(c, o->extra_ca_paths[i], raw)) != 0)
+      return rc;
   mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
   return 0;
 }

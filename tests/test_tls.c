@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -699,6 +700,45 @@ static void test_tls_refuses_unrelated_ca(void **state) {
   (void)state;
   refused_cert("other-localhost", "localhost", "ca.pem", "trusted CA");
   refused_cert("localhost", "localhost", "other-ca.pem", "trusted CA");
+}
+
+/* Additional CA files add to the roots, they do not replace them: with
+ * other-ca.pem as the roots and ca.pem added, certificates of both verify;
+ * the default bundle plus ca.pem verifies ca.pem's; an extra path that
+ * holds no CA is an error. */
+static void handshake_with_roots(const char *server, const char *ca,
+                                 const char *extra) {
+  /* pki() keeps 8 paths alive: enough for these and server_cfg's */
+  const char *extras[] = {pki(extra)};
+  ntspool_tls_client_options o = {0};
+  o.ca_path = ca ? pki(ca) : NULL;
+  o.extra_ca_paths = extras;
+  o.n_extra_ca_paths = 1;
+  ntspool_tls_config *ccfg = NULL, *scfg = server_cfg(server, false);
+  assert_int_equal(ntspool_tls_config_new_client(&ccfg, &o, NULL, NULL), 0);
+  pair p;
+  pair_open(&p, ccfg, scfg, "localhost", 0);
+  handshake_ok(&p);
+  pair_close(&p);
+  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_free(ccfg);
+}
+
+static void test_tls_additional_cas(void **state) {
+  (void)state;
+  handshake_with_roots("localhost", "other-ca.pem", "ca.pem");
+  handshake_with_roots("other-localhost", "other-ca.pem", "ca.pem");
+  struct stat st;
+  if (stat(NTSPOOL_TLS_DEFAULT_CA_PATH, &st) == 0)
+    handshake_with_roots("localhost", NULL, "ca.pem");
+  /* without the addition, ca.pem's certificate is refused */
+  refused_cert("localhost", "localhost", "other-ca.pem", "trusted CA");
+  const char *bad[] = {pki("localhost.key")};
+  ntspool_tls_client_options o = {
+      .ca_path = pki("ca.pem"), .extra_ca_paths = bad, .n_extra_ca_paths = 1};
+  ntspool_tls_config *cfg = NULL;
+  assert_int_not_equal(ntspool_tls_config_new_client(&cfg, &o, NULL, NULL), 0);
+  assert_null(cfg);
 }
 
 /* ---- tests: names and certificates -------------------------------------- */
@@ -1467,6 +1507,7 @@ int main(void) {
       cmocka_unit_test(test_tls_refuses_expired_certificate),
       cmocka_unit_test(test_tls_refuses_unrelated_ca),
       cmocka_unit_test(test_tls_sni_and_names),
+      cmocka_unit_test(test_tls_additional_cas),
       cmocka_unit_test(test_tls_client_certificate),
       cmocka_unit_test(test_tls_peer_cert_before_handshake),
       cmocka_unit_test(test_tls_idle_close_notify),

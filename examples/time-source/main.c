@@ -45,10 +45,10 @@ static const char usage_text[] =
     "  --token TOKEN             accept pool requests with this token\n"
     "                            (repeatable; prefer --token-file)\n"
     "  --token-file FILE         tokens, one per line (repeatable)\n"
-    "  --max-keep-alive N        kept-alive pool connections (5)\n"
+    "  --max-keep-alive N        kept-alive pool connections (51)\n"
     "  --record-numbering iana|draft  pool record numbers (iana)\n"
     "  --aead ID                 AEAD offered: 15, 16, 17 (repeatable;\n"
-    "                            default 15 and 17)\n"
+    "                            default 17 and 15)\n"
     "  --stratum N               stratum announced, 1-15 (10, refid LOCL)\n"
     "  --key-rotation SECONDS    new cookie master key interval (86400)\n"
     "  --pid-file FILE           write the process id there\n"
@@ -100,7 +100,7 @@ typedef struct options {
   const char *ke_listen, *ntp_listen, *pid_file;
   enum ntspool_log_level log_level;
   long stratum, rotation_s;
-  bool has_cert, has_key, has_aead, has_ntp_port;
+  bool has_cert, has_key, has_ntp_port;
 } options;
 
 static int sig_pipe[2] = {-1, -1};
@@ -180,7 +180,6 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       /* Our NTP side implements AES-SIV only. */
       if (!ex_parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
         return usage_error("--aead: not 15, 16 or 17 (AES-SIV): ", optarg);
-      o->has_aead = true;
       rc = set(ctx, name, "aead", optarg);
       break;
     case OPT_STRATUM:
@@ -215,9 +214,6 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
     return usage_error("unexpected argument ", argv[optind]);
   if (!o->has_cert || !o->has_key)
     return usage_error("--cert and --key are required", "");
-  if (!o->has_aead &&
-      (set(ctx, "aead", "aead", "15") || set(ctx, "aead", "aead", "17")))
-    return EXIT_SOFTWARE;
   /* Tell clients the UDP port when it is not the default one. */
   char host[256], port[16];
   if (ex_split_hostport(o->ntp_listen, host, sizeof host, port, sizeof port))

@@ -168,7 +168,8 @@ token_record() {
 }
 if command -v openssl >/dev/null; then
   support='800a0000 80090000 80000000'
-  want='800a0008000f002000110040800900020000''80000000'
+  # AEADs 17 then 15 (the library's default), protocol 0
+  want='800a000800110040000f0020800900020000''80000000'
   got=$(ke_hex 10 "$(token_record "$TOKEN") $support")
   got_file=$(ke_hex 10 "$(token_record "$TOKEN-in-file") $support")
   got_bad=$(ke_hex 10 "$(token_record nope) $support")
