@@ -27,6 +27,7 @@ static int session_alloc(ntspool_ctx *ctx, const ntspool_io *io,
   if (!s)
     return NTSPOOL_ERR_NO_MEMORY;
   s->size = size;
+  s->io = *io;
   s->buffers = (uint8_t *)s->role + role;
   int rc =
       ntspool_channel_open(&s->ch, tls, io, server_name, s->buffers,
@@ -222,7 +223,12 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
 int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
   if (!s)
     return NTSPOOL_ERR_INVALID_ARG;
+  ntspool_time_ms was = s->deadline;
   while (s->state != NTSPOOL_ST_DONE) {
+    /* A new deadline goes back to the application first: its transport
+     * may have to stop waiting earlier (session.h, "Driving a session"). */
+    if (s->deadline != was)
+      return NTSPOOL_ERR_WOULD_BLOCK;
     /* A kept-alive connection that stayed idle too long is closed
      * politely, so the pool sees close_notify and drops it from its cache
      * before trying to reuse it. */
@@ -245,6 +251,24 @@ int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
       return rc;
   }
   return s->status;
+}
+
+unsigned ntspool_session_wants(const ntspool_session *s,
+                               const ntspool_io **io) {
+  const ntspool_channel *ch = NULL;
+  const ntspool_io *where = NULL;
+  if (s && s->state == NTSPOOL_ST_UPSTREAM)
+    ch = ntspool_pool_upstream_channel(s, &where);
+  else if (s && s->state != NTSPOOL_ST_DONE)
+    ch = &s->ch, where = &s->io;
+  /* The TLS layer remembers why its last call would block; a call that
+   * went through (the step then stopped for a new deadline) clears it. */
+  unsigned tls = ch ? ntspool_tls_wants(ch->tls) : 0;
+  unsigned wants = (tls & NTSPOOL_TLS_WANT_READ ? NTSPOOL_IO_READ : 0) |
+                   (tls & NTSPOOL_TLS_WANT_WRITE ? NTSPOOL_IO_WRITE : 0);
+  if (io)
+    *io = wants ? where : NULL;
+  return wants;
 }
 
 ntspool_time_ms ntspool_session_deadline(const ntspool_session *s) {

@@ -167,6 +167,7 @@ struct ntspool_session {
   ntspool_time_ms session_deadline; /* the whole key exchange */
   ntspool_outcome outcome;
   ntspool_channel ch;
+  ntspool_io io; /* the client-side transport, as given */
   int family;
   char peer[64];
   bool close_after; /* this response ends the connection */
@@ -188,6 +189,10 @@ int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now);
 /* Pool: advances the upstream work (state NTSPOOL_ST_UPSTREAM). */
 int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now);
 void ntspool_pool_free_work(ntspool_session *s);
+/* Pool: the upstream connection the session works with (state
+ * NTSPOOL_ST_UPSTREAM), or NULL with *io untouched. */
+const ntspool_channel *ntspool_pool_upstream_channel(const ntspool_session *s,
+                                                     const ntspool_io **io);
 /* Time source: releases its long-lived permit. */
 void ntspool_source_release(ntspool_session *s);
 

@@ -95,8 +95,8 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   if (w->up_reused && w->state == UP_SUPPORT) {
     ntspool_upconn_close(w->up);
     w->up = NULL;
-    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up) ==
-            0 &&
+    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                            &w->up) == 0 &&
         start_support(s) == 0) {
       w->up_reused = false;
       return;
@@ -124,7 +124,8 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
     w->up = conn;
     return 0;
   }
-  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up);
+  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                             &w->up);
 }
 
 /* What a capability query asks: both lists in one message, and the names
@@ -300,6 +301,14 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
   return rc ? answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc) : 0;
 }
 
+const ntspool_channel *ntspool_pool_upstream_channel(const ntspool_session *s,
+                                                     const ntspool_io **io) {
+  if (!s->pool || !s->pool->up)
+    return NULL;
+  *io = &s->pool->up->io;
+  return &s->pool->up->ch;
+}
+
 int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
@@ -309,9 +318,14 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     if (w->state == UP_SELECT) {
+      ntspool_time_ms was = s->deadline;
       select_source(s, now);
       if (s->state != NTSPOOL_ST_UPSTREAM)
         return 0;
+      /* A new source has a new deadline: the application hears of it
+       * before this session waits on the new connection. */
+      if (s->deadline != was)
+        return NTSPOOL_ERR_WOULD_BLOCK;
       continue;
     }
     int rc = now >= w->up_deadline ? NTSPOOL_ERR_TIMEOUT

@@ -22,8 +22,19 @@ static world W;
 
 static int teardown(void **state) {
   (void)state;
+  /* Every WOULD_BLOCK of every test named what it waits on correctly. */
+  if (W.wants_bad)
+    fail_msg("%zu WOULD_BLOCKs misreported: %s", W.wants_bad, W.wants_error);
   world_free(&W);
   return 0;
+}
+
+/* The wants checks of world.h ran on both sides of the pool. */
+static void assert_wants_checked(bool upstream) {
+  assert_int_equal(W.wants_bad, 0);
+  assert_true(W.wants_client > 0);
+  if (upstream)
+    assert_true(W.wants_upstream > 0);
 }
 
 /* The keys the client exported are the keys the source minted cookies
@@ -267,6 +278,9 @@ static void test_session_one_byte_at_a_time(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 6, &res, NULL, NULL, 0), 0);
     assert_keys_match(&res, i);
   }
+  assert_wants_checked(true);
+  /* The handshake's end and the upstream phase moved the deadline. */
+  assert_true(W.wants_deadline > 0);
 }
 
 /* Server Deny: a client that already uses ts1.test gets ts2.test. */
@@ -296,6 +310,8 @@ static void fault_single(enum world_fault f) {
   assert_int_equal(W.n_keys, 0);
   /* Answered within the key-exchange timeout (5 s). */
   assert_true(W.now - start < 5000);
+  /* A refused, closed or garbled link fails without ever blocking. */
+  assert_wants_checked(f == WORLD_STALL || f == WORLD_WRONG_TOKEN);
 }
 
 static void test_session_fault_refused(void **state) {
@@ -361,6 +377,7 @@ static void fault_after_keys(enum world_fault f) {
     assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
     assert_int_equal(W.n_keys, before + 1); /* exactly one source */
   }
+  assert_wants_checked(true);
 }
 
 static void test_session_fault_close_after_keys(void **state) {
