@@ -132,9 +132,10 @@ cli: $(CLI)
 # Integration tests: the daemon on loopback against test time sources.
 HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+# The helpers may use the internal TLS module, as unit tests do (-Ilib).
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(MBEDTLS_LIBS) -lpthread
 
 integration: $(CLI) $(HELPERS)
