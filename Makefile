@@ -107,7 +107,7 @@ examples: $(EXAMPLE_BINS)
 
 # Single-file examples (decode, poll-proxy): the public header only, no
 # examples/common.
-EXAMPLE_SINGLE := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLE_SINGLE := $(filter-out $(BUILD)/examples/event-loop,$(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)))
 
 $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
 	@mkdir -p $(@D)
@@ -115,6 +115,17 @@ $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h incl
 	  $(MBEDTLS_LIBS) -lpthread
 
 examples: $(EXAMPLE_SINGLE)
+
+# event-loop: pool sessions driven from libevent (Debian's libevent-dev).
+LIBEVENT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevent_core 2>/dev/null)
+LIBEVENT_LIBS = $(shell $(PKG_CONFIG) --libs libevent_core 2>/dev/null || echo -levent_core)
+
+$(BUILD)/examples/event-loop: examples/event-loop.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(LIBEVENT_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS) \
+	  $(STATIC) $(LIBEVENT_LIBS) $(MBEDTLS_LIBS) -lpthread
+
+examples: $(BUILD)/examples/event-loop
 
 # nts-pool-ke, the daemon (cli/), linked to the static library like the
 # examples; inih from pkg-config.
