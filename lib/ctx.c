@@ -265,6 +265,11 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   atomic_init(&ctx->refs, 1);
   atomic_init(&ctx->keep_alive_in_use, 0);
   ctx->role = role;
+  static const struct ntspool_role_ops *const roles[] = {
+      [NTSPOOL_ROLE_POOL] = &ntspool_pool_role,
+      [NTSPOOL_ROLE_SOURCE] = &ntspool_source_role,
+      [NTSPOOL_ROLE_CLIENT] = &ntspool_client_role};
+  ctx->role_ops = roles[role];
   ctx->log_level = NTSPOOL_LOG_INFO;
   /* Defaults from nts-pool-ke, ntpd-rs and chrony (PROTOCOL.md 4.13). */
   ctx->ke_timeout_ms = 5000;

@@ -42,7 +42,7 @@ struct ntspool_pool_work {
   char source_name[128];
 };
 
-void ntspool_pool_free_work(ntspool_session *s) {
+static void free_work(ntspool_session *s) {
   struct ntspool_pool_work *w = s->pool;
   if (!w)
     return;
@@ -301,15 +301,15 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
   return rc ? answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc) : 0;
 }
 
-const ntspool_channel *ntspool_pool_upstream_channel(const ntspool_session *s,
-                                                     const ntspool_io **io) {
+static const ntspool_channel *upstream_channel(const ntspool_session *s,
+                                               const ntspool_io **io) {
   if (!s->pool || !s->pool->up)
     return NULL;
   *io = &s->pool->up->io;
   return &s->pool->up->ch;
 }
 
-int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
+static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
     if (now >= s->session_deadline) {
@@ -352,7 +352,7 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
   }
 }
 
-int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
+static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
   if (!w)
@@ -371,5 +371,14 @@ int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
   ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
-  return ntspool_pool_upstream_step(s, now);
+  return upstream_step(s, now);
 }
+
+/* A pool session allocates its upstream work only when a request came. */
+const struct ntspool_role_ops ntspool_pool_role = {
+    .part_size = 0,
+    .serves = true,
+    .on_message = take_request,
+    .step_upstream = upstream_step,
+    .upstream_channel = upstream_channel,
+    .release = free_work};
