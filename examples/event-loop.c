@@ -36,6 +36,8 @@
 #include <ntspool.h>
 
 static struct event_base *base;
+static ntspool_ctx *pool;
+static struct event *expire; /* the context's own timers */
 static size_t n_clients;
 static bool stopping;
 
@@ -65,6 +67,21 @@ struct client {
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
 
+/* (Re)arms the context's timer for ntspool_ctx_expiry: a step may have
+ * put an upstream connection into the cache, due to close later. */
+static void arm_expiry(void) {
+  ntspool_time_ms due = ntspool_ctx_expiry(pool);
+  if (due == NTSPOOL_TIME_NEVER) {
+    event_del(expire);
+    return;
+  }
+  ntspool_time_ms left = due - now_ms();
+  if (left < 0)
+    left = 0;
+  struct timeval tv = {left / 1000, (left % 1000) * 1000};
+  event_add(expire, &tv);
+}
+
 static void finish(struct client *cl, int rc) {
   ntspool_outcome o;
   ntspool_session_outcome(cl->session, &o);
@@ -88,6 +105,7 @@ static void finish(struct client *cl, int rc) {
  * deadline.  This is the whole contract between libntspool and a loop. */
 static void drive(struct client *cl) {
   int rc = ntspool_session_step(cl->session, now_ms());
+  arm_expiry();
   if (rc != NTSPOOL_ERR_WOULD_BLOCK) {
     finish(cl, rc);
     return;
@@ -112,8 +130,7 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg) {
-  ntspool_ctx *ctx = arg;
-  (void)what;
+  (void)what, (void)arg;
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   int fd = accept(lfd, (struct sockaddr *)&ss, &len);
@@ -141,7 +158,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
                        .address = cl->peer};
   cl->ev = event_new(base, -1, 0, on_ready, cl);
   if (!cl->ev ||
-      ntspool_session_new_server(ctx, &io, &peer, now_ms(), &cl->session)) {
+      ntspool_session_new_server(pool, &io, &peer, now_ms(), &cl->session)) {
     if (cl->ev)
       event_free(cl->ev);
     close(fd);
@@ -197,10 +214,11 @@ static int up_readable(void *user_data, ntspool_io *io) {
 
 /* ---- Pool-wide timers, signals, set-up --------------------------------- */
 
-/* Idle upstream connections that outlived their time in the cache. */
+/* The context's timers: idle upstream connections past their limits. */
 static void on_expire(evutil_socket_t fd, short what, void *arg) {
-  (void)fd, (void)what;
-  ntspool_policy_conn_expire(ntspool_ctx_policy(arg), now_ms());
+  (void)fd, (void)what, (void)arg;
+  ntspool_ctx_handle_expiry(pool, now_ms());
+  arm_expiry();
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
@@ -267,15 +285,14 @@ static int set_key(ntspool_ctx *ctx, const char *arg) {
 }
 
 int main(int argc, char **argv) {
-  ntspool_ctx *ctx;
   const char *listen_at = "127.0.0.1:4460";
-  if (ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &ctx) != 0)
+  if (ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool) != 0)
     return 70;
   for (int i = 1; i < argc; i++) {
     if (i + 1 < argc && strcmp(argv[i], "--listen") == 0) {
       listen_at = argv[++i];
     } else if (i + 1 < argc && strcmp(argv[i], "--set") == 0) {
-      if (set_key(ctx, argv[++i]))
+      if (set_key(pool, argv[++i]))
         return 64;
     } else {
       fprintf(stderr, "usage: event-loop [--listen ADDR:PORT] "
@@ -285,8 +302,8 @@ int main(int argc, char **argv) {
   }
   ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
                               up_readable, NULL};
-  if (ntspool_ctx_set_upstream_ops(ctx, &ops) || ntspool_ctx_ready(ctx)) {
-    fprintf(stderr, "event-loop: %s\n", ntspool_ctx_error(ctx));
+  if (ntspool_ctx_set_upstream_ops(pool, &ops) || ntspool_ctx_ready(pool)) {
+    fprintf(stderr, "event-loop: %s\n", ntspool_ctx_error(pool));
     return 78;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -297,13 +314,11 @@ int main(int argc, char **argv) {
     return 71;
   }
   struct event *listener =
-      event_new(base, lfd, EV_READ | EV_PERSIST, on_accept, ctx);
-  struct event *expire = event_new(base, -1, EV_PERSIST, on_expire, ctx);
+      event_new(base, lfd, EV_READ | EV_PERSIST, on_accept, NULL);
+  expire = event_new(base, -1, 0, on_expire, NULL);
   struct event *term = evsignal_new(base, SIGTERM, on_signal, listener);
   struct event *intr = evsignal_new(base, SIGINT, on_signal, listener);
-  struct timeval every_5s = {5, 0};
   event_add(listener, NULL);
-  event_add(expire, &every_5s);
   event_add(term, NULL);
   event_add(intr, NULL);
   event_base_dispatch(base);
@@ -313,7 +328,7 @@ int main(int argc, char **argv) {
   event_free(intr);
   event_base_free(base);
   close(lfd);
-  ntspool_ctx_unref(ctx); /* closes the cached upstream connections */
+  ntspool_ctx_unref(pool); /* closes the cached upstream connections */
   printf("stopped\n");
   return 0;
 }

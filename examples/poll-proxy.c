@@ -43,7 +43,6 @@
 #include <ntspool.h>
 
 #define MAX_LISTEN 8
-#define EXPIRE_EVERY_MS 5000
 
 static const char *usage_text =
     "usage: poll-proxy [-c FILE] [--listen ADDR:PORT] [--cert FILE] "
@@ -628,7 +627,6 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   bool stopping = false;
-  ntspool_time_ms next_expire = now_ms() + EXPIRE_EVERY_MS;
   for (;;) {
     if (stopping && n_clients == 0)
       break;
@@ -648,7 +646,9 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < n_lfds; i++)
         pfd[n++] = (struct pollfd){.fd = lfds[i], .events = POLLIN};
     size_t first_conn = n;
-    ntspool_time_ms now = now_ms(), wake = next_expire;
+    /* The context's own timers (idle upstream connections) and each
+     * session's deadline. */
+    ntspool_time_ms now = now_ms(), wake = ntspool_ctx_expiry(ctx);
     for (struct client *cl = clients; cl; cl = cl->next) {
       ntspool_time_ms d = ntspool_session_deadline(cl->session);
       const ntspool_io *io;
@@ -677,7 +677,7 @@ int main(int argc, char **argv) {
       goto out;
     }
     now = now_ms();
-    /* Mark first, step after: stepping may close connections. */
+    /* Mark first, step after: a step may close connections. */
     for (size_t i = first_conn; ready > 0 && i < n; i++)
       if (pfd[i].revents)
         who[i]->ready = true;
@@ -710,10 +710,8 @@ int main(int argc, char **argv) {
     for (size_t j = 0; j < n_lfds; j++)
       if (accept_now[j])
         accept_clients(ctx, lfds[j], max_clients);
-    if (now >= next_expire) {
-      ntspool_policy_conn_expire(ntspool_ctx_policy(ctx), now);
-      next_expire = now + EXPIRE_EVERY_MS;
-    }
+    if (now >= ntspool_ctx_expiry(ctx))
+      ntspool_ctx_handle_expiry(ctx, now);
   }
   status = 0;
 

@@ -544,3 +544,17 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
     ctx->ready = true;
   return rc;
 }
+
+ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx) {
+  return ctx && ctx->ready && ctx->policy
+             ? ntspool_policy_conn_next_expiry(ctx->policy)
+             : NTSPOOL_TIME_NEVER;
+}
+
+int ntspool_ctx_handle_expiry(ntspool_ctx *ctx, ntspool_time_ms now) {
+  if (!ctx)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx->ready && ctx->policy)
+    ntspool_policy_conn_expire(ctx->policy, now);
+  return 0;
+}

@@ -268,6 +268,32 @@ static void test_session_keep_alive_reuse(void **state) {
   assert_int_equal(world_links_opened(&W, 0), 1);
 }
 
+/* The context's expiry pair closes the kept-alive connection once it
+ * outlived its idle limit (connection-cache-max-idle-s, 300 s); a context
+ * without a pool has nothing due. */
+static void test_session_ctx_expiry(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  ntspool_time_ms t0 = W.now;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  ntspool_time_ms due = ntspool_ctx_expiry(W.pool);
+  assert_true(due >= t0 + 300000 && due <= W.now + 300000);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due - 1), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), due); /* not yet */
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  W.now = due;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  assert_int_equal(world_links_opened(&W, 0), 2); /* a fresh connection */
+  assert_int_equal(ntspool_ctx_expiry(W.sources[0].ctx), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(W.client), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(NULL), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.client, W.now), 0);
+  assert_int_equal(ntspool_ctx_handle_expiry(NULL, W.now),
+                   NTSPOOL_ERR_INVALID_ARG);
+}
+
 static void test_session_one_byte_at_a_time(void **state) {
   (void)state;
   world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
@@ -476,6 +502,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_reload_failed, teardown),
       cmocka_unit_test_teardown(test_session_idle_close_noticed, teardown),
       cmocka_unit_test_teardown(test_session_list_server_names, teardown),
+      cmocka_unit_test_teardown(test_session_ctx_expiry, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
       cmocka_unit_test_teardown(test_session_deny, teardown),
       cmocka_unit_test_teardown(test_session_fault_refused, teardown),

@@ -46,6 +46,9 @@ typedef struct ntspool_io {
  * same unit. */
 typedef int64_t ntspool_time_ms;
 
+/* A time that never comes: no deadline, nothing to expire. */
+#define NTSPOOL_TIME_NEVER INT64_MAX
+
 /* Fills *io with send()/recv() on a connected stream socket `fd`, which
  * stays the caller's (the library never opens or closes sockets).  Sends
  * use MSG_NOSIGNAL, so a closed peer is NTSPOOL_ERR_IO, never SIGPIPE; EINTR

@@ -131,13 +131,28 @@ NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
  * NTSPOOL_ERR_STATE (ctx configured or ready, or previous not ready). */
 NTSPOOL_API int ntspool_ctx_keep_state(ntspool_ctx *ctx, ntspool_ctx *previous);
 
+/* Pool-wide timers, as ngtcp2's get_expiry / handle_expiry: the time by
+ * which ntspool_ctx_handle_expiry() must be called next (today: the first
+ * idle upstream connection in the connection cache to outlive its limits),
+ * or NTSPOOL_TIME_NEVER when nothing is due (other roles, NULL).  It can
+ * move earlier after any step() of a session of this context, or of one
+ * sharing its state (ntspool_ctx_keep_state): read it again then.
+ * Thread safe. */
+NTSPOOL_API ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx);
+
+/* Does what is due at `now` (closes expired cached connections through
+ * ntspool_upstream_ops.close).  Calling it early or often is harmless.
+ * Thread safe.  Returns 0 or NTSPOOL_ERR_INVALID_ARG (NULL ctx). */
+NTSPOOL_API int ntspool_ctx_handle_expiry(ntspool_ctx *ctx,
+                                          ntspool_time_ms now);
+
 /* Reference counting.  unref frees the context with its last reference. */
 NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
 
 /* The pool policy of a pool context (ntspool/policy.h), for counters and
  * source health (ntspool_policy_get_stats, ntspool_policy_source_stats,
- * the registry views) and for ntspool_policy_conn_expire.  Owned by the
+ * the registry views).  Owned by the
  * context: valid while the caller holds a context reference.  Do not call
  * its configuration functions; configure through ntspool_ctx_set().
  * NULL for other roles or a NULL ctx. */
