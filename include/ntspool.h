@@ -11,6 +11,7 @@
  *   ntspool/session.h  contexts and sessions of the roles (pool, time
  *                      source, pool-aware client)
  *   ntspool/proxy.h    PROXY protocol v2 header parser (behind a balancer)
+ *   ntspool/poolclient.h  keeping N distinct sources from one pool (clients)
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -25,5 +26,6 @@
 #include "ntspool/log.h"
 #include "ntspool/session.h"
 #include "ntspool/proxy.h"
+#include "ntspool/poolclient.h"
 
 #endif
