@@ -13,10 +13,10 @@
 
 #include "internal.h"
 
-static int socket_send(void *user_data, const uint8_t *data, size_t len) {
-  int fd = (int)(intptr_t)user_data;
+static int send_flags(int fd, const uint8_t *data, size_t len, int flags) {
   for (;;) {
-    ssize_t n = send(fd, data, len > INT_MAX ? INT_MAX : len, MSG_NOSIGNAL);
+    ssize_t n =
+        send(fd, data, len > INT_MAX ? INT_MAX : len, MSG_NOSIGNAL | flags);
     if (n > 0)
       return (int)n;
     if (n < 0 && errno == EINTR)
@@ -25,6 +25,10 @@ static int socket_send(void *user_data, const uint8_t *data, size_t len) {
       return NTSPOOL_ERR_WOULD_BLOCK;
     return NTSPOOL_ERR_IO;
   }
+}
+
+static int socket_send(void *user_data, const uint8_t *data, size_t len) {
+  return send_flags((int)(intptr_t)user_data, data, len, 0);
 }
 
 static int socket_recv(void *user_data, uint8_t *buf, size_t len) {
@@ -82,42 +86,22 @@ static int wait_ready(const ntspool_socket *sock, short events) {
   }
 }
 
+/* A blocking send() would wait for room for all of len: never. */
 static int deadline_send(void *user_data, const uint8_t *data, size_t len) {
   ntspool_socket *sock = user_data;
   int ready = wait_ready(sock, POLLOUT);
   if (ready <= 0)
     return ready == 0 ? NTSPOOL_ERR_WOULD_BLOCK : NTSPOOL_ERR_IO;
-  for (;;) {
-    ssize_t n = send(sock->fd, data, len > INT_MAX ? INT_MAX : len,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0)
-      return (int)n;
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-      return NTSPOOL_ERR_WOULD_BLOCK;
-    return NTSPOOL_ERR_IO;
-  }
+  return send_flags(sock->fd, data, len, MSG_DONTWAIT);
 }
 
+/* Readable: recv() returns what is there, or EOF, without waiting. */
 static int deadline_recv(void *user_data, uint8_t *buf, size_t len) {
   ntspool_socket *sock = user_data;
   int ready = wait_ready(sock, POLLIN);
   if (ready <= 0)
     return ready == 0 ? NTSPOOL_ERR_WOULD_BLOCK : NTSPOOL_ERR_IO;
-  for (;;) {
-    ssize_t n =
-        recv(sock->fd, buf, len > INT_MAX ? INT_MAX : len, MSG_DONTWAIT);
-    if (n > 0)
-      return (int)n;
-    if (n == 0)
-      return NTSPOOL_ERR_EOF;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      return NTSPOOL_ERR_WOULD_BLOCK;
-    return NTSPOOL_ERR_IO;
-  }
+  return socket_recv((void *)(intptr_t)sock->fd, buf, len);
 }
 
 void ntspool_socket_io_deadline(ntspool_socket *sock, ntspool_io *io) {
