@@ -26,7 +26,9 @@
  * session waits on is ntspool_session_wants(): read and/or write, on its own
  * transport or the upstream one the pool's open() made.
  *
- * Blocking sockets (one thread per session):
+ * Blocking sockets (one thread per session; time-source and client roles:
+ * a pool's upstream transports do not block, so a pool thread waits as in
+ * the poll() loop, as nts-pool-ke's workers do):
  *
  *   ntspool_socket sock = {.fd = fd};
  *   ntspool_socket_io_deadline(&sock, &io);
@@ -53,6 +55,9 @@
  * as its timeout; step again from that event's callback, whatever fired
  * (readiness or timeout).  When wants() is 0, step again at once.
  * examples/event-loop.c does this with libevent.
+ *
+ * A pool context has timers of its own (idle upstream connections in its
+ * cache): call ntspool_ctx_handle_expiry() at ntspool_ctx_expiry().
  *
  * Thread safety.  A ready ntspool_ctx is immutable except for its internal
  * counters and caches, which are locked: any number of sessions on any

@@ -1,6 +1,6 @@
 /*
  * A pool-aware NTS-KE client for the integration tests (the library's
- * client role on a blocking socket).
+ * client role on a blocking socket, ntspool_socket_io_deadline).
  *
  *   test-client -a ADDR -p PORT [-n TLS_NAME] [-d DENY]... [-c COUNT]
  *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS] [-D]
@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,8 +109,9 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
       return 1;
     }
   }
+  ntspool_socket sock = {.fd = fd};
   ntspool_io io;
-  ntspool_socket_io(fd, &io);
+  ntspool_socket_io_deadline(&sock, &io);
   ntspool_session *s;
   int rc =
       ntspool_session_new_client(ctx, &io, name, deny, n_deny, now_ms(), &s);
@@ -120,16 +120,10 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
     close(fd);
     return 1;
   }
-  for (int i = 0; i < 100000; i++) {
-    ntspool_time_ms left = ntspool_session_deadline(s) - now_ms();
-    if (left < 1)
-      left = 1;
-    struct timeval tv = {left / 1000, (left % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if ((rc = ntspool_session_step(s, now_ms())) != NTSPOOL_ERR_WOULD_BLOCK)
-      break;
-  }
+  do {
+    sock.deadline = ntspool_session_deadline(s);
+    rc = ntspool_session_step(s, now_ms());
+  } while (rc == NTSPOOL_ERR_WOULD_BLOCK);
   ntspool_ke_result r;
   struct sockaddr_storage local;
   socklen_t local_len = sizeof local;
