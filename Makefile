@@ -62,7 +62,7 @@ SONAME := libntspool.so.$(MAJOR)
 .DELETE_ON_ERROR:
 
 all: $(STATIC) $(SHARED) examples cli
-lib: all
+lib: $(STATIC) $(SHARED)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -113,7 +113,7 @@ examples: $(EXAMPLE_BINS)
 
 # Single-file examples (decode, poll-proxy): the public header only, no
 # examples/common.
-EXAMPLE_SINGLE := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLE_SINGLE := $(filter-out $(BUILD)/examples/event-loop,$(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)))
 
 $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
 	@mkdir -p $(@D)
@@ -121,6 +121,17 @@ $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h incl
 	  $(MBEDTLS_LIBS) -lpthread
 
 examples: $(EXAMPLE_SINGLE)
+
+# event-loop: pool sessions driven from libevent (Debian's libevent-dev).
+LIBEVENT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevent_core 2>/dev/null)
+LIBEVENT_LIBS = $(shell $(PKG_CONFIG) --libs libevent_core 2>/dev/null || echo -levent_core)
+
+$(BUILD)/examples/event-loop: examples/event-loop.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(LIBEVENT_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS) \
+	  $(STATIC) $(LIBEVENT_LIBS) $(MBEDTLS_LIBS) -lpthread
+
+examples: $(BUILD)/examples/event-loop
 
 # nts-pool-ke, the daemon (cli/), linked to the static library like the
 # examples; inih from pkg-config.
@@ -138,9 +149,10 @@ cli: $(CLI)
 # Integration tests: the daemon on loopback against test time sources.
 HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+# The helpers may use the internal TLS module, as unit tests do (-Ilib).
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(MBEDTLS_LIBS) -lpthread
 
 integration: $(CLI) $(HELPERS)
@@ -233,7 +245,7 @@ $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: all $(BUILD)/libntspool.pc
+install: lib cli $(BUILD)/libntspool.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ntspool $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 include/ntspool.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/ntspool/*.h $(DESTDIR)$(INCLUDEDIR)/ntspool/

@@ -380,18 +380,17 @@ static void handle(int fd) {
   req[0] = '\0';
   while (len < sizeof req - 1 && !strstr(req, "\r\n\r\n") &&
          !strstr(req, "\n\n")) {
-    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
-    if (left <= 0)
+    ssize_t n =
+        nts_pool_ke_recv_by(fd, req + len, sizeof req - 1 - len, deadline);
+    if (n < 0 && errno == ETIMEDOUT)
       return;
-    nts_pool_ke_set_timeouts(fd, left);
-    ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
-    if (n <= 0 && errno == EINTR)
-      continue;
     if (n <= 0)
       break;
     len += (size_t)n;
     req[len] = '\0';
   }
+  /* The answer, too, may block only until the deadline. */
+  nts_pool_ke_set_timeouts(fd, deadline - nts_pool_ke_now_ms());
   const char *plain = "text/plain; charset=utf-8";
   if (strncmp(req, "GET ", 4) != 0) {
     respond(fd, "405 Method Not Allowed", plain, "only GET\n");

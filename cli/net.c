@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,20 +236,34 @@ void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+ssize_t nts_pool_ke_recv_by(int fd, void *buf, size_t len,
+                            ntspool_time_ms deadline) {
+  for (;;) {
+    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+    if (ready < 0 && errno != EINTR)
+      return -1;
+    if (ready <= 0)
+      continue;
+    ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+    if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+      return n;
+  }
+}
+
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline) {
   size_t have = 0;
   while (have < len) {
-    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
-    if (left <= 0)
-      return -1;
-    nts_pool_ke_set_timeouts(fd, left);
-    ssize_t n = recv(fd, buf + have, len - have, 0);
-    if (n > 0)
-      have += (size_t)n;
-    else if (n == 0 ||
-             (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
-      return -1; /* EOF or error: never wait for bytes that cannot come */
+    ssize_t n = nts_pool_ke_recv_by(fd, buf + have, len - have, deadline);
+    if (n <= 0)
+      return -1; /* EOF, error or late: never wait for bytes that cannot come */
+    have += (size_t)n;
   }
   return 0;
 }

@@ -72,7 +72,13 @@ void nts_pool_ke_addr_unmap(struct sockaddr_storage *ss);
  * "forever"). */
 void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms);
 
-/* Reads exactly len bytes from a socket with timeouts, until `deadline`.
+/* One recv() of up to len bytes that waits (in poll) no later than
+ * `deadline`, however slowly the peer sends.  Returns as recv(), or -1
+ * with errno ETIMEDOUT once the deadline passed. */
+ssize_t nts_pool_ke_recv_by(int fd, void *buf, size_t len,
+                            ntspool_time_ms deadline);
+
+/* Reads exactly len bytes from a socket until `deadline`.
  * Returns 0, or -1 on EOF, error or deadline. */
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline);

@@ -23,7 +23,6 @@
 #include "metrics.h"
 #include "serve.h"
 
-#define EXPIRE_EVERY_MS 5000
 #define ACCEPT_PAUSE_MS 100
 #define WORKER_STACK (512 * 1024)
 
@@ -345,7 +344,6 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
                    ntspool_version(), source_count(cfg), cfg->max_connections,
                    cfg->use_proxy ? "required" : "off");
 
-  ntspool_time_ms next_expire = nts_pool_ke_now_ms() + EXPIRE_EVERY_MS;
   while (!got_term) {
     struct pollfd p[1 + NTS_POOL_KE_MAX_LISTEN];
     size_t n = 0;
@@ -353,9 +351,18 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     pthread_mutex_lock(&srv.lock);
     bool room = srv.busy < srv.max;
     pthread_mutex_unlock(&srv.lock);
+    /* Wake for the context's timers too (idle upstream connections).  A
+     * worker that caches a connection meanwhile makes it due no sooner
+     * than the cache's idle limit, which the 1 s wait covers. */
     int timeout = 1000;
-    ntspool_time_ms paused = srv.accept_paused_until - nts_pool_ke_now_ms();
-    if (paused > 0)
+    nts_pool_ke_config *c = nts_pool_ke_serve_current();
+    ntspool_time_ms now = nts_pool_ke_now_ms();
+    ntspool_time_ms due = ntspool_ctx_expiry(c->ctx) - now;
+    nts_pool_ke_config_unref(c);
+    if (due < timeout)
+      timeout = due < 0 ? 0 : (int)due;
+    ntspool_time_ms paused = srv.accept_paused_until - now;
+    if (paused > 0 && paused < timeout)
       timeout = (int)paused;
     for (size_t i = 0; room && paused <= 0 && i < srv.n_listeners; i++)
       p[n++] = (struct pollfd){.fd = srv.listeners[i], .events = POLLIN};
@@ -373,13 +380,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     for (size_t i = 1; ready > 0 && i < n; i++)
       if (p[i].revents & POLLIN)
         accept_from(p[i].fd);
-    ntspool_time_ms now = nts_pool_ke_now_ms();
-    if (now >= next_expire) {
-      nts_pool_ke_config *c = nts_pool_ke_serve_current();
-      ntspool_policy_conn_expire(ntspool_ctx_policy(c->ctx), now);
-      nts_pool_ke_config_unref(c);
-      next_expire = now + EXPIRE_EVERY_MS;
-    }
+    c = nts_pool_ke_serve_current();
+    now = nts_pool_ke_now_ms();
+    if (now >= ntspool_ctx_expiry(c->ctx))
+      ntspool_ctx_handle_expiry(c->ctx, now);
+    nts_pool_ke_config_unref(c);
   }
   nts_pool_ke_config *c = nts_pool_ke_serve_current();
   ntspool_time_ms ke_timeout = c->ke_timeout_ms;

@@ -268,6 +268,11 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   atomic_init(&ctx->refs, 1);
   atomic_init(&ctx->keep_alive_in_use, 0);
   ctx->role = role;
+  static const struct ntspool_role_ops *const roles[] = {
+      [NTSPOOL_ROLE_POOL] = &ntspool_pool_role,
+      [NTSPOOL_ROLE_SOURCE] = &ntspool_source_role,
+      [NTSPOOL_ROLE_CLIENT] = &ntspool_client_role};
+  ctx->role_ops = roles[role];
   ctx->log_level = NTSPOOL_LOG_INFO;
   /* Defaults from nts-pool-ke, ntpd-rs and chrony (doc/protocol.md 10). */
   ctx->ke_timeout_ms = 5000;
@@ -555,4 +560,18 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
   if (rc == 0)
     ctx->ready = true;
   return rc;
+}
+
+ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx) {
+  return ctx && ctx->ready && ctx->policy
+             ? ntspool_policy_conn_next_expiry(ctx->policy)
+             : NTSPOOL_TIME_NEVER;
+}
+
+int ntspool_ctx_handle_expiry(ntspool_ctx *ctx, ntspool_time_ms now) {
+  if (!ctx)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx->ready && ctx->policy)
+    ntspool_policy_conn_expire(ctx->policy, now);
+  return 0;
 }

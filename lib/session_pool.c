@@ -44,7 +44,7 @@ struct ntspool_pool_work {
   char source_name[128];
 };
 
-void ntspool_pool_free_work(ntspool_session *s) {
+static void free_work(ntspool_session *s) {
   struct ntspool_pool_work *w = s->pool;
   if (!w)
     return;
@@ -97,8 +97,8 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   if (w->up_reused && w->state == UP_SUPPORT) {
     ntspool_upconn_close(w->up);
     w->up = NULL;
-    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up) ==
-            0 &&
+    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                            &w->up) == 0 &&
         start_support(s, now) == 0) {
       w->up_reused = false;
       return;
@@ -126,7 +126,8 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
     w->up = conn;
     return 0;
   }
-  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up);
+  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                             &w->up);
 }
 
 /* What a capability query asks: both lists in one message, and the names
@@ -321,7 +322,15 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
   return rc ? answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc) : 0;
 }
 
-int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
+static const ntspool_channel *upstream_channel(const ntspool_session *s,
+                                               const ntspool_io **io) {
+  if (!s->pool || !s->pool->up)
+    return NULL;
+  *io = &s->pool->up->io;
+  return &s->pool->up->ch;
+}
+
+static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
     if (now >= s->session_deadline) {
@@ -330,9 +339,14 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     if (w->state == UP_SELECT) {
+      ntspool_time_ms was = s->deadline;
       select_source(s, now);
       if (s->state != NTSPOOL_ST_UPSTREAM)
         return 0;
+      /* A new source has a new deadline: the application hears of it
+       * before this session waits on the new connection. */
+      if (s->deadline != was)
+        return NTSPOOL_ERR_WOULD_BLOCK;
       continue;
     }
     int rc = now >= w->up_deadline ? NTSPOOL_ERR_TIMEOUT
@@ -362,7 +376,7 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
   }
 }
 
-int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
+static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
   if (!w)
@@ -381,5 +395,14 @@ int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
   ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
-  return ntspool_pool_upstream_step(s, now);
+  return upstream_step(s, now);
 }
+
+/* A pool session allocates its upstream work only when a request came. */
+const struct ntspool_role_ops ntspool_pool_role = {
+    .part_size = 0,
+    .serves = true,
+    .on_message = take_request,
+    .step_upstream = upstream_step,
+    .upstream_channel = upstream_channel,
+    .release = free_work};

@@ -17,7 +17,8 @@
  * I/O.  A connection moves bytes only through the ntspool_io it was created
  * with.  Every call may return NTSPOOL_ERR_WOULD_BLOCK; the caller then calls
  * the same function again (with the same arguments, for write) once the
- * transport is ready.  Over a blocking transport that never happens.
+ * transport is ready in the direction ntspool_tls_wants() names.  Over a
+ * blocking transport that never happens.
  *
  * Errors.  After any error other than NTSPOOL_ERR_WOULD_BLOCK (and EOF from
  * read, which only ends the read direction) a connection is dead: later calls
@@ -178,6 +179,13 @@ int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len);
  * Returns 0, NTSPOOL_ERR_WOULD_BLOCK, NTSPOOL_ERR_EOF, NTSPOOL_ERR_IO,
  * NTSPOOL_ERR_TLS, NTSPOOL_ERR_INVALID_ARG. */
 int ntspool_tls_close(ntspool_tls *tls);
+
+/* Direction(s) the last NTSPOOL_ERR_WOULD_BLOCK of this connection waits
+ * on: NTSPOOL_TLS_WANT_READ, NTSPOOL_TLS_WANT_WRITE or both; 0 when its
+ * last call did not block.  Never fails (0 for NULL). */
+#define NTSPOOL_TLS_WANT_READ 1u
+#define NTSPOOL_TLS_WANT_WRITE 2u
+unsigned ntspool_tls_wants(const ntspool_tls *tls);
 
 /* What read() can make progress on without the transport being readable:
  * the number of decrypted bytes ready, or 1 if only undecrypted record

@@ -5,7 +5,9 @@
  *
  * mbedTLS drives a non-blocking transport by returning WANT_READ/WANT_WRITE
  * and expecting the very same call again; we pass that through as
- * NTSPOOL_ERR_WOULD_BLOCK and keep no partial state of our own, except for
+ * NTSPOOL_ERR_WOULD_BLOCK, remember the direction for ntspool_tls_wants (an
+ * event loop must know what to wait for) and keep no partial state of our
+ * own, except for
  * two things mbedTLS cannot know: whether the transport ended or failed (it
  * only sees "0" or "some error" from the BIO), and that we are in the
  * middle of refusing the peer with an alert of our choosing.
@@ -29,8 +31,10 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
   int r = tls->io.send(tls->io.user_data, buf, len);
   if (r > 0 && (size_t)r <= len)
     return r;
-  if (r == NTSPOOL_ERR_WOULD_BLOCK)
+  if (r == NTSPOOL_ERR_WOULD_BLOCK) {
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
     return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
   if (r == NTSPOOL_ERR_EOF)
     tls->transport_eof = true;
   else
@@ -45,8 +49,10 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
   int r = tls->io.recv(tls->io.user_data, buf, len);
   if (r > 0 && (size_t)r <= len)
     return r;
-  if (r == NTSPOOL_ERR_WOULD_BLOCK)
+  if (r == NTSPOOL_ERR_WOULD_BLOCK) {
+    tls->wants |= NTSPOOL_TLS_WANT_READ;
     return MBEDTLS_ERR_SSL_WANT_READ;
+  }
   if (r == NTSPOOL_ERR_EOF || r == 0) {
     /* mbedTLS turns 0 into MBEDTLS_ERR_SSL_CONN_EOF (or a 0 from read). */
     tls->transport_eof = true;
@@ -61,7 +67,11 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
 int ntspool_tls_map_error(ntspool_tls *tls, int ret) {
   switch (ret) {
   case MBEDTLS_ERR_SSL_WANT_READ:
+    tls->wants |= NTSPOOL_TLS_WANT_READ;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_WANT_WRITE:
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS:
   case MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS:
     return NTSPOOL_ERR_WOULD_BLOCK;
@@ -92,8 +102,10 @@ static int fail(ntspool_tls *tls, int status) {
 static int refuse_flush(ntspool_tls *tls) {
   int ret = mbedtls_ssl_send_alert_message(
       &tls->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, tls->refuse_alert);
-  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
     return NTSPOOL_ERR_WOULD_BLOCK;
+  }
   /* Sent or not, the refusal is what the caller must hear about. */
   tls->last_error = tls->refuse_error;
   return fail(tls, NTSPOOL_ERR_TLS);
@@ -205,6 +217,7 @@ static int check_established(ntspool_tls *tls) {
 int ntspool_tls_handshake(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   switch (tls->state) {
   case NTSPOOL_TLS_OPEN:
     return 0;
@@ -234,6 +247,7 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
 int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (!tls->handshake_done) {
@@ -270,6 +284,7 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
 int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (tls->state == NTSPOOL_TLS_CLOSED)
@@ -291,6 +306,7 @@ int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
 int ntspool_tls_close(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (!tls->handshake_done) {
@@ -310,6 +326,10 @@ int ntspool_tls_close(ntspool_tls *tls) {
   }
   int status = ntspool_tls_map_error(tls, ret);
   return status == NTSPOOL_ERR_WOULD_BLOCK ? status : fail(tls, status);
+}
+
+unsigned ntspool_tls_wants(const ntspool_tls *tls) {
+  return tls == NULL ? 0 : tls->wants;
 }
 
 size_t ntspool_tls_pending(const ntspool_tls *tls) {

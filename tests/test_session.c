@@ -23,8 +23,19 @@ static world W;
 
 static int teardown(void **state) {
   (void)state;
+  /* Every WOULD_BLOCK of every test named what it waits on correctly. */
+  if (W.wants_bad)
+    fail_msg("%zu WOULD_BLOCKs misreported: %s", W.wants_bad, W.wants_error);
   world_free(&W);
   return 0;
+}
+
+/* The wants checks of world.h ran on both sides of the pool. */
+static void assert_wants_checked(bool upstream) {
+  assert_int_equal(W.wants_bad, 0);
+  assert_true(W.wants_client > 0);
+  if (upstream)
+    assert_true(W.wants_upstream > 0);
 }
 
 /* The keys the client exported are the keys the source minted cookies
@@ -271,6 +282,32 @@ static void test_session_keep_alive_reuse(void **state) {
   assert_int_equal(world_links_opened(&W, 0), 1);
 }
 
+/* The context's expiry pair closes the kept-alive connection once it
+ * outlived its idle limit (connection-cache-max-idle-s, 300 s); a context
+ * without a pool has nothing due. */
+static void test_session_ctx_expiry(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  ntspool_time_ms t0 = W.now;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  ntspool_time_ms due = ntspool_ctx_expiry(W.pool);
+  assert_true(due >= t0 + 300000 && due <= W.now + 300000);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due - 1), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), due); /* not yet */
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  W.now = due;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  assert_int_equal(world_links_opened(&W, 0), 2); /* a fresh connection */
+  assert_int_equal(ntspool_ctx_expiry(W.sources[0].ctx), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(W.client), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(NULL), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.client, W.now), 0);
+  assert_int_equal(ntspool_ctx_handle_expiry(NULL, W.now),
+                   NTSPOOL_ERR_INVALID_ARG);
+}
+
 static void test_session_one_byte_at_a_time(void **state) {
   (void)state;
   world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
@@ -281,6 +318,9 @@ static void test_session_one_byte_at_a_time(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 6, &res, NULL, NULL, 0), 0);
     assert_keys_match(&res, i);
   }
+  assert_wants_checked(true);
+  /* The handshake's end and the upstream phase moved the deadline. */
+  assert_true(W.wants_deadline > 0);
 }
 
 /* Server Deny: a client that already uses ts1.test gets ts2.test. */
@@ -310,6 +350,8 @@ static void fault_single(enum world_fault f) {
   assert_int_equal(W.n_keys, 0);
   /* Answered within the key-exchange timeout (5 s). */
   assert_true(W.now - start < 5000);
+  /* A refused, closed or garbled link fails without ever blocking. */
+  assert_wants_checked(f == WORLD_STALL || f == WORLD_WRONG_TOKEN);
 }
 
 static void test_session_fault_refused(void **state) {
@@ -375,6 +417,7 @@ static void fault_after_keys(enum world_fault f) {
     assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
     assert_int_equal(W.n_keys, before + 1); /* exactly one source */
   }
+  assert_wants_checked(true);
 }
 
 static void test_session_fault_close_after_keys(void **state) {
@@ -553,6 +596,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_reload_failed, teardown),
       cmocka_unit_test_teardown(test_session_idle_close_noticed, teardown),
       cmocka_unit_test_teardown(test_session_list_server_names, teardown),
+      cmocka_unit_test_teardown(test_session_ctx_expiry, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
       cmocka_unit_test_teardown(test_session_deny, teardown),
       cmocka_unit_test_teardown(test_session_fault_refused, teardown),

@@ -285,6 +285,9 @@ static void serve(ts_server *ts) {
       ts_ke_accept(ts);
   }
   atomic_store(&ts->stopping, true);
+  /* Never read: readable from now on, for every connection thread. */
+  ssize_t rc = write(ts->stop_pipe[1], "x", 1);
+  (void)rc;
 }
 
 int main(int argc, char **argv) {
@@ -331,7 +334,7 @@ int main(int argc, char **argv) {
     ex_log(NTSPOOL_LOG_ERROR, "main", "cannot listen: %s", err);
     return EXIT_OSERR;
   }
-  if (setup_signals()) {
+  if (setup_signals() || pipe(ts.stop_pipe)) {
     ex_log(NTSPOOL_LOG_ERROR, "main", "cannot install signal handlers");
     return EXIT_OSERR;
   }

@@ -33,6 +33,7 @@ typedef struct ts_server {
   int ke_fd, ntp_fd;
   int grace_ms; /* how long sessions may finish after a stop request */
   atomic_bool stopping;
+  int stop_pipe[2]; /* readable once stopping: wakes connection threads */
 
   pthread_mutex_t lock; /* guards active */
   pthread_cond_t idle;  /* signalled when active drops */

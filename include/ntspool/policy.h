@@ -442,11 +442,18 @@ NTSPOOL_API int ntspool_policy_conn_put(ntspool_policy *policy,
                                         ntspool_time_ms now);
 
 /* Closes every cached connection of the current registry that is past its
- * idle or age limit (or above a reduced cache size).  Call it now and then
- * (e.g. every few seconds).  Returns the number closed (>= 0) or
+ * idle or age limit (or above a reduced cache size).  Call it at
+ * ntspool_policy_conn_next_expiry (a pool context does, in
+ * ntspool_ctx_handle_expiry).  Returns the number closed (>= 0) or
  * NTSPOOL_ERR_INVALID_ARG. */
 NTSPOOL_API int ntspool_policy_conn_expire(ntspool_policy *policy,
                                            ntspool_time_ms now);
+
+/* When the first cached connection of the current registry passes its
+ * idle or age limit; NTSPOOL_TIME_NEVER when none is cached (or for
+ * NULL).  Changes when a connection is put into the cache. */
+NTSPOOL_API ntspool_time_ms
+ntspool_policy_conn_next_expiry(ntspool_policy *policy);
 
 /* ---- Metrics ---------------------------------------------------------- */
 
