@@ -188,6 +188,7 @@ int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
     if (left <= 0)
       return -1;
     nts_pool_ke_set_timeouts(fd, left);
+    ntspool_socket_quickack(fd);
     ssize_t n = recv(fd, buf + have, len - have, 0);
     if (n > 0)
       have += (size_t)n;

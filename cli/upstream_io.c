@@ -70,6 +70,9 @@ static int up_send(void *user_data, const uint8_t *data, size_t len) {
 
 static int up_recv(void *user_data, uint8_t *buf, size_t len) {
   int fd = (int)(intptr_t)user_data;
+  /* A source that writes each record on its own with Nagle on waits for
+   * our ACK between them (libntspool(3), TCP). */
+  ntspool_socket_quickack(fd);
   int ready = wait_for(fd, POLLIN);
   if (ready == 0)
     return NTSPOOL_ERR_WOULD_BLOCK;

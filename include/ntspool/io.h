@@ -40,8 +40,22 @@ typedef struct ntspool_io {
  * use MSG_NOSIGNAL, so a closed peer is NTSPOOL_ERR_IO, never SIGPIPE; EINTR
  * is retried; EAGAIN (a non-blocking socket, or a blocking one whose
  * SO_RCVTIMEO/SO_SNDTIMEO passed) is NTSPOOL_ERR_WOULD_BLOCK; recv() of 0
- * is NTSPOOL_ERR_EOF.  The fd travels in io->user_data.  Never fails. */
+ * is NTSPOOL_ERR_EOF.  The fd travels in io->user_data.
+ *
+ * On a TCP socket it also sets TCP_NODELAY (sessions write each message in
+ * one call, so nothing is gained by holding it back) and every recv()
+ * first calls ntspool_socket_quickack: a peer that sends a message as
+ * several small writes with Nagle's algorithm on would otherwise wait for
+ * our delayed ACK (up to 40 ms on Linux) before each one.  Never fails. */
 NTSPOOL_API void ntspool_socket_io(int fd, ntspool_io *io);
+
+/* Asks the kernel to acknowledge what arrives on TCP socket `fd` at once
+ * (Linux TCP_QUICKACK) rather than delaying the ACK.  Linux leaves
+ * quick-ACK mode again on its own, so an application with its own recv
+ * callback calls this before each read (ntspool_socket_io's does).  Does
+ * nothing where the option does not exist or fd is not TCP.  Never
+ * fails. */
+NTSPOOL_API void ntspool_socket_quickack(int fd);
 
 /* The fd of an io made by ntspool_socket_io. */
 NTSPOOL_API int ntspool_socket_io_fd(const ntspool_io *io);
