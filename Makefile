@@ -4,6 +4,8 @@
 #   make check         install missing dependencies, then every test: unit
 #                      tests, the same under ASan+UBSan, a short fuzz run
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
+#   TLS=openssl        any target with the OpenSSL 3 backend instead of
+#                      mbedTLS (separate trees: build-openssl, build-san-openssl)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make format        clang-format every C file in place
@@ -30,18 +32,44 @@ MBEDTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags mbedtls mbedx509 mbedcrypto 2>/d
 MBEDTLS_LIBS = $(shell $(PKG_CONFIG) --libs mbedtls mbedx509 mbedcrypto 2>/dev/null || echo -lmbedtls -lmbedx509 -lmbedcrypto)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# The library's TLS backend (lib/tls.h): mbedTLS 3.6 by default, or OpenSSL
+# 3 (TLS=openssl).  Only lib/tls_*.c differ; the examples' own crypto and the
+# tests' rule-breaking TLS peers use mbedTLS with either.
+TLS ?= mbedtls
+MBEDTLS_TLS_SRCS := lib/tls_mbedtls.c lib/tls_config.c lib/tls_info.c \
+  lib/tls_certfile.c lib/tls_crypto.c lib/tls_requirements.c
+OPENSSL_TLS_SRCS := $(wildcard lib/tls_openssl*.c)
+ifeq ($(TLS),openssl)
+TLS_SUFFIX := -openssl
+TLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null) -DNTSPOOL_TLS_OPENSSL
+TLS_LIBS = $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+TLS_OTHER_SRCS := $(MBEDTLS_TLS_SRCS)
+TLS_PC_REQUIRES := libssl >= 3.0, libcrypto >= 3.0
+else ifeq ($(TLS),mbedtls)
+TLS_SUFFIX :=
+TLS_CFLAGS =
+TLS_LIBS = $(MBEDTLS_LIBS)
+TLS_OTHER_SRCS := $(OPENSSL_TLS_SRCS)
+TLS_PC_REQUIRES := mbedtls >= 3.6.4, mbedx509 >= 3.6.4, mbedcrypto >= 3.6.4
+else
+$(error TLS=$(TLS): choose mbedtls or openssl)
+endif
+
 ifeq ($(SAN),1)
-BUILD ?= build-san
+BUILD ?= build-san$(TLS_SUFFIX)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
-BUILD ?= build
+BUILD ?= build$(TLS_SUFFIX)
 SANFLAGS :=
 endif
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(SANFLAGS) $(CFLAGS)
-LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(MBEDTLS_CFLAGS) $(CPPFLAGS)
+LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(TLS_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS)
+# What every program linked to the static library needs after it: the
+# backend, then mbedTLS for the programs' own use.
+LINK_LIBS = $(TLS_LIBS) $(if $(filter openssl,$(TLS)),$(MBEDTLS_LIBS)) -lpthread
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_SRCS := $(filter-out $(TLS_OTHER_SRCS),$(sort $(wildcard lib/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -68,7 +96,7 @@ $(STATIC): $(LIB_OBJS)
 
 $(SHARED): $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-	  $(LDFLAGS) -o $@ $^ $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) -o $@ $^ $(TLS_LIBS) -lpthread
 	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libntspool.so
 
@@ -76,7 +104,7 @@ $(SHARED): $(LIB_OBJS)
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -MMD -MP -o $@ $< $(TEST_SUPPORT) \
-	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(LINK_LIBS)
 
 # The example programs' shared code (examples/common: AES-SIV, NTS NTP
 # packets, cookies) has unit tests of its own, which link it as well.
@@ -86,7 +114,7 @@ EXAMPLE_TESTS := $(filter $(BUILD)/tests/test_aes_siv $(BUILD)/tests/test_nts_nt
 $(EXAMPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(EXAMPLE_COMMON) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -Iexamples -MMD -MP -o $@ $< $(TEST_SUPPORT) \
-	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(LINK_LIBS)
 
 # Example programs: build/examples/NAME from examples/NAME/*.c and
 # examples/common, linked to the static library through the public header
@@ -99,7 +127,7 @@ define example_rule
 $(BUILD)/examples/$(1): $(wildcard examples/$(1)/*.c) $(EXAMPLE_COMMON) $(EXAMPLE_HDRS) $(STATIC)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) -Iinclude -Iexamples $$(MBEDTLS_CFLAGS) $$(CPPFLAGS) -o $$@ \
-	  $$(filter %.c,$$^) $$(LDFLAGS) $$(STATIC) $$(MBEDTLS_LIBS) -lpthread
+	  $$(filter %.c,$$^) $$(LDFLAGS) $$(STATIC) $$(LINK_LIBS)
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
@@ -112,7 +140,7 @@ EXAMPLE_SINGLE := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard example
 $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(LINK_LIBS)
 
 examples: $(EXAMPLE_SINGLE)
 
@@ -125,7 +153,7 @@ CLI := $(BUILD)/nts-pool-ke
 
 $(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
-	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(LINK_LIBS)
 
 cli: $(CLI)
 
@@ -135,7 +163,7 @@ HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(LINK_LIBS)
 
 integration: $(CLI) $(HELPERS)
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
@@ -184,7 +212,7 @@ FUZZ_SECONDS ?= 8
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(TLS_LIBS) -lpthread
 
 fuzz: $(FUZZ_BINS)
 
@@ -205,7 +233,7 @@ $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
 $(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
-	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(LINK_LIBS)
 
 bench-deps: deps
 	@dpkg-query -W -f='$${Status}' libssl-dev 2>/dev/null | grep -q 'install ok installed' || \
@@ -219,7 +247,8 @@ bench: bench-deps
 $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@TLS_BACKEND@|$(TLS)|' -e 's|@TLS_REQUIRES@|$(TLS_PC_REQUIRES)|' $< > $@
 
 install: all $(BUILD)/libntspool.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ntspool $(DESTDIR)$(PKGCONFIGDIR)
@@ -245,7 +274,7 @@ uninstall:
 	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 clean:
-	rm -rf build build-san $(FUZZ_BUILD)
+	rm -rf build build-san build-openssl build-san-openssl $(FUZZ_BUILD)
 
 format:
 	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \

@@ -60,9 +60,14 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
 int ntspool_tls_map_error(ntspool_tls *tls, int ret) {
   switch (ret) {
   case MBEDTLS_ERR_SSL_WANT_READ:
+    tls->wants = NTSPOOL_TLS_WANT_READ;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_WANT_WRITE:
+    tls->wants = NTSPOOL_TLS_WANT_WRITE;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS:
   case MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS:
+    tls->wants = NTSPOOL_TLS_WANT_READ | NTSPOOL_TLS_WANT_WRITE;
     return NTSPOOL_ERR_WOULD_BLOCK;
   default:
     break;
@@ -91,8 +96,10 @@ static int fail(ntspool_tls *tls, int status) {
 static int refuse_flush(ntspool_tls *tls) {
   int ret = mbedtls_ssl_send_alert_message(
       &tls->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, tls->refuse_alert);
-  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    tls->wants = NTSPOOL_TLS_WANT_WRITE;
     return NTSPOOL_ERR_WOULD_BLOCK;
+  }
   /* Sent or not, the refusal is what the caller must hear about. */
   tls->last_error = tls->refuse_error;
   return fail(tls, NTSPOOL_ERR_TLS);
@@ -204,6 +211,7 @@ static int check_established(ntspool_tls *tls) {
 int ntspool_tls_handshake(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   switch (tls->state) {
   case NTSPOOL_TLS_OPEN:
     return 0;
@@ -233,6 +241,7 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
 int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (!tls->handshake_done) {
@@ -269,6 +278,7 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
 int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (tls->state == NTSPOOL_TLS_CLOSED)
@@ -290,6 +300,7 @@ int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
 int ntspool_tls_close(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
+  tls->wants = 0;
   if (tls->state == NTSPOOL_TLS_FAILED)
     return tls->failure;
   if (!tls->handshake_done) {
@@ -318,4 +329,8 @@ size_t ntspool_tls_pending(const ntspool_tls *tls) {
   if (n > 0)
     return n;
   return mbedtls_ssl_check_pending(&tls->ssl) ? 1 : 0;
+}
+
+unsigned ntspool_tls_wants(const ntspool_tls *tls) {
+  return tls != NULL ? tls->wants : 0;
 }

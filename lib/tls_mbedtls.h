@@ -51,6 +51,7 @@ struct ntspool_tls {
   bool peer_closed;  /* read() saw close_notify or transport EOF */
   bool alpn_missing; /* server: ClientHello carried no ALPN */
   bool has_sni;
+  unsigned wants; /* NTSPOOL_TLS_WANT_* of the last WOULD_BLOCK */
   char sni[NTSPOOL_TLS_MAX_SNI + 1];
 };
 
