@@ -165,7 +165,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspo
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(LINK_LIBS)
 
-integration: $(CLI) $(HELPERS)
+integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 

@@ -61,10 +61,14 @@ static void *conn_main(void *arg) {
   conn *c = arg;
   ts_server *ts = c->ts;
   ntspool_io sio;
+  ts_small_io small;
   ntspool_session *s = NULL;
   ntspool_outcome o = {0};
 
-  ntspool_socket_io(c->fd, &sio);
+  if (ts->small_writes)
+    ts_small_writes_io(c->fd, ts->small_writes, &small, &sio);
+  else
+    ntspool_socket_io(c->fd, &sio);
   ex_set_timeouts(c->fd, POLL_SLICE_MS);
   ntspool_peer peer = {.family = c->family, .address = c->peer};
   int rc = ntspool_session_new_server(ts->ctx, &sio, &peer, ex_now_ms(), &s);
