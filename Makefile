@@ -222,7 +222,7 @@ fuzz-run: $(FUZZ_BINS)
 # Benchmarks (tests/bench, issue 7): a program, not a test; make check never
 # runs it.  The load generator is an OpenSSL client, so `make bench` installs
 # libssl-dev when it is missing (check-then-apt, like .ci/install-deps).
-.PHONY: bench bench-deps
+.PHONY: bench bench-deps bench-bins
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/benchd
 
 $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
@@ -240,9 +240,13 @@ bench-deps: deps
 	  { echo "bench: installing libssl-dev"; apt-get -q update && \
 	    DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends libssl-dev; }
 
+bench-bins: $(BENCH_BINS)
+
+# Both TLS backends side by side: the OpenSSL rows come from a second tree.
 bench: bench-deps
-	$(MAKE) all $(BENCH_BINS)
-	tests/bench/run $(BUILD)
+	$(MAKE) all bench-bins
+	$(MAKE) TLS=openssl BUILD=$(BUILD)-openssl all bench-bins
+	tests/bench/run $(BUILD) $(BUILD)-openssl
 
 $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	@mkdir -p $(@D)
