@@ -2,7 +2,8 @@
 #
 #   make               static and shared library, nts-pool-ke (build/)
 #   make check         install missing dependencies, then every test: unit
-#                      tests, the same under ASan+UBSan, a short fuzz run
+#                      tests, the same under ASan+UBSan, a short fuzz run,
+#                      integration and interop, on both TLS backends
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
 #   TLS=openssl        any target with the OpenSSL 3 backend instead of
 #                      mbedTLS (separate trees: build-openssl, build-san-openssl)
@@ -186,6 +187,14 @@ CHECK_STAGES += "tests/integration/examples.sh"
 # Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
+# The same on the OpenSSL backend (TLS=openssl, its own build trees): unit
+# tests, the installed library, the sanitizer build, the daemon, the
+# examples, the stock clients.
+CHECK_STAGES += "$(MAKE) -s test TLS=openssl" "MAKE='$(MAKE) TLS=openssl' tests/install-test" \
+  "$(MAKE) -s test SAN=1 TLS=openssl" \
+  "$(MAKE) -s integration TLS=openssl" \
+  "$(MAKE) -s all TLS=openssl >/dev/null && tests/integration/examples.sh build-openssl" \
+  "$(MAKE) -s interop TLS=openssl"
 
 check: deps
 	$(MAKE) all
