@@ -106,19 +106,6 @@ static int load_credentials(ntspool_tls_config *c,
   return 0;
 }
 
-static bool has_credentials(const ntspool_tls_credentials *cred) {
-  return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
-         cred->key_path != NULL || cred->key_pem.data != NULL;
-}
-
-static bool complete_credentials(const ntspool_tls_credentials *cred) {
-  bool chain = cred->chain_path != NULL ||
-               (cred->chain_pem.data != NULL && cred->chain_pem.len > 0);
-  bool key = cred->key_path != NULL ||
-             (cred->key_pem.data != NULL && cred->key_pem.len > 0);
-  return chain && key;
-}
-
 /* A CA bundle may hold certificates mbedTLS cannot parse (the distribution
  * bundle sometimes does); mbedTLS then returns how many it skipped.  Accept
  * that as long as at least one CA loaded. */
@@ -197,7 +184,7 @@ static int config_alloc(ntspool_tls_config **out,
   return 0;
 }
 
-static void config_destroy(ntspool_tls_config *c) {
+void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_allocator a = c->alloc;
   mbedtls_ssl_config_free(&c->conf);
   mbedtls_x509_crt_free(&c->own_chain);
@@ -214,7 +201,8 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   ntspool_tls_config *c = NULL;
   if (raw_error != NULL)
     *raw_error = 0;
-  if (out == NULL || opt == NULL || !complete_credentials(&opt->cred))
+  if (out == NULL || opt == NULL ||
+      !ntspool_tls_credentials_complete(&opt->cred))
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
   if ((rc = config_alloc(&c, alloc)) != 0)
@@ -244,7 +232,7 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
 fail:
   if (raw_error != NULL)
     *raw_error = raw;
-  config_destroy(c);
+  ntspool_tls_config_destroy(c);
   return rc;
 }
 
@@ -257,7 +245,8 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   if (raw_error != NULL)
     *raw_error = 0;
   if (out == NULL || opt == NULL ||
-      (has_credentials(&opt->cred) && !complete_credentials(&opt->cred)))
+      (ntspool_tls_credentials_given(&opt->cred) &&
+       !ntspool_tls_credentials_complete(&opt->cred)))
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
   if ((rc = config_alloc(&c, alloc)) != 0)
@@ -265,7 +254,7 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   if ((rc = setup_common(c, MBEDTLS_SSL_IS_CLIENT, &raw)) != 0 ||
       (rc = load_cas(c, opt, &raw)) != 0)
     goto fail;
-  if (has_credentials(&opt->cred) &&
+  if (ntspool_tls_credentials_given(&opt->cred) &&
       (rc = load_credentials(c, &opt->cred, &raw)) != 0)
     goto fail;
   mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -282,24 +271,6 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
 fail:
   if (raw_error != NULL)
     *raw_error = raw;
-  config_destroy(c);
+  ntspool_tls_config_destroy(c);
   return rc;
-}
-
-ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
-  if (cfg != NULL)
-    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
-  return cfg;
-}
-
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
-  if (cfg == NULL)
-    return;
-  /* acq_rel: the thread that frees sees every other user's last access. */
-  if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
-    config_destroy(cfg);
-}
-
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
 }

@@ -157,12 +157,6 @@ int ntspool_tls_ssl_reason(int reason) {
   return ntspool_tls_raw_code(ERR_PACK(ERR_LIB_SSL, 0, reason));
 }
 
-static int fail(ntspool_tls *tls, int status) {
-  tls->state = NTSPOOL_TLS_FAILED;
-  tls->failure = status;
-  return status;
-}
-
 /* Maps the result of a failed SSL_* call to NTSPOOL_ERR_*, recording the
  * raw error unless it only means "would block".  Clears the thread's
  * OpenSSL error queue, so the next call starts clean. */
@@ -332,11 +326,8 @@ int ntspool_tls_new(ntspool_tls **out, ntspool_tls_config *cfg,
   if (out == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
-  if (cfg == NULL || io == NULL || io->version != NTSPOOL_IO_VERSION ||
-      io->send == NULL || io->recv == NULL)
-    return NTSPOOL_ERR_INVALID_ARG;
-  size_t name_len = server_name != NULL ? strlen(server_name) : 0;
-  if (!cfg->server && (name_len == 0 || name_len > NTSPOOL_TLS_MAX_SNI))
+  size_t name_len;
+  if (ntspool_tls_new_args(cfg, io, server_name, &name_len) != 0)
     return NTSPOOL_ERR_INVALID_ARG;
   if (ntspool_crypto_init() != 0 ||
       pthread_once(&bio_once, bio_method_init) != 0 || bio_method == NULL)
@@ -396,17 +387,17 @@ void ntspool_tls_free(ntspool_tls *tls) {
 static int check_established(ntspool_tls *tls) {
   if (SSL_version(tls->ssl) != TLS1_3_VERSION) {
     tls->last_error = ntspool_tls_ssl_reason(SSL_R_UNSUPPORTED_PROTOCOL);
-    return fail(tls, NTSPOOL_ERR_TLS);
+    return ntspool_tls_fail(tls, NTSPOOL_ERR_TLS);
   }
   if (!alpn_is_ours(tls->ssl)) {
     tls->last_error = ntspool_tls_ssl_reason(SSL_R_NO_APPLICATION_PROTOCOL);
-    return fail(tls, NTSPOOL_ERR_TLS);
+    return ntspool_tls_fail(tls, NTSPOOL_ERR_TLS);
   }
   X509 *peer = SSL_get0_peer_certificate(tls->ssl);
   if (peer != NULL) {
     int n = i2d_X509(peer, &tls->peer_der);
     if (n <= 0)
-      return fail(tls, NTSPOOL_ERR_NO_MEMORY);
+      return ntspool_tls_fail(tls, NTSPOOL_ERR_NO_MEMORY);
     tls->peer_der_len = (size_t)n;
   }
   tls->state = NTSPOOL_TLS_OPEN;
@@ -416,32 +407,22 @@ static int check_established(ntspool_tls *tls) {
 
 /* Our refusal (or OpenSSL's alert) may still sit in the stash: it goes out
  * before the caller hears of the failure. */
-static int refuse_flush(ntspool_tls *tls) {
+int ntspool_tls_refuse_flush(ntspool_tls *tls) {
   int rc = flush_first(tls);
   if (rc == NTSPOOL_ERR_WOULD_BLOCK)
     return rc;
-  return fail(tls, tls->failure);
+  return ntspool_tls_fail(tls, tls->failure);
 }
 
 int ntspool_tls_handshake(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
-  tls->wants = 0;
-  switch (tls->state) {
-  case NTSPOOL_TLS_OPEN:
-    return 0;
-  case NTSPOOL_TLS_CLOSED:
-    return tls->handshake_done ? 0 : NTSPOOL_ERR_STATE;
-  case NTSPOOL_TLS_FAILED:
-    return tls->failure;
-  case NTSPOOL_TLS_REFUSING:
-    return refuse_flush(tls);
-  case NTSPOOL_TLS_HANDSHAKE:
-    break;
-  }
-  int rc = flush_first(tls);
+  int rc = ntspool_tls_begin_handshake(tls);
+  if (rc != 1)
+    return rc;
+  rc = flush_first(tls);
   if (rc != 0)
-    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : fail(tls, rc);
+    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_tls_fail(tls, rc);
   ERR_clear_error();
   int ret = SSL_do_handshake(tls->ssl);
   if (ret == 1) {
@@ -449,7 +430,7 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
      * which answers at once). */
     rc = flush_first(tls);
     if (rc != 0)
-      return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : fail(tls, rc);
+      return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_tls_fail(tls, rc);
     return check_established(tls);
   }
   int status = map_error(tls, ret);
@@ -458,9 +439,9 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
   if (status == NTSPOOL_ERR_TLS && tls->stash_len > tls->stash_off) {
     tls->state = NTSPOOL_TLS_REFUSING;
     tls->failure = status;
-    return refuse_flush(tls);
+    return ntspool_tls_refuse_flush(tls);
   }
-  return fail(tls, status);
+  return ntspool_tls_fail(tls, status);
 }
 
 /* ---- data --------------------------------------------------------------- */
@@ -468,19 +449,14 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
 int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
-  tls->wants = 0;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (!tls->handshake_done) {
-    int rc = ntspool_tls_handshake(tls);
-    if (rc != 0)
-      return rc;
-  }
+  int rc = ntspool_tls_begin_io(tls, false);
+  if (rc != 0)
+    return rc;
   if (tls->peer_closed)
     return NTSPOOL_ERR_EOF;
-  int rc = flush_first(tls);
+  rc = flush_first(tls);
   if (rc != 0)
-    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : fail(tls, rc);
+    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_tls_fail(tls, rc);
   ERR_clear_error();
   int ret = SSL_read(tls->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
   if (ret > 0)
@@ -497,25 +473,18 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
     tls->peer_closed = true;
     return status;
   }
-  return fail(tls, status);
+  return ntspool_tls_fail(tls, status);
 }
 
 int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
-  tls->wants = 0;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (tls->state == NTSPOOL_TLS_CLOSED)
-    return NTSPOOL_ERR_STATE;
-  if (!tls->handshake_done) {
-    int rc = ntspool_tls_handshake(tls);
-    if (rc != 0)
-      return rc;
-  }
-  int rc = flush_first(tls);
+  int rc = ntspool_tls_begin_io(tls, true);
   if (rc != 0)
-    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : fail(tls, rc);
+    return rc;
+  rc = flush_first(tls);
+  if (rc != 0)
+    return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_tls_fail(tls, rc);
   if (tls->written > 0) {
     /* The caller's retry of data that was encrypted last time. */
     int n = tls->written;
@@ -535,43 +504,36 @@ int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
     if (rc == 0)
       return ret;
     if (rc != NTSPOOL_ERR_WOULD_BLOCK)
-      return fail(tls, rc);
+      return ntspool_tls_fail(tls, rc);
     tls->written = ret;
     return rc;
   }
   int status = map_error(tls, ret);
-  return status == NTSPOOL_ERR_WOULD_BLOCK ? status : fail(tls, status);
+  return status == NTSPOOL_ERR_WOULD_BLOCK ? status
+                                           : ntspool_tls_fail(tls, status);
 }
 
 int ntspool_tls_close(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
-  tls->wants = 0;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (!tls->handshake_done) {
-    /* Nothing to say politely before the handshake finished. */
-    tls->state = NTSPOOL_TLS_CLOSED;
-    return 0;
-  }
-  if (tls->state == NTSPOOL_TLS_CLOSED && !tls->closing)
-    return 0;
-  tls->state = NTSPOOL_TLS_CLOSED;
-  tls->closing = true;
+  int rc = ntspool_tls_begin_close(tls);
+  if (rc != 1)
+    return rc;
   if (!tls->shutdown_sent) {
     ERR_clear_error();
     int ret = SSL_shutdown(tls->ssl); /* 0: sent, the peer's not seen */
     if (ret < 0) {
       int status = map_error(tls, ret);
-      return status == NTSPOOL_ERR_WOULD_BLOCK ? status : fail(tls, status);
+      return status == NTSPOOL_ERR_WOULD_BLOCK ? status
+                                               : ntspool_tls_fail(tls, status);
     }
     tls->shutdown_sent = true;
   }
-  int rc = flush_first(tls);
+  rc = flush_first(tls);
   if (rc == NTSPOOL_ERR_WOULD_BLOCK)
     return rc;
   if (rc != 0)
-    return fail(tls, rc);
+    return ntspool_tls_fail(tls, rc);
   tls->closing = false;
   return 0;
 }
@@ -583,8 +545,4 @@ size_t ntspool_tls_pending(const ntspool_tls *tls) {
   if (n > 0)
     return (size_t)n;
   return SSL_has_pending(tls->ssl) ? 1 : 0;
-}
-
-unsigned ntspool_tls_wants(const ntspool_tls *tls) {
-  return tls != NULL ? tls->wants : 0;
 }

@@ -11,7 +11,7 @@
 
 #include <openssl/ssl.h>
 
-#include "tls.h"
+#include "tls_common.h"
 
 struct ntspool_tls_config {
   ntspool_allocator alloc; /* also used for the connections */
@@ -19,17 +19,6 @@ struct ntspool_tls_config {
   bool server;
   SSL_CTX *ctx; /* reference counted by OpenSSL; each SSL holds one */
 };
-
-enum ntspool_tls_state {
-  NTSPOOL_TLS_HANDSHAKE, /* SSL_do_handshake not finished */
-  NTSPOOL_TLS_REFUSING,  /* OpenSSL failed: flushing its fatal alert */
-  NTSPOOL_TLS_OPEN,      /* established */
-  NTSPOOL_TLS_CLOSED,    /* close_notify queued or sent */
-  NTSPOOL_TLS_FAILED,    /* dead; `failure` is returned again */
-};
-
-/* Longest SNI host name we keep (a DNS name has at most 253 characters). */
-#define NTSPOOL_TLS_MAX_SNI 255
 
 /* What the BIO takes over from OpenSSL when the transport would block: one
  * full record (16 KiB of data plus TLS 1.3 overhead) or a handshake flight

@@ -204,19 +204,6 @@ static int load_credentials(ntspool_tls_config *c,
   return rc;
 }
 
-static bool has_credentials(const ntspool_tls_credentials *cred) {
-  return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
-         cred->key_path != NULL || cred->key_pem.data != NULL;
-}
-
-static bool complete_credentials(const ntspool_tls_credentials *cred) {
-  bool chain = cred->chain_path != NULL ||
-               (cred->chain_pem.data != NULL && cred->chain_pem.len > 0);
-  bool key = cred->key_path != NULL ||
-             (cred->key_pem.data != NULL && cred->key_pem.len > 0);
-  return chain && key;
-}
-
 static int add_ca(void *ctx, X509 *x, int index) {
   (void)index;
   int ok = X509_STORE_add_cert(ctx, x);
@@ -340,7 +327,7 @@ static int config_alloc(ntspool_tls_config **out,
   return 0;
 }
 
-static void config_destroy(ntspool_tls_config *c) {
+void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_allocator a = c->alloc;
   SSL_CTX_free(c->ctx); /* the key is wiped with its last user */
   ntspool_free_secret(&a, c, sizeof(*c));
@@ -354,7 +341,8 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   ntspool_tls_config *c = NULL;
   if (raw_error != NULL)
     *raw_error = 0;
-  if (out == NULL || opt == NULL || !complete_credentials(&opt->cred))
+  if (out == NULL || opt == NULL ||
+      !ntspool_tls_credentials_complete(&opt->cred))
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
   if ((rc = config_alloc(&c, alloc, true)) != 0)
@@ -379,7 +367,7 @@ fail:
   ERR_clear_error();
   if (raw_error != NULL)
     *raw_error = raw;
-  config_destroy(c);
+  ntspool_tls_config_destroy(c);
   return rc;
 }
 
@@ -392,14 +380,15 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   if (raw_error != NULL)
     *raw_error = 0;
   if (out == NULL || opt == NULL ||
-      (has_credentials(&opt->cred) && !complete_credentials(&opt->cred)))
+      (ntspool_tls_credentials_given(&opt->cred) &&
+       !ntspool_tls_credentials_complete(&opt->cred)))
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
   if ((rc = config_alloc(&c, alloc, false)) != 0)
     return rc;
   if ((rc = setup_common(c, &raw)) != 0 || (rc = load_cas(c, opt, &raw)) != 0)
     goto fail;
-  if (has_credentials(&opt->cred) &&
+  if (ntspool_tls_credentials_given(&opt->cred) &&
       (rc = load_credentials(c, &opt->cred, &raw)) != 0)
     goto fail;
   static const unsigned char alpn[] = "\x07" NTSPOOL_TLS_ALPN;
@@ -415,26 +404,8 @@ fail:
   ERR_clear_error();
   if (raw_error != NULL)
     *raw_error = raw;
-  config_destroy(c);
+  ntspool_tls_config_destroy(c);
   return rc;
-}
-
-ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
-  if (cfg != NULL)
-    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
-  return cfg;
-}
-
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
-  if (cfg == NULL)
-    return;
-  /* acq_rel: the thread that frees sees every other user's last access. */
-  if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
-    config_destroy(cfg);
-}
-
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
 }
 
 /* Reads one certificate file into DER bytes from the allocator `a`: a time

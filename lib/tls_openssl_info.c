@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * OpenSSL backend: what a finished handshake tells (exported keys, the
- * peer's certificate, SNI, ALPN, the text of the last failure), the
+ * peer's certificate, ALPN, the text of the last failure), the
  * library's few primitives outside TLS (hashing, randomness, wiping), and
  * the version checks that stop a build against the wrong OpenSSL.
  */
@@ -29,53 +29,21 @@
 #error "OpenSSL was built without TLS 1.3"
 #endif
 
-/* ---- key export (RFC 8915 5.1) ------------------------------------------ */
-
-int ntspool_tls_export_keys(ntspool_tls *tls, uint16_t protocol, uint16_t aead,
-                            size_t key_len, uint8_t *c2s, uint8_t *s2c) {
-  static const char label[] = NTSPOOL_TLS_EXPORTER_LABEL;
-  if (tls == NULL || c2s == NULL || s2c == NULL || key_len == 0 ||
-      key_len > NTSPOOL_MAX_KEY_LEN || c2s == s2c)
-    return NTSPOOL_ERR_INVALID_ARG;
-  if (!ntspool_tls_established(tls))
-    return NTSPOOL_ERR_STATE;
-  /* Next protocol and AEAD, then 0x00 (C2S) or 0x01 (S2C). */
-  unsigned char context[5] = {
-      (unsigned char)(protocol >> 8), (unsigned char)protocol,
-      (unsigned char)(aead >> 8), (unsigned char)aead, 0x00};
-  ERR_clear_error();
-  int ok = SSL_export_keying_material(tls->ssl, c2s, key_len, label,
-                                      sizeof(label) - 1, context,
-                                      sizeof(context), 1);
-  if (ok == 1) {
-    context[4] = 0x01;
-    ok = SSL_export_keying_material(tls->ssl, s2c, key_len, label,
-                                    sizeof(label) - 1, context, sizeof(context),
-                                    1);
-  }
-  if (ok != 1) {
-    ntspool_zeroize(c2s, key_len);
-    ntspool_zeroize(s2c, key_len);
-    unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    tls->last_error = ntspool_tls_raw_code(e);
-    return NTSPOOL_ERR_TLS;
-  }
-  return 0;
-}
-
 /* ---- what the handshake told -------------------------------------------- */
 
-bool ntspool_tls_established(const ntspool_tls *tls) {
-  return tls != NULL && tls->handshake_done && tls->state != NTSPOOL_TLS_FAILED;
-}
-
-bool ntspool_tls_is_server(const ntspool_tls *tls) {
-  return tls != NULL && tls->cfg->server;
-}
-
-const char *ntspool_tls_server_name(const ntspool_tls *tls) {
-  return tls != NULL && tls->has_sni ? tls->sni : NULL;
+/* RFC 8915 5.1, the label and context from tls_common.c. */
+int ntspool_tls_export(ntspool_tls *tls, const unsigned char context[5],
+                       uint8_t *out, size_t len) {
+  static const char label[] = NTSPOOL_TLS_EXPORTER_LABEL;
+  ERR_clear_error();
+  if (SSL_export_keying_material(tls->ssl, out, len, label, sizeof(label) - 1,
+                                 context, 5, 1) == 1)
+    return 0;
+  unsigned long e = ERR_peek_last_error();
+  ERR_clear_error();
+  return e != 0 ? ntspool_tls_raw_code(e)
+                : ntspool_tls_raw_code(
+                      ERR_PACK(ERR_LIB_SSL, 0, ERR_R_INTERNAL_ERROR));
 }
 
 int ntspool_tls_peer_cert(const ntspool_tls *tls, ntspool_bytes *der) {
@@ -97,10 +65,6 @@ const char *ntspool_tls_alpn(const ntspool_tls *tls) {
   if (tls == NULL || !tls->handshake_done)
     return NULL;
   return NTSPOOL_TLS_ALPN;
-}
-
-int ntspool_tls_last_error(const ntspool_tls *tls) {
-  return tls != NULL ? tls->last_error : 0;
 }
 
 const char *ntspool_tls_error_text(int raw_error, char *buf, size_t len) {
