@@ -59,8 +59,8 @@ int main(int argc, char **argv) {
       usage(stdout);
       return 0;
     case 'V':
-      printf("nts-pool-ke %s (libntspool %s)\n", NTSPOOL_VERSION,
-             ntspool_version());
+      printf("nts-pool-ke %s (libntspool %s, %s)\n", NTSPOOL_VERSION,
+             ntspool_version(), ntspool_tls_backend());
       return 0;
     case ':':
       fprintf(stderr, "nts-pool-ke: -%c needs a value\n", optopt);
