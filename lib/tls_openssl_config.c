@@ -303,6 +303,9 @@ static int setup_common(ntspool_tls_config *c, int *raw) {
   /* Same pointer and length are passed again after WOULD_BLOCK anyway;
    * partial writes never happen (one record per write, see write()). */
   SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* Whole records (and whatever follows) per transport read, not header
+   * then body: half the reads; pending() reports what is buffered. */
+  SSL_CTX_set_read_ahead(ctx, 1);
   return 0;
 }
 
