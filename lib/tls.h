@@ -3,8 +3,9 @@
  * talk to a peer through an ntspool_tls connection and never see a backend
  * type.  Two backends implement this header: mbedTLS 3.6 (the default:
  * tls_mbedtls.c, tls_config.c, tls_info.c, tls_certfile.c, tls_crypto.c,
- * tls_requirements.c) and OpenSSL 3 (make TLS=openssl: tls_openssl*.c).
- * Only tls_*.c files include a TLS library.
+ * tls_requirements.c) and OpenSSL 3 (make TLS=openssl: tls_openssl*.c);
+ * tls_common.c holds what does not depend on either.  Only tls_*.c files
+ * include a TLS library.
  *
  * What every connection enforces, whatever the caller does: TLS 1.3 only in
  * both directions; ALPN "ntske/1" required in both directions (a server
@@ -224,10 +225,10 @@ int ntspool_tls_peer_cert(const ntspool_tls *tls, ntspool_bytes *der);
 /* The negotiated ALPN protocol ("ntske/1") or NULL before the handshake. */
 const char *ntspool_tls_alpn(const ntspool_tls *tls);
 
-/* The raw backend code of the last failure (mbedTLS: a negative
- * MBEDTLS_ERR_*; OpenSSL: the packed ERR_get_error() code, and 0 after a
- * clean close_notify), 0 if none.  For
- * diagnostics only: compare NTSPOOL_ERR_* codes, never these. */
+/* The raw backend code of the last failure, 0 if none: mbedTLS gives a
+ * negative MBEDTLS_ERR_* (MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY after a clean
+ * close too), OpenSSL the packed ERR_get_error() code (0 after a clean
+ * close).  For diagnostics only: compare NTSPOOL_ERR_* codes, never these. */
 int ntspool_tls_last_error(const ntspool_tls *tls);
 
 /* Writes the backend's text for a raw code into buf (always NUL-terminated
