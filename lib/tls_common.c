@@ -46,6 +46,28 @@ bool ntspool_tls_credentials_complete(const ntspool_tls_credentials *cred) {
   return chain && key;
 }
 
+int ntspool_tls_config_args(ntspool_tls_config **out,
+                            const ntspool_tls_credentials *cred, bool server,
+                            int *raw_error) {
+  if (raw_error != NULL)
+    *raw_error = 0;
+  if (out == NULL || cred == NULL)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (server || ntspool_tls_credentials_given(cred))
+    if (!ntspool_tls_credentials_complete(cred))
+      return NTSPOOL_ERR_INVALID_ARG;
+  *out = NULL;
+  return 0;
+}
+
+int ntspool_tls_config_failed(ntspool_tls_config *c, int rc, int raw,
+                              int *raw_error) {
+  if (raw_error != NULL)
+    *raw_error = raw;
+  ntspool_tls_config_destroy(c);
+  return rc;
+}
+
 int ntspool_tls_new_args(const ntspool_tls_config *cfg, const ntspool_io *io,
                          const char *server_name, size_t *name_len) {
   if (cfg == NULL || io == NULL || io->version != NTSPOOL_IO_VERSION ||

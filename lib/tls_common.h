@@ -49,6 +49,19 @@ int ntspool_tls_export(ntspool_tls *tls, const unsigned char context[5],
 bool ntspool_tls_credentials_given(const ntspool_tls_credentials *cred);
 bool ntspool_tls_credentials_complete(const ntspool_tls_credentials *cred);
 
+/* The start of config_new_server (server) and config_new_client: clears
+ * *raw_error (if not NULL), checks the arguments (a server needs a chain
+ * and a key; a client's own certificate is optional but then complete) and
+ * clears *out.  Returns 0 or NTSPOOL_ERR_INVALID_ARG. */
+int ntspool_tls_config_args(ntspool_tls_config **out,
+                            const ntspool_tls_credentials *cred, bool server,
+                            int *raw_error);
+
+/* A config constructor's failure: `raw` into *raw_error (if not NULL), the
+ * half-made config freed; returns rc. */
+int ntspool_tls_config_failed(ntspool_tls_config *c, int rc, int raw,
+                              int *raw_error);
+
 /* The checks of ntspool_tls_new before anything is allocated: returns 0
  * (and the name's length in *name_len) or NTSPOOL_ERR_INVALID_ARG. */
 int ntspool_tls_new_args(const ntspool_tls_config *cfg, const ntspool_io *io,

@@ -197,14 +197,12 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
                                   const ntspool_tls_server_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL ||
-      !ntspool_tls_credentials_complete(&opt->cred))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, true, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   c->server = true;
@@ -230,25 +228,19 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  ntspool_tls_config_destroy(c);
-  return rc;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }
 
 int ntspool_tls_config_new_client(ntspool_tls_config **out,
                                   const ntspool_tls_client_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL ||
-      (ntspool_tls_credentials_given(&opt->cred) &&
-       !ntspool_tls_credentials_complete(&opt->cred)))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, false, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   if ((rc = setup_common(c, MBEDTLS_SSL_IS_CLIENT, &raw)) != 0 ||
@@ -269,8 +261,5 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  ntspool_tls_config_destroy(c);
-  return rc;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }
