@@ -92,8 +92,8 @@ int main(int argc, char **argv) {
       return 0;
     case 'v':
     case 'V':
-      printf("nts-pool-ke %s (libntspool %s)\n", NTSPOOL_VERSION,
-             ntspool_version());
+      printf("nts-pool-ke %s (libntspool %s, %s)\n", NTSPOOL_VERSION,
+             ntspool_version(), ntspool_tls_backend());
       return 0;
     case ':':
       if (optopt)

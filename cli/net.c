@@ -260,6 +260,7 @@ int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline) {
   size_t have = 0;
   while (have < len) {
+    ntspool_socket_quickack(fd); /* a PROXY header may come in pieces too */
     ssize_t n = nts_pool_ke_recv_by(fd, buf + have, len - have, deadline);
     if (n <= 0)
       return -1; /* EOF, error or late: never wait for bytes that cannot come */

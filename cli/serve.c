@@ -339,10 +339,10 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
   if (rc != 0)
     return -1;
   NTS_POOL_KE_INFO("server",
-                   "started version=%s sources=%zu max_connections=%u "
-                   "proxy_protocol=%s",
-                   ntspool_version(), source_count(cfg), cfg->max_connections,
-                   cfg->use_proxy ? "required" : "off");
+                   "started version=%s tls=\"%s\" sources=%zu "
+                   "max_connections=%u proxy_protocol=%s",
+                   ntspool_version(), ntspool_tls_backend(), source_count(cfg),
+                   cfg->max_connections, cfg->use_proxy ? "required" : "off");
 
   while (!got_term) {
     struct pollfd p[1 + NTS_POOL_KE_MAX_LISTEN];

@@ -42,9 +42,7 @@ static int connect_by(const struct addrinfo *ai, ntspool_time_ms deadline) {
     close(fd);
     return -1;
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
+  return fd; /* ntspool_socket_io sets TCP_NODELAY */
 }
 
 static int up_open(void *user_data, const ntspool_upstream_target *t,

@@ -149,6 +149,7 @@ static int io_recv(void *user_data, uint8_t *buf, size_t len) {
     if (rc)
       return rc;
   }
+  ntspool_socket_quickack(c->fd); /* see libntspool(3), TCP */
   ssize_t n = recv(c->fd, buf, len, 0);
   if (n > 0)
     return (int)n;

@@ -3,9 +3,20 @@
  * ntspool_io over a socket the application opened (io.h).  Every program
  * that drives sessions over plain sockets needs exactly this, so it lives
  * here once; the library still never opens, polls or closes a socket.
+ *
+ * TCP options.  An NTS-KE exchange is a handful of small TLS records each
+ * way.  A peer that writes them one by one with Nagle's algorithm on
+ * holds its second record until the first is acknowledged, and Linux
+ * delays that acknowledgement by up to 40 ms: every session would pay it.
+ * So every read re-arms TCP_QUICKACK (Linux clears it again on its own),
+ * and since the library writes each message whole, TCP_NODELAY costs no
+ * extra packets and keeps our own records from waiting on the peer's ACK.
+ * Both are best effort: on a socket that is not TCP they simply fail.
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -28,12 +39,22 @@ static int send_flags(int fd, const uint8_t *data, size_t len, int flags) {
   }
 }
 
+void ntspool_socket_quickack(int fd) {
+#ifdef TCP_QUICKACK
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+  (void)fd;
+#endif
+}
+
 static int socket_send(void *user_data, const uint8_t *data, size_t len) {
   return send_flags((int)(intptr_t)user_data, data, len, 0);
 }
 
 static int socket_recv(void *user_data, uint8_t *buf, size_t len) {
   int fd = (int)(intptr_t)user_data;
+  ntspool_socket_quickack(fd);
   for (;;) {
     ssize_t n = recv(fd, buf, len > INT_MAX ? INT_MAX : len, 0);
     if (n > 0)
@@ -49,6 +70,8 @@ static int socket_recv(void *user_data, uint8_t *buf, size_t len) {
 }
 
 void ntspool_socket_io(int fd, ntspool_io *io) {
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   *io = (ntspool_io){.version = NTSPOOL_IO_VERSION,
                      .send = socket_send,
                      .recv = socket_recv,
@@ -99,6 +122,9 @@ static int deadline_send(void *user_data, const uint8_t *data, size_t len) {
 /* Readable: recv() returns what is there, or EOF, without waiting. */
 static int deadline_recv(void *user_data, uint8_t *buf, size_t len) {
   ntspool_socket *sock = user_data;
+  /* Before the wait: the ACK that matters is the one for what arrives
+   * during it. */
+  ntspool_socket_quickack(sock->fd);
   int ready = wait_ready(sock, POLLIN);
   if (ready <= 0)
     return ready == 0 ? NTSPOOL_ERR_WOULD_BLOCK : NTSPOOL_ERR_IO;
@@ -106,6 +132,8 @@ static int deadline_recv(void *user_data, uint8_t *buf, size_t len) {
 }
 
 void ntspool_socket_io_deadline(ntspool_socket *sock, ntspool_io *io) {
+  int one = 1;
+  (void)setsockopt(sock->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   *io = (ntspool_io){.version = NTSPOOL_IO_VERSION,
                      .send = deadline_send,
                      .recv = deadline_recv,

@@ -107,19 +107,6 @@ static int load_credentials(ntspool_tls_config *c,
   return 0;
 }
 
-static bool has_credentials(const ntspool_tls_credentials *cred) {
-  return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
-         cred->key_path != NULL || cred->key_pem.data != NULL;
-}
-
-static bool complete_credentials(const ntspool_tls_credentials *cred) {
-  bool chain = cred->chain_path != NULL ||
-               (cred->chain_pem.data != NULL && cred->chain_pem.len > 0);
-  bool key = cred->key_path != NULL ||
-             (cred->key_pem.data != NULL && cred->key_pem.len > 0);
-  return chain && key;
-}
-
 static size_t ca_count(const mbedtls_x509_crt *crt) {
   size_t n = 0;
   for (; crt && crt->version; crt = crt->next)
@@ -220,7 +207,7 @@ static int config_alloc(ntspool_tls_config **out,
   return 0;
 }
 
-static void config_destroy(ntspool_tls_config *c) {
+void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_allocator a = c->alloc;
   mbedtls_ssl_config_free(&c->conf);
   mbedtls_x509_crt_free(&c->own_chain);
@@ -233,13 +220,12 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
                                   const ntspool_tls_server_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL || !complete_credentials(&opt->cred))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, true, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   c->server = true;
@@ -265,30 +251,25 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  config_destroy(c);
-  return rc;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }
 
 int ntspool_tls_config_new_client(ntspool_tls_config **out,
                                   const ntspool_tls_client_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL ||
-      (has_credentials(&opt->cred) && !complete_credentials(&opt->cred)))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, false, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   if ((rc = setup_common(c, MBEDTLS_SSL_IS_CLIENT, &raw)) != 0 ||
       (rc = load_cas(c, opt, &raw)) != 0)
     goto fail;
-  if (has_credentials(&opt->cred) &&
+  if (ntspool_tls_credentials_given(&opt->cred) &&
       (rc = load_credentials(c, &opt->cred, &raw)) != 0)
     goto fail;
   mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -303,26 +284,5 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  config_destroy(c);
-  return rc;
-}
-
-ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
-  if (cfg != NULL)
-    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
-  return cfg;
-}
-
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
-  if (cfg == NULL)
-    return;
-  /* acq_rel: the thread that frees sees every other user's last access. */
-  if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
-    config_destroy(cfg);
-}
-
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }

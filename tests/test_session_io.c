@@ -9,6 +9,9 @@
  * in 1-byte records, a time source trickling its answer) are cut at the
  * session's deadline, within 100 ms, under both drivers.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -568,6 +571,66 @@ static void test_session_io_trickling_source(void **state) {
   ntspool_ctx_unref(pool);
 }
 
+/* A connected loopback TCP pair (port from the kernel). */
+static void tcp_pair(int fds[2]) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  assert_true(l >= 0);
+  assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(l, 1), 0);
+  assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+  fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+  assert_int_equal(connect(fds[0], (struct sockaddr *)&a, sizeof a), 0);
+  fds[1] = accept(l, NULL, NULL);
+  assert_true(fds[1] >= 0);
+  close(l);
+}
+
+static int tcp_option(int fd, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  assert_int_equal(getsockopt(fd, IPPROTO_TCP, name, &v, &len), 0);
+  return v;
+}
+
+/* ntspool_socket_io turns Nagle off, and each recv() first re-arms quick
+ * ACKs (a peer writing small records with Nagle on would wait up to 40 ms
+ * for our delayed ACK otherwise).  A non-TCP socket is accepted as it
+ * is. */
+static void test_socket_io_tcp_options(void **state) {
+  (void)state;
+  int fds[2];
+  tcp_pair(fds);
+  assert_int_equal(tcp_option(fds[1], TCP_NODELAY), 0);
+  ntspool_io io;
+  ntspool_socket_io(fds[1], &io);
+  assert_int_equal(tcp_option(fds[1], TCP_NODELAY), 1);
+  int zero = 0;
+  assert_int_equal(
+      setsockopt(fds[1], IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero), 0);
+  assert_int_equal(tcp_option(fds[1], TCP_QUICKACK), 0);
+  ntspool_socket_quickack(fds[1]);
+  assert_int_equal(tcp_option(fds[1], TCP_QUICKACK), 1);
+  assert_int_equal(
+      setsockopt(fds[1], IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero), 0);
+  assert_int_equal(send(fds[0], "x", 1, 0), 1);
+  uint8_t b;
+  assert_int_equal(io.recv(io.user_data, &b, 1), 1);
+  assert_int_equal(tcp_option(fds[1], TCP_QUICKACK), 1);
+  close(fds[0]);
+  close(fds[1]);
+  int sp[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+  ntspool_socket_io(sp[0], &io);
+  assert_int_equal(send(sp[1], "y", 1, 0), 1);
+  assert_int_equal(io.recv(io.user_data, &b, 1), 1);
+  assert_int_equal(b, 'y');
+  close(sp[0]);
+  close(sp[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_session_io_blocking_sockets),
@@ -575,6 +638,7 @@ int main(void) {
       cmocka_unit_test(test_session_io_drip_blocking),
       cmocka_unit_test(test_session_io_drip_poll),
       cmocka_unit_test(test_session_io_trickling_source),
+      cmocka_unit_test(test_socket_io_tcp_options),
   };
   return cmocka_run_group_tests_name("session_io", tests, NULL, NULL);
 }

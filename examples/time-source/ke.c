@@ -59,16 +59,18 @@ static void conn_done(ts_server *ts) {
   pthread_mutex_unlock(&ts->lock);
 }
 
-/* Waits until the transport the session waits on is ready, `until`
- * passed or (watch_stop) a stop was requested. */
-static void wait_session(const ts_server *ts, const ntspool_session *s,
+/* Waits until the connection `fd` is ready the way the session waits on
+ * it, `until` passed or (watch_stop) a stop was requested.  A time source's
+ * session has one transport, its own connection, so the io the session
+ * names is always that one (and with --small-writes not a plain socket
+ * io, so the fd is not read from it). */
+static void wait_session(const ts_server *ts, const ntspool_session *s, int fd,
                          ntspool_time_ms until, bool watch_stop) {
-  const ntspool_io *io;
-  unsigned want = ntspool_session_wants(s, &io);
+  unsigned want = ntspool_session_wants(s, NULL);
   if (!want)
     return; /* only the deadline changed: step again */
   struct pollfd p[2] = {
-      {.fd = ntspool_socket_io_fd(io),
+      {.fd = fd,
        .events = (short)((want & NTSPOOL_IO_READ ? POLLIN : 0) |
                          (want & NTSPOOL_IO_WRITE ? POLLOUT : 0))},
       {.fd = ts->stop_pipe[0], .events = POLLIN}};
@@ -81,11 +83,15 @@ static void *conn_main(void *arg) {
   conn *c = arg;
   ts_server *ts = c->ts;
   ntspool_io sio;
+  ts_small_io small;
   ntspool_session *s = NULL;
   ntspool_outcome o = {0};
 
   fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-  ntspool_socket_io(c->fd, &sio);
+  if (ts->small_writes)
+    ts_small_writes_io(c->fd, ts->small_writes, &small, &sio);
+  else
+    ntspool_socket_io(c->fd, &sio);
   ntspool_peer peer = {.family = c->family, .address = c->peer};
   int rc = ntspool_session_new_server(ts->ctx, &sio, &peer, ex_now_ms(), &s);
   if (rc == 0) {
@@ -104,7 +110,7 @@ static void *conn_main(void *arg) {
         if (until > stop_by)
           until = stop_by;
       }
-      wait_session(ts, s, until, stop_by == 0);
+      wait_session(ts, s, c->fd, until, stop_by == 0);
     }
     ntspool_session_outcome(s, &o);
     ntspool_session_free(s);

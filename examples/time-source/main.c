@@ -51,6 +51,8 @@ static const char usage_text[] =
     "                            default 17 and 15)\n"
     "  --stratum N               stratum announced, 1-15 (10, refid LOCL)\n"
     "  --key-rotation SECONDS    new cookie master key interval (86400)\n"
+    "  --small-writes BYTES      send answers in pieces of BYTES, one write\n"
+    "                            each, Nagle on (a test peer for pools)\n"
     "  --pid-file FILE           write the process id there\n"
     "  --log-level LEVEL         error, warning, info (default), debug\n"
     "  -h, --help    -V, --version\n"
@@ -74,6 +76,7 @@ enum {
   OPT_ROTATION,
   OPT_PID_FILE,
   OPT_LOG_LEVEL,
+  OPT_SMALL_WRITES,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +95,7 @@ static const struct option long_options[] = {
     {"key-rotation", required_argument, NULL, OPT_ROTATION},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"small-writes", required_argument, NULL, OPT_SMALL_WRITES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -99,7 +103,7 @@ static const struct option long_options[] = {
 typedef struct options {
   const char *ke_listen, *ntp_listen, *pid_file;
   enum ntspool_log_level log_level;
-  long stratum, rotation_s;
+  long stratum, rotation_s, small_writes;
   bool has_cert, has_key, has_ntp_port;
 } options;
 
@@ -192,6 +196,11 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       break;
     case OPT_PID_FILE:
       o->pid_file = optarg;
+      break;
+    case OPT_SMALL_WRITES:
+      if (!ex_parse_long(optarg, 1, 16384, &o->small_writes))
+        return usage_error("--small-writes: expected 1 to 16384 bytes: ",
+                           optarg);
       break;
     case OPT_LOG_LEVEL:
       if (ex_log_parse_level(optarg, &o->log_level))
@@ -328,6 +337,7 @@ int main(int argc, char **argv) {
                         .precision = clock_precision(),
                         .clock = ts_ntp_now};
   ts.grace_ms = 5000; /* the library's default KE timeout */
+  ts.small_writes = (size_t)o.small_writes;
 
   if ((ts.ke_fd = ex_listen(o.ke_listen, SOCK_STREAM, err, sizeof err)) < 0 ||
       (ts.ntp_fd = ex_listen(o.ntp_listen, SOCK_DGRAM, err, sizeof err)) < 0) {

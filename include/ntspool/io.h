@@ -59,8 +59,22 @@ typedef int64_t ntspool_time_ms;
  * Use it on non-blocking sockets an event loop watches; on a blocking
  * socket a peer that sends a byte now and then keeps a recv() going past
  * any deadline (SO_RCVTIMEO restarts with each byte): use
- * ntspool_socket_io_deadline there. */
+ * ntspool_socket_io_deadline there.
+ *
+ * On a TCP socket it also sets TCP_NODELAY (sessions write each message in
+ * one call, so nothing is gained by holding it back) and every recv()
+ * first calls ntspool_socket_quickack: a peer that sends a message as
+ * several small writes with Nagle's algorithm on would otherwise wait for
+ * our delayed ACK (up to 40 ms on Linux) before each one. */
 NTSPOOL_API void ntspool_socket_io(int fd, ntspool_io *io);
+
+/* Asks the kernel to acknowledge what arrives on TCP socket `fd` at once
+ * (Linux TCP_QUICKACK) rather than delaying the ACK.  Linux leaves
+ * quick-ACK mode again on its own, so an application with its own recv
+ * callback calls this before each read (ntspool_socket_io's does).  Does
+ * nothing where the option does not exist or fd is not TCP.  Never
+ * fails. */
+NTSPOOL_API void ntspool_socket_quickack(int fd);
 
 /* A socket and the time its I/O must not wait past. */
 typedef struct ntspool_socket {

@@ -7,8 +7,8 @@
  *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS] [-D]
  *
  * Runs COUNT key exchanges one after another and prints one line each:
- * "ok server=NAME port=N aead=N cookies=N local_port=N" or "fail
- * status=...".  -x sends
+ * "ok server=NAME port=N aead=N cookies=N local_port=N us=N" (us: from
+ * connect() to the result, in microseconds) or "fail status=...".  -x sends
  * a PROXY protocol v2 header naming SRC_ADDR:PORT first (IPv4 or [IPv6]),
  * as a load balancer would.  Exits 0 when every exchange succeeded.
  *
@@ -93,9 +93,16 @@ static int connect_to(const char *addr, const char *port) {
   return fd;
 }
 
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
                     const char *name, const char *const *deny, size_t n_deny,
                     const char *proxy_src) {
+  int64_t started = now_us();
   int fd = connect_to(addr, port);
   if (fd < 0) {
     printf("fail status=connect: %s\n", strerror(errno));
@@ -134,8 +141,9 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
                            ? ((struct sockaddr_in6 *)&local)->sin6_port
                            : ((struct sockaddr_in *)&local)->sin_port);
   if (rc == 0 && ntspool_session_result(s, &r) == 0) {
-    printf("ok server=%s port=%u aead=%u cookies=%zu local_port=%u\n", r.server,
-           r.port, r.aead, r.n_cookies, local_port);
+    printf("ok server=%s port=%u aead=%u cookies=%zu local_port=%u us=%lld\n",
+           r.server, r.port, r.aead, r.n_cookies, local_port,
+           (long long)(now_us() - started));
   } else {
     ntspool_outcome o;
     ntspool_session_outcome(s, &o);
