@@ -283,10 +283,9 @@ static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
           ntspool_tls_raw_code(ERR_PACK(ERR_LIB_PEM, 0, PEM_R_NO_START_LINE));
       return NTSPOOL_ERR_CONFIG;
     }
-  } else if ((rc = load_ca_path(store,
-                                o->ca_path ? o->ca_path
-                                           : NTSPOOL_TLS_DEFAULT_CA_PATH,
-                                raw)) != 0) {
+  } else if ((rc = load_ca_path(
+                  store, o->ca_path ? o->ca_path : NTSPOOL_TLS_DEFAULT_CA_PATH,
+                  raw)) != 0) {
     return rc;
   }
   /* Trusted next to the roots above, not instead of them. */
