@@ -3,10 +3,17 @@
 #
 #   make               static and shared library, nts-pool-ke (build/)
 #   make check         install missing dependencies, then every test: unit
-#                      tests, the same under ASan+UBSan, a short fuzz run
+#                      tests, the same under ASan+UBSan, a short fuzz run,
+#                      integration and interop, on both TLS backends
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
+#   TLS=openssl        any target with the OpenSSL 3 backend instead of
+#                      mbedTLS (separate trees: build-openssl, build-san-openssl)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
+#   make deb           Debian packages (debian/) in build/deb/
+#   make package-check build them, lintian, unpack into a temporary root and
+#                      build a program against it with pkg-config; dpkg -i
+#                      and purge in a throwaway mount namespace (root)
 #   make format        clang-format every C file in place
 #
 # Honours CC CFLAGS CPPFLAGS LDFLAGS.
@@ -31,18 +38,44 @@ MBEDTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags mbedtls mbedx509 mbedcrypto 2>/d
 MBEDTLS_LIBS = $(shell $(PKG_CONFIG) --libs mbedtls mbedx509 mbedcrypto 2>/dev/null || echo -lmbedtls -lmbedx509 -lmbedcrypto)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# The library's TLS backend (lib/tls.h): mbedTLS 3.6 by default, or OpenSSL
+# 3 (TLS=openssl).  Only lib/tls_*.c differ; the examples' own crypto and the
+# tests' rule-breaking TLS peers use mbedTLS with either.
+TLS ?= mbedtls
+MBEDTLS_TLS_SRCS := lib/tls_mbedtls.c lib/tls_config.c lib/tls_info.c \
+  lib/tls_certfile.c lib/tls_crypto.c lib/tls_requirements.c
+OPENSSL_TLS_SRCS := $(wildcard lib/tls_openssl*.c)
+ifeq ($(TLS),openssl)
+TLS_SUFFIX := -openssl
+TLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null) -DNTSPOOL_TLS_OPENSSL
+TLS_LIBS = $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+TLS_OTHER_SRCS := $(MBEDTLS_TLS_SRCS)
+TLS_PC_REQUIRES := libssl >= 3.0, libcrypto >= 3.0
+else ifeq ($(TLS),mbedtls)
+TLS_SUFFIX :=
+TLS_CFLAGS =
+TLS_LIBS = $(MBEDTLS_LIBS)
+TLS_OTHER_SRCS := $(OPENSSL_TLS_SRCS)
+TLS_PC_REQUIRES := mbedtls >= 3.6.4, mbedx509 >= 3.6.4, mbedcrypto >= 3.6.4
+else
+$(error TLS=$(TLS): choose mbedtls or openssl)
+endif
+
 ifeq ($(SAN),1)
-BUILD ?= build-san
+BUILD ?= build-san$(TLS_SUFFIX)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
-BUILD ?= build
+BUILD ?= build$(TLS_SUFFIX)
 SANFLAGS :=
 endif
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(SANFLAGS) $(CFLAGS)
-LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(MBEDTLS_CFLAGS) $(CPPFLAGS)
+LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(TLS_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS)
+# What every program linked to the static library needs after it: the
+# backend, then mbedTLS for the programs' own use.
+LINK_LIBS = $(TLS_LIBS) $(if $(filter openssl,$(TLS)),$(MBEDTLS_LIBS)) -lpthread
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_SRCS := $(filter-out $(TLS_OTHER_SRCS),$(sort $(wildcard lib/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -53,11 +86,12 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(MAJOR)
 
-.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall clean format
+.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall \
+  clean format deb package-check
 .DELETE_ON_ERROR:
 
 all: $(STATIC) $(SHARED) examples cli
-lib: all
+lib: $(STATIC) $(SHARED)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -69,7 +103,7 @@ $(STATIC): $(LIB_OBJS)
 
 $(SHARED): $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-	  $(LDFLAGS) -o $@ $^ $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) -o $@ $^ $(TLS_LIBS) -lpthread
 	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libntspool.so
 
@@ -77,7 +111,7 @@ $(SHARED): $(LIB_OBJS)
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -MMD -MP -o $@ $< $(TEST_SUPPORT) \
-	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(LINK_LIBS)
 
 # The example programs' shared code (examples/common: AES-SIV, NTS NTP
 # packets, cookies) has unit tests of its own, which link it as well.
@@ -87,7 +121,7 @@ EXAMPLE_TESTS := $(filter $(BUILD)/tests/test_aes_siv $(BUILD)/tests/test_nts_nt
 $(EXAMPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(EXAMPLE_COMMON) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) -Itests -Iexamples -MMD -MP -o $@ $< $(TEST_SUPPORT) \
-	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(EXAMPLE_COMMON) $(LDFLAGS) $(STATIC) $(CMOCKA_LIBS) $(LINK_LIBS)
 
 # Example programs: build/examples/NAME from examples/NAME/*.c and
 # examples/common, linked to the static library through the public header
@@ -100,7 +134,7 @@ define example_rule
 $(BUILD)/examples/$(1): $(wildcard examples/$(1)/*.c) $(EXAMPLE_COMMON) $(EXAMPLE_HDRS) $(STATIC)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) -Iinclude -Iexamples $$(MBEDTLS_CFLAGS) $$(CPPFLAGS) -o $$@ \
-	  $$(filter %.c,$$^) $$(LDFLAGS) $$(STATIC) $$(MBEDTLS_LIBS) -lpthread
+	  $$(filter %.c,$$^) $$(LDFLAGS) $$(STATIC) $$(LINK_LIBS)
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
@@ -108,14 +142,25 @@ examples: $(EXAMPLE_BINS)
 
 # Single-file examples (decode, poll-proxy): the public header only, no
 # examples/common.
-EXAMPLE_SINGLE := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLE_SINGLE := $(filter-out $(BUILD)/examples/event-loop,$(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)))
 
 $(EXAMPLE_SINGLE): $(BUILD)/examples/%: examples/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(LINK_LIBS)
 
 examples: $(EXAMPLE_SINGLE)
+
+# event-loop: pool sessions driven from libevent (Debian's libevent-dev).
+LIBEVENT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevent_core 2>/dev/null)
+LIBEVENT_LIBS = $(shell $(PKG_CONFIG) --libs libevent_core 2>/dev/null || echo -levent_core)
+
+$(BUILD)/examples/event-loop: examples/event-loop.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(LIBEVENT_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS) \
+	  $(STATIC) $(LIBEVENT_LIBS) $(LINK_LIBS)
+
+examples: $(BUILD)/examples/event-loop
 
 # nts-pool-ke, the daemon (cli/), linked to the static library like the
 # examples; inih from pkg-config.
@@ -138,19 +183,20 @@ CLI := $(BUILD)/nts-pool-ke
 
 $(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
-	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) $(LINK_LIBS)
 
 cli: $(CLI)
 
 # Integration tests: the daemon on loopback against test time sources.
 HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h) $(STATIC)
+# The helpers may use the internal TLS module, as unit tests do (-Ilib).
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
-	  $(MBEDTLS_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
+	  $(LINK_LIBS)
 
-integration: $(CLI) $(HELPERS)
+integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 
@@ -178,6 +224,18 @@ CHECK_STAGES += "tests/integration/examples.sh"
 # Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
+# The same on the OpenSSL backend (TLS=openssl, its own build trees): unit
+# tests, the installed library, the sanitizer build, the daemon, the
+# examples, the stock clients.
+CHECK_STAGES += "$(MAKE) -s test TLS=openssl" "MAKE='$(MAKE) TLS=openssl' tests/install-test" \
+  "$(MAKE) -s test SAN=1 TLS=openssl" \
+  "$(MAKE) -s integration TLS=openssl" \
+  "$(MAKE) -s all TLS=openssl >/dev/null && tests/integration/examples.sh build-openssl" \
+  "$(MAKE) -s interop TLS=openssl"
+# The Debian packages: built, checked by lintian, unpacked into a temporary
+# root and used from there, installed and purged in a mount namespace
+# (tests/package-check).
+CHECK_STAGES += "$(MAKE) -s package-check"
 
 check: deps
 	$(MAKE) all
@@ -204,14 +262,14 @@ FUZZ_SECONDS ?= 8
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(TLS_LIBS) -lpthread
 
 # The daemon's server list translation, with jansson (not instrumented).
 $(FUZZ_BUILD)/fuzz_server_list: tests/fuzz/fuzz_server_list.c cli/server_list.c cli/server_list.h \
     $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Icli $(JANSSON_CFLAGS) \
-	  -o $@ $< cli/server_list.c $(LIB_SRCS) $(JANSSON_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  -o $@ $< cli/server_list.c $(LIB_SRCS) $(JANSSON_LIBS) $(TLS_LIBS) -lpthread
 
 fuzz: $(FUZZ_BINS)
 
@@ -221,7 +279,7 @@ fuzz-run: $(FUZZ_BINS)
 # Benchmarks (tests/bench): a program, not a test; make check never
 # runs it.  The load generator is an OpenSSL client (libssl-dev, which
 # .ci/install-deps installs).
-.PHONY: bench
+.PHONY: bench bench-bins
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/benchd
 
 $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
@@ -232,7 +290,7 @@ $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
 $(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
-	  $(LDFLAGS) $(STATIC) $(MBEDTLS_LIBS) -lpthread
+	  $(LDFLAGS) $(STATIC) $(LINK_LIBS)
 
 # The scale rows (selection cost, reload, memory per source): the policy
 # alone, through the public header.
@@ -241,18 +299,23 @@ BENCH_BINS += $(BUILD)/bench/select_bench
 $(BUILD)/bench/select_bench: tests/bench/select_bench.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
-	  $(MBEDTLS_LIBS) -lpthread
+	  $(LINK_LIBS)
 
+bench-bins: $(BENCH_BINS)
+
+# Both TLS backends side by side: the OpenSSL rows come from a second tree.
 bench: deps
-	$(MAKE) all $(BENCH_BINS)
-	tests/bench/run $(BUILD)
+	$(MAKE) all bench-bins
+	$(MAKE) TLS=openssl BUILD=$(BUILD)-openssl all bench-bins
+	tests/bench/run $(BUILD) $(BUILD)-openssl
 
 $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@TLS_BACKEND@|$(TLS)|' -e 's|@TLS_REQUIRES@|$(TLS_PC_REQUIRES)|' $< > $@
 
-install: all $(BUILD)/libntspool.pc
+install: lib cli $(BUILD)/libntspool.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ntspool $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 include/ntspool.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/ntspool/*.h $(DESTDIR)$(INCLUDEDIR)/ntspool/
@@ -266,6 +329,28 @@ install: all $(BUILD)/libntspool.pc
 	for m in man/*.[0-9]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 	  install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
+# Debian packages: dpkg-buildpackage in a copy of the tracked files (their
+# working-tree contents: `git stash create` commits them without touching
+# the tree or the stash), so debian/tmp and debhelper's state never land in
+# the tree; the .debs and .changes are left in build/deb/.  No -dbgsym
+# packages: this is for testing and local installs, not an archive.
+DEB_DIR := build/deb
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	  { echo "deb: dpkg-buildpackage or dh is missing; install dpkg-dev and debhelper" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	c=$$(git -c user.name=make -c user.email=make@localhost stash create) && \
+	  git archive "$${c:-HEAD}" | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	  DEB_BUILD_OPTIONS="noautodbgsym $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b --jobs-try=auto
+	rm -rf $(DEB_DIR)/src
+
+package-check:
+	@tests/package-check
+
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ntspool.h $(DESTDIR)$(LIBDIR)/libntspool.a \
 	  $(DESTDIR)$(LIBDIR)/libntspool.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
@@ -276,7 +361,7 @@ uninstall:
 	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 clean:
-	rm -rf build build-san $(FUZZ_BUILD)
+	rm -rf build build-san build-openssl build-san-openssl $(FUZZ_BUILD)
 
 format:
 	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \

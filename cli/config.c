@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "config_kelb.h"
 #include "log.h"
 #include "upstream_io.h"
 
@@ -38,6 +39,9 @@ typedef struct loader {
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
       seen_pid, seen_watch;
+  /* the Rust format's two timesource-timeout keys (0: not given) */
+  unsigned long kelb_timeout_server, kelb_timeout_backend;
+  uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
 } loader;
 
 __attribute__((format(printf, 2, 3))) static int fail(loader *l,
@@ -254,7 +258,7 @@ static int observability_key(loader *l, const char *name, const char *value) {
       return 0;
     if (nts_pool_ke_log_parse_level(value, &c->log_level))
       return fail(l, "[observability] log-level: expected error, warning, "
-                     "info or debug");
+                     "info, debug or trace");
     c->has_log_level = true;
     return 1;
   }
@@ -394,6 +398,170 @@ static int dispatch(loader *l, const char *section, const char *name,
   return forward(l, section, name, value);
 }
 
+/* ---- the Rust nts-pool-ke's keys (config_kelb.h) ------------------------ */
+
+__attribute__((format(printf, 2, 3))) static void
+map_line(loader *l, const char *fmt, ...) {
+  char *m = l->cfg->mapping;
+  size_t n = strlen(m);
+  va_list ap;
+  va_start(ap, fmt);
+  if (n + 1 < sizeof l->cfg->mapping)
+    vsnprintf(m + n, sizeof l->cfg->mapping - n - 1, fmt, ap);
+  va_end(ap);
+  n = strlen(m);
+  if (n + 1 < sizeof l->cfg->mapping)
+    memcpy(m + n, "\n", 2);
+}
+
+static const char *kind_wanted(const nts_pool_ke_kelb_key *k) {
+  switch (k->kind) {
+  case NTS_POOL_KE_TOML_STRING:
+    return k->array_ok ? "a string in double quotes, or an array of them"
+                       : "a string in double quotes";
+  case NTS_POOL_KE_TOML_INTEGER:
+    return "a number";
+  case NTS_POOL_KE_TOML_BOOLEAN:
+    return "true or false";
+  case NTS_POOL_KE_TOML_ARRAY:
+    break;
+  }
+  return "an array of numbers, such as [0]";
+}
+
+static bool kind_fits(const nts_pool_ke_kelb_key *k,
+                      const nts_pool_ke_toml *v) {
+  if (k->kind == NTS_POOL_KE_TOML_ARRAY)
+    return v->kind == NTS_POOL_KE_TOML_ARRAY &&
+           (v->n_items == 0 || v->item_kind == NTS_POOL_KE_TOML_INTEGER);
+  if (k->array_ok && v->kind == NTS_POOL_KE_TOML_ARRAY)
+    return v->n_items == 0 || v->item_kind == k->kind;
+  return v->kind == k->kind;
+}
+
+/* The three files nothing reads yet: kept, shown by -t, logged once. */
+static char *stored_slot(nts_pool_ke_config *c, const char *name) {
+  if (strcmp(name, "geolocation-db") == 0)
+    return c->geolocation_db;
+  if (strcmp(name, "monitoring-keys") == 0)
+    return c->monitoring_keys;
+  return c->server_list;
+}
+
+/* Our key refused the value: the message names our key; put the Rust
+ * key the operator wrote in front. */
+static int kelb_failed(loader *l, const nts_pool_ke_kelb_key *k) {
+  if (strcmp(k->section, k->to_section) == 0 &&
+      strcmp(k->name, k->to_name) == 0)
+    return 0; /* the same name: the message is right as it is */
+  char rest[NTS_POOL_KE_ERROR_LEN];
+  int head = snprintf(rest, sizeof rest, "%s:%u: ", l->path, l->line);
+  if (head < 0 || strncmp(l->err, rest, (size_t)head) != 0)
+    return 0;
+  snprintf(rest, sizeof rest, "%s", l->err + head);
+  snprintf(l->err, l->err_len, "%s:%u: [%s] %s: %s", l->path, l->line,
+           k->section, k->name, rest);
+  return 0;
+}
+
+static int kelb_key(loader *l, const char *section, const char *name,
+                    const char *value) {
+  const nts_pool_ke_kelb_key *k = nts_pool_ke_kelb_key_find(section, name);
+  if (!k)
+    return fail(l, "unknown key '%s' in [%s] (Rust nts-pool-ke style)", name,
+                section);
+  if (l->kelb_seen & nts_pool_ke_kelb_key_bit(k))
+    return fail(l, "[%s] %s is set twice", section, name);
+  l->kelb_seen |= nts_pool_ke_kelb_key_bit(k);
+  nts_pool_ke_toml v;
+  const char *why;
+  /* A bare path or address is the likeliest slip: say what TOML wants. */
+  if (k->kind == NTS_POOL_KE_TOML_STRING && *value != '"' && *value != '\'' &&
+      !(k->array_ok && *value == '['))
+    return fail(l, "[%s] %s: expected %s", section, name, kind_wanted(k));
+  if (nts_pool_ke_toml_decode(value, &v, &why) != 0)
+    return fail(l, "[%s] %s: %s", section, name, why);
+  if (!kind_fits(k, &v))
+    return fail(l, "[%s] %s: expected %s", section, name, kind_wanted(k));
+  bool list = v.kind == NTS_POOL_KE_TOML_ARRAY;
+  const char *one[1] = {v.text};
+  const char *const *items = list ? v.items : one;
+  size_t n = list ? v.n_items : 1;
+  if (n == 0)
+    return fail(l, "[%s] %s: an empty list", section, name);
+  unsigned long ms;
+  switch (k->action) {
+  case NTS_POOL_KE_KELB_STORED: {
+    char *slot = stored_slot(l->cfg, name);
+    if (!*v.text || strlen(v.text) >= PATH_MAX)
+      return fail(l, "[%s] %s: expected a file name", section, name);
+    memcpy(slot, v.text, strlen(v.text) + 1);
+    map_line(l, "[%s] %s = %s: %s", section, name, v.text, k->note);
+    return 1;
+  }
+  case NTS_POOL_KE_KELB_TIMEOUT: {
+    unsigned long *slot = strcmp(section, "server") == 0
+                              ? &l->kelb_timeout_server
+                              : &l->kelb_timeout_backend;
+    if (parse_uint(v.text, 1, 86400000, &ms) != 0)
+      return fail(l, "[%s] %s: expected milliseconds from 1 to 86400000",
+                  section, name);
+    *slot = ms;
+    return 1; /* both are known at the end: finish_kelb() */
+  }
+  case NTS_POOL_KE_KELB_SAME:
+  case NTS_POOL_KE_KELB_EACH:
+    break;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!dispatch(l, k->to_section, k->to_name, items[i]))
+      return kelb_failed(l, k);
+    map_line(l, "[%s] %s -> [%s] %s = %s%s%s%s", section, name, k->to_section,
+             k->to_name, items[i], k->note ? " (" : "", k->note ? k->note : "",
+             k->note ? ")" : "");
+  }
+  return 1;
+}
+
+/* What needs the whole file: one upstream budget from the two Rust
+ * timeouts, and PROXY without a trust list.  Returns 0 or -1. */
+static int finish_kelb(loader *l) {
+  nts_pool_ke_config *c = l->cfg;
+  unsigned long srv = l->kelb_timeout_server, be = l->kelb_timeout_backend;
+  if (srv || be) {
+    /* The Rust KELB spends [backend]'s on the support query and
+     * [server]'s on connect plus Fixed Key; our one budget covers all three
+     * for each source tried, and takes the larger. */
+    unsigned long ms = srv > be ? srv : be;
+    char text[16];
+    snprintf(text, sizeof text, "%lu", ms);
+    if (!dispatch(l, "upstream-tls", "timesource-timeout-ms", text))
+      return -1;
+    map_line(l,
+             "[server] timesource-timeout = %lu, [backend] timesource-timeout "
+             "= %lu -> [upstream-tls] timesource-timeout-ms = %lu (the "
+             "larger; one budget for connect, support query and Fixed Key)",
+             srv ? srv : 2500, be ? be : 2500, ms);
+  }
+  if (c->use_proxy && c->n_trusted == 0) {
+    /* Accepted as the Rust KELB accepts it: any peer may send the header. */
+    NTS_POOL_KE_WARN("config",
+                     "%s: [server] use-proxy-protocol = true without "
+                     "proxy-protocol-trusted: any peer that reaches the "
+                     "listen port can claim any client address; list the "
+                     "balancers in proxy-protocol-trusted",
+                     l->path);
+    if (nts_pool_ke_parse_cidr("0.0.0.0/0", &c->trusted[0]) != 0 ||
+        nts_pool_ke_parse_cidr("::/0", &c->trusted[1]) != 0)
+      return -1;
+    c->n_trusted = 2;
+    map_line(l, "[server] use-proxy-protocol = true, no "
+                "proxy-protocol-trusted -> every peer may send PROXY "
+                "(warned at every load)");
+  }
+  return 0;
+}
+
 static int handler(void *user, const char *section, const char *name,
                    const char *value) {
   loader *l = user;
@@ -404,11 +572,21 @@ static int handler(void *user, const char *section, const char *name,
   if (strlen(section) >= INIH_NAME_MAX || strlen(name) >= INIH_NAME_MAX)
     return fail(l, "section and key names are limited to %d characters",
                 INIH_NAME_MAX - 1);
+  if (l->cfg->kelb_style &&
+      (strcmp(section, "server") == 0 || strcmp(section, "backend") == 0 ||
+       strcmp(section, "observability") == 0))
+    return kelb_key(l, section, name, value);
   return dispatch(l, section, name, value);
 }
 
 static int finish(loader *l, const enum ntspool_log_level *level_override) {
   nts_pool_ke_config *c = l->cfg;
+  if (c->kelb_style && finish_kelb(l) != 0) {
+    if (l->failed)
+      return -1;
+    snprintf(l->err, l->err_len, "%s: internal error", l->path);
+    return -1;
+  }
   if (c->n_listen == 0) {
     snprintf(l->err, l->err_len, "%s: [server] listen is required", l->path);
     return -1;
@@ -483,6 +661,14 @@ int nts_pool_ke_config_load(const char *path,
     nts_pool_ke_config_unref(c);
     return -1;
   }
+  enum nts_pool_ke_style style;
+  if (nts_pool_ke_style_detect(l.file, path, &style, err, err_len) != 0) {
+    fclose(l.file);
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
+  c->kelb_style = style == NTS_POOL_KE_STYLE_KELB;
+  rewind(l.file);
   int line = ini_parse_stream(reader, &l, handler, &l);
   fclose(l.file);
   if (!l.failed && l.too_long) {

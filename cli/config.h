@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * nts-pool-ke.conf(5): the INI file read with inih.  The daemon keeps the
- * keys about sockets, logging and privileges; every other key goes to a
- * new NTSPOOL_ROLE_POOL context with ntspool_ctx_set().  One loaded file is
+ * nts-pool-ke.conf(5): the INI file read with inih, or the Rust
+ * nts-pool-ke's TOML file, whose keys config_kelb.h maps onto the same
+ * settings in the same pass.  The daemon keeps the keys about sockets,
+ * logging and privileges; every other key goes to a new NTSPOOL_ROLE_POOL
+ * context with ntspool_ctx_set().  One loaded file is
  * one nts_pool_ke_config: immutable after loading and reference counted,
  * so a reload (SIGHUP) builds a new one and swaps it in while sessions
  * finish on the old.
@@ -44,6 +46,15 @@ typedef struct nts_pool_ke_config {
   enum ntspool_log_level log_level;
   bool has_metrics;
   nts_pool_ke_addr metrics;
+
+  /* The Rust nts-pool-ke's format (config_kelb.h): files its keys name
+   * that nothing reads yet, and one line per Rust key saying what it
+   * became (nts-pool-ke -t prints them). */
+  bool kelb_style;
+  char geolocation_db[PATH_MAX];
+  char monitoring_keys[PATH_MAX];
+  char server_list[PATH_MAX];
+  char mapping[8192];
 
   /* [daemon] */
   char user[64];

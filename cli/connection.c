@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Client connections (connection.h).  The session runs on a blocking
- * socket: each step() blocks in recv/send until the socket's timeout,
- * which is set to the session's own deadline before every step, so a
- * silent client holds a worker only until the library times it out.
+ * Client connections (connection.h).  A worker drives one session over
+ * non-blocking sockets: after each step() it waits in poll() for the one
+ * socket, and the direction, the session says it waits on, never past the
+ * session's deadline.  So a client (or a time source) that trickles bytes
+ * holds a worker no longer than the key-exchange (or upstream) timeout.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +20,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "upstream_io.h"
-
-/* A step() that returns WOULD_BLOCK has waited on a socket; this many in a
- * row without the session ending would mean a bug, not a slow client. */
-#define MAX_STEPS 100000
 
 /* Reads the PROXY v2 header without reading past it (the TLS handshake
  * follows in the same stream).  Returns 0 with *peer replaced by the
@@ -120,6 +120,22 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
                    extra);
 }
 
+/* Waits until the transport the session waits on is ready or its
+ * deadline passed (either way the next step() decides). */
+static void wait_session(const ntspool_session *s) {
+  const ntspool_io *io;
+  unsigned want = ntspool_session_wants(s, &io);
+  if (!want)
+    return; /* a new deadline, nothing to wait for */
+  struct pollfd p = {.fd = ntspool_socket_io_fd(io),
+                     .events =
+                         (short)((want & NTSPOOL_IO_READ ? POLLIN : 0) |
+                                 (want & NTSPOOL_IO_WRITE ? POLLOUT : 0))};
+  ntspool_time_ms left = ntspool_session_deadline(s) - nts_pool_ke_now_ms();
+  if (left > 0)
+    poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+}
+
 void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
                                   const struct sockaddr_storage *from,
                                   int64_t accepted_us) {
@@ -141,10 +157,12 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
       finish(NTS_POOL_KE_PROXY_INVALID, text, accepted_us, NULL);
       goto out;
     }
+    nts_pool_ke_addr_unmap(&peer); /* a TCP6 header may carry one */
   }
   nts_pool_ke_addr_text((const struct sockaddr *)&peer, text);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
   ntspool_io io;
   ntspool_socket_io(fd, &io);
@@ -157,21 +175,9 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
     finish(NTS_POOL_KE_INTERNAL, text, accepted_us, NULL);
     goto out;
   }
-  for (int i = 0;; i++) {
-    ntspool_time_ms now = nts_pool_ke_now_ms();
-    ntspool_time_ms deadline = ntspool_session_deadline(s);
-    nts_pool_ke_set_timeouts(fd, deadline - now);
-    nts_pool_ke_upstream_set_deadline(deadline);
-    rc = ntspool_session_step(s, now);
-    if (rc != NTSPOOL_ERR_WOULD_BLOCK)
-      break;
-    if (i == MAX_STEPS) {
-      NTS_POOL_KE_ERROR("session", "session does not end, dropped peer=%s",
-                        text);
-      break;
-    }
-  }
-  nts_pool_ke_upstream_set_deadline(0);
+  while ((rc = ntspool_session_step(s, nts_pool_ke_now_ms())) ==
+         NTSPOOL_ERR_WOULD_BLOCK)
+    wait_session(s);
   ntspool_outcome o;
   ntspool_session_outcome(s, &o);
   if (rc != 0 && o.status == 0)

@@ -18,7 +18,8 @@
 void nts_pool_ke_log_set_level(enum ntspool_log_level level);
 enum ntspool_log_level nts_pool_ke_log_level(void);
 
-/* "error", "warning" (or "warn"), "info", "debug": 0 and *out, else -1. */
+/* "error", "warning" (or "warn"), "info", "debug", "trace": 0 and *out,
+ * else -1. */
 int nts_pool_ke_log_parse_level(const char *text, enum ntspool_log_level *out);
 
 /* One line from the daemon; `component` is the part after

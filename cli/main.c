@@ -4,6 +4,7 @@
  * binds, drops privileges, serves until SIGTERM.  See nts-pool-ke(8).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,25 +24,55 @@
 
 static void usage(FILE *to) {
   fprintf(to,
-          "Usage: nts-pool-ke [-c FILE] [-t] [-l LEVEL] [-h] [-V]\n"
-          "  -c FILE   configuration file (default %s)\n"
-          "  -t        check the configuration and exit\n"
-          "  -l LEVEL  log level: error, warning, info or debug\n"
-          "            (overrides [observability] log-level)\n"
-          "  -h        show this help\n"
-          "  -V        show the version\n"
+          "Usage: nts-pool-ke [-c FILE] [-t] [-l LEVEL] [-h] [-v]\n"
+          "  -c, --config FILE      configuration file, nts-pool-ke.conf(5)\n"
+          "                         or the Rust nts-pool-ke's TOML (default\n"
+          "                         %s)\n"
+          "  -t, --test             check the configuration, print what each\n"
+          "                         Rust nts-pool-ke key became, and exit\n"
+          "  -l, --log-level LEVEL  error, warning, info, debug or trace\n"
+          "                         (overrides [observability] log-level)\n"
+          "  -h, --help             show this help\n"
+          "  -v, -V, --version      show the version\n"
           "Runs in the foreground; SIGHUP reloads, SIGTERM stops.\n",
           NTS_POOL_KE_DEFAULT_CONFIG);
 }
 
+/* Files the Rust nts-pool-ke's keys name that nothing reads yet: said once
+ * at start (-t prints them with the mapping). */
+static void log_stored_files(const nts_pool_ke_config *cfg) {
+  if (*cfg->geolocation_db)
+    NTS_POOL_KE_WARN("config",
+                     "geolocation-db path=%s is not used yet: every source "
+                     "serves every client",
+                     cfg->geolocation_db);
+  if (*cfg->server_list)
+    NTS_POOL_KE_WARN("config",
+                     "key-exchange-servers path=%s is not read yet: sources "
+                     "come from [upstream NAME] sections",
+                     cfg->server_list);
+  if (*cfg->monitoring_keys)
+    NTS_POOL_KE_WARN("config",
+                     "monitoring-keys path=%s is not read yet: monitor (UUID) "
+                     "requests are refused",
+                     cfg->monitoring_keys);
+}
+
 int main(int argc, char **argv) {
+  static const struct option longs[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"test", no_argument, NULL, 't'},
+      {"log-level", required_argument, NULL, 'l'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'v'},
+      {NULL, 0, NULL, 0}};
   const char *path = NTS_POOL_KE_DEFAULT_CONFIG;
   bool check_only = false;
   enum ntspool_log_level level;
   const enum ntspool_log_level *override = NULL;
   int opt;
   opterr = 0;
-  while ((opt = getopt(argc, argv, ":c:tl:hV")) != -1) {
+  while ((opt = getopt_long(argc, argv, ":c:tl:hvV", longs, NULL)) != -1) {
     switch (opt) {
     case 'c':
       path = optarg;
@@ -51,8 +82,8 @@ int main(int argc, char **argv) {
       break;
     case 'l':
       if (nts_pool_ke_log_parse_level(optarg, &level) != 0) {
-        fprintf(stderr, "nts-pool-ke: -l: expected error, warning, info or "
-                        "debug\n");
+        fprintf(stderr, "nts-pool-ke: -l: expected error, warning, info, "
+                        "debug or trace\n");
         return EX_USAGE;
       }
       override = &level;
@@ -60,16 +91,23 @@ int main(int argc, char **argv) {
     case 'h':
       usage(stdout);
       return 0;
+    case 'v':
     case 'V':
-      printf("nts-pool-ke %s (libntspool %s)\n", NTSPOOL_VERSION,
-             ntspool_version());
+      printf("nts-pool-ke %s (libntspool %s, %s)\n", NTSPOOL_VERSION,
+             ntspool_version(), ntspool_tls_backend());
       return 0;
     case ':':
-      fprintf(stderr, "nts-pool-ke: -%c needs a value\n", optopt);
+      if (optopt)
+        fprintf(stderr, "nts-pool-ke: -%c needs a value\n", optopt);
+      else
+        fprintf(stderr, "nts-pool-ke: %s needs a value\n", argv[optind - 1]);
       usage(stderr);
       return EX_USAGE;
     default:
-      fprintf(stderr, "nts-pool-ke: unknown option -%c\n", optopt);
+      if (optopt)
+        fprintf(stderr, "nts-pool-ke: unknown option -%c\n", optopt);
+      else
+        fprintf(stderr, "nts-pool-ke: unknown option %s\n", argv[optind - 1]);
       usage(stderr);
       return EX_USAGE;
     }
@@ -91,12 +129,16 @@ int main(int argc, char **argv) {
   }
   if (check_only) {
     printf("%s: configuration OK\n", path);
+    if (cfg->kelb_style)
+      printf("%s: the Rust nts-pool-ke's format; its keys became:\n%s", path,
+             cfg->mapping);
     nts_pool_ke_describe(cfg, stdout);
     nts_pool_ke_config_unref(cfg);
     return 0;
   }
   if (!override && cfg->has_log_level)
     nts_pool_ke_log_set_level(cfg->log_level);
+  log_stored_files(cfg);
 
   if (nts_pool_ke_serve_signals() != 0) {
     NTS_POOL_KE_ERROR("server", "cannot install signal handlers: %s",

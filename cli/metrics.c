@@ -172,6 +172,25 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
       (unsigned long long)atomic_load(&counters.reloads_failed));
 }
 
+/* One latency histogram of a source (policy.h ntspool_latency), its
+ * buckets made cumulative here. */
+static void latency(text *t, const char *name, const char *labels,
+                    const char *outcome, const ntspool_latency *h) {
+  const uint32_t *edge = ntspool_latency_edges_us();
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < NTSPOOL_LATENCY_BUCKETS; i++) {
+    cumulative += h->buckets[i];
+    put(t, "%s_bucket{%s,outcome=\"%s\",le=\"%g\"} %llu\n", name, labels,
+        outcome, (double)edge[i] / 1e6, (unsigned long long)cumulative);
+  }
+  put(t, "%s_bucket{%s,outcome=\"%s\",le=\"+Inf\"} %llu\n", name, labels,
+      outcome, (unsigned long long)h->count);
+  put(t, "%s_sum{%s,outcome=\"%s\"} %.3f\n", name, labels, outcome,
+      (double)h->sum_ms / 1e3);
+  put(t, "%s_count{%s,outcome=\"%s\"} %llu\n", name, labels, outcome,
+      (unsigned long long)h->count);
+}
+
 static void render_policy(text *t, ntspool_policy *pol) {
   ntspool_policy_stats ps;
   if (!pol || ntspool_policy_get_stats(pol, &ps) != 0)
@@ -225,13 +244,23 @@ static void render_policy(text *t, ntspool_policy *pol) {
        "Idle kept-alive connections to the source."},
       {"nts_pool_ke_upstream_connection_cache_total", "counter",
        "Connection cache events: reused (a hit), stored, closed_dead, "
-       "closed_expired, evicted."}};
+       "closed_expired, evicted."},
+      {"nts_pool_ke_upstream_support_duration_seconds", "histogram",
+       "Support (capabilities) queries to the source, from request to "
+       "answer, connecting included unless a kept-alive connection was "
+       "reused; by outcome."},
+      {"nts_pool_ke_upstream_fixed_key_duration_seconds", "histogram",
+       "Fixed Key Requests to the source, from request to cookies, "
+       "connecting included unless a kept-alive connection was reused; by "
+       "outcome."}};
   for (size_t m = 0; m < sizeof per_source / sizeof *per_source; m++) {
     head(t, per_source[m].name, per_source[m].type, per_source[m].help);
     for (size_t i = 0; i < n; i++) {
       const ntspool_source *src = ntspool_registry_source(reg, i);
-      char name[256];
+      const char *uuid = ntspool_source_uuid(src);
+      char name[256], id[128];
       label(ntspool_source_name(src), name, sizeof name);
+      label(uuid ? uuid : "", id, sizeof id);
       for (int f = 0; f < 2; f++) {
         enum ntspool_family fam = f ? NTSPOOL_FAMILY_IPV6 : NTSPOOL_FAMILY_IPV4;
         if (!ntspool_source_has_family(src, fam))
@@ -239,36 +268,34 @@ static void render_policy(text *t, ntspool_policy *pol) {
         ntspool_source_stats st;
         if (ntspool_policy_source_stats(pol, src, fam, now, &st) != 0)
           continue;
-        const char *fl = f ? "ipv6" : "ipv4";
+        /* the labels every per-source series has */
+        char lb[512];
+        snprintf(lb, sizeof lb, "source=\"%s\",uuid=\"%s\",family=\"%s\"", name,
+                 id, f ? "ipv6" : "ipv4");
         const char *mn = per_source[m].name;
         switch (m) {
         case 0:
-          put(t, "%s{source=\"%s\",family=\"%s\"} %llu\n", mn, name, fl,
-              (unsigned long long)st.selected);
+          put(t, "%s{%s} %llu\n", mn, lb, (unsigned long long)st.selected);
           break;
         case 1:
-          put(t, "%s{source=\"%s\",family=\"%s\",outcome=\"success\"} %llu\n",
-              mn, name, fl, (unsigned long long)st.successes);
-          put(t, "%s{source=\"%s\",family=\"%s\",outcome=\"failure\"} %llu\n",
-              mn, name, fl, (unsigned long long)st.failures);
+          put(t, "%s{%s,outcome=\"success\"} %llu\n", mn, lb,
+              (unsigned long long)st.successes);
+          put(t, "%s{%s,outcome=\"failure\"} %llu\n", mn, lb,
+              (unsigned long long)st.failures);
           break;
         case 2:
-          put(t, "%s{source=\"%s\",family=\"%s\"} %d\n", mn, name, fl,
-              st.backing_off ? 0 : 1);
+          put(t, "%s{%s} %d\n", mn, lb, st.backing_off ? 0 : 1);
           break;
         case 3:
-          put(t, "%s{source=\"%s\",family=\"%s\"} %u\n", mn, name, fl,
-              (unsigned)st.consecutive_failures);
+          put(t, "%s{%s} %u\n", mn, lb, (unsigned)st.consecutive_failures);
           break;
         case 4:
-          put(t, "%s{source=\"%s\",family=\"%s\"} %d\n", mn, name, fl,
-              st.caps == NTSPOOL_CAPS_HIT);
+          put(t, "%s{%s} %d\n", mn, lb, st.caps == NTSPOOL_CAPS_HIT);
           break;
         case 5:
-          put(t, "%s{source=\"%s\",family=\"%s\"} %zu\n", mn, name, fl,
-              st.idle_connections);
+          put(t, "%s{%s} %zu\n", mn, lb, st.idle_connections);
           break;
-        default: {
+        case 6: {
           const struct {
             const char *event;
             uint64_t v;
@@ -278,9 +305,15 @@ static void render_policy(text *t, ntspool_policy *pol) {
                     {"closed_expired", st.conn_closed_expired},
                     {"evicted", st.conn_evicted}};
           for (size_t e = 0; e < sizeof ev / sizeof *ev; e++)
-            put(t, "%s{source=\"%s\",family=\"%s\",event=\"%s\"} %llu\n", mn,
-                name, fl, ev[e].event, (unsigned long long)ev[e].v);
+            put(t, "%s{%s,event=\"%s\"} %llu\n", mn, lb, ev[e].event,
+                (unsigned long long)ev[e].v);
+          break;
         }
+        default:
+          for (int ok = 1; ok >= 0; ok--)
+            latency(t, mn, lb, ok ? "success" : "failure",
+                    &st.latency[m == 7 ? NTSPOOL_EXCHANGE_SUPPORT
+                                       : NTSPOOL_EXCHANGE_FIXED_KEY][ok]);
         }
       }
     }
@@ -348,18 +381,17 @@ static void handle(int fd) {
   req[0] = '\0';
   while (len < sizeof req - 1 && !strstr(req, "\r\n\r\n") &&
          !strstr(req, "\n\n")) {
-    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
-    if (left <= 0)
+    ssize_t n =
+        nts_pool_ke_recv_by(fd, req + len, sizeof req - 1 - len, deadline);
+    if (n < 0 && errno == ETIMEDOUT)
       return;
-    nts_pool_ke_set_timeouts(fd, left);
-    ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
-    if (n <= 0 && errno == EINTR)
-      continue;
     if (n <= 0)
       break;
     len += (size_t)n;
     req[len] = '\0';
   }
+  /* The answer, too, may block only until the deadline. */
+  nts_pool_ke_set_timeouts(fd, deadline - nts_pool_ke_now_ms());
   const char *plain = "text/plain; charset=utf-8";
   if (strncmp(req, "GET ", 4) != 0) {
     respond(fd, "405 Method Not Allowed", plain, "only GET\n");

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,15 +151,21 @@ const char *nts_pool_ke_addr_text(const struct sockaddr *sa, char *buf) {
   return buf;
 }
 
-int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog) {
+static int listen_socket(nts_pool_ke_addr *addr, int backlog, int v6only) {
   int family = addr->ss.ss_family;
   int fd = socket(family, SOCK_STREAM, 0);
   if (fd < 0)
     return -1;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (family == AF_INET6)
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  /* Set either way: the default (net.ipv6.bindv6only) is the host's. */
+  if (family == AF_INET6 &&
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
   socklen_t len = addr->len;
   if (bind(fd, (struct sockaddr *)&addr->ss, addr->len) != 0 ||
       listen(fd, backlog) != 0 ||
@@ -172,6 +180,53 @@ int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog) {
   return fd;
 }
 
+int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog) {
+  return listen_socket(addr, backlog, 1);
+}
+
+int nts_pool_ke_listen_dual_stack(nts_pool_ke_addr *addr, int backlog) {
+  return listen_socket(addr, backlog, 0);
+}
+
+static bool is_wildcard(const nts_pool_ke_addr *a, int family) {
+  if (a->ss.ss_family != family)
+    return false;
+  if (family == AF_INET)
+    return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
+           htonl(INADDR_ANY);
+  return IN6_IS_ADDR_UNSPECIFIED(
+      &((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
+static unsigned port_of(const nts_pool_ke_addr *a) {
+  return a->ss.ss_family == AF_INET
+             ? ntohs(((const struct sockaddr_in *)&a->ss)->sin_port)
+             : ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
+bool nts_pool_ke_wants_dual_stack(const nts_pool_ke_addr *list, size_t n,
+                                  size_t i) {
+  if (i >= n || !is_wildcard(&list[i], AF_INET6))
+    return false;
+  for (size_t k = 0; k < n; k++)
+    if (is_wildcard(&list[k], AF_INET) &&
+        port_of(&list[k]) == port_of(&list[i]))
+      return false;
+  return true;
+}
+
+void nts_pool_ke_addr_unmap(struct sockaddr_storage *ss) {
+  if (ss->ss_family != AF_INET6)
+    return;
+  struct sockaddr_in6 a6 = *(struct sockaddr_in6 *)ss;
+  if (!IN6_IS_ADDR_V4MAPPED(&a6.sin6_addr))
+    return;
+  struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6.sin6_port};
+  memcpy(&a4.sin_addr, a6.sin6_addr.s6_addr + 12, 4);
+  memset(ss, 0, sizeof *ss);
+  memcpy(ss, &a4, sizeof a4);
+}
+
 void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms) {
   if (ms < 1)
     ms = 1;
@@ -181,20 +236,35 @@ void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+ssize_t nts_pool_ke_recv_by(int fd, void *buf, size_t len,
+                            ntspool_time_ms deadline) {
+  for (;;) {
+    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+    if (ready < 0 && errno != EINTR)
+      return -1;
+    if (ready <= 0)
+      continue;
+    ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+    if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+      return n;
+  }
+}
+
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline) {
   size_t have = 0;
   while (have < len) {
-    ntspool_time_ms left = deadline - nts_pool_ke_now_ms();
-    if (left <= 0)
-      return -1;
-    nts_pool_ke_set_timeouts(fd, left);
-    ssize_t n = recv(fd, buf + have, len - have, 0);
-    if (n > 0)
-      have += (size_t)n;
-    else if (n == 0 ||
-             (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
-      return -1; /* EOF or error: never wait for bytes that cannot come */
+    ntspool_socket_quickack(fd); /* a PROXY header may come in pieces too */
+    ssize_t n = nts_pool_ke_recv_by(fd, buf + have, len - have, deadline);
+    if (n <= 0)
+      return -1; /* EOF, error or late: never wait for bytes that cannot come */
+    have += (size_t)n;
   }
   return 0;
 }

@@ -53,11 +53,32 @@ const char *nts_pool_ke_addr_text(const struct sockaddr *sa, char *buf);
  * Returns the fd or -1 with errno. */
 int nts_pool_ke_listen(nts_pool_ke_addr *addr, int backlog);
 
+/* As nts_pool_ke_listen, but with IPV6_V6ONLY off: an IPv6 socket that also
+ * takes IPv4 clients, as IPv4-mapped addresses (::ffff:a.b.c.d). */
+int nts_pool_ke_listen_dual_stack(nts_pool_ke_addr *addr, int backlog);
+
+/* Whether listener i of list[0..n) should be dual-stack: it is the IPv6
+ * wildcard "[::]" and no "0.0.0.0" is listed with the same port (as
+ * written: port 0 matches port 0), so "[::]:4460" alone serves IPv4 too
+ * while "0.0.0.0:4460" plus "[::]:4460" keeps one socket per family. */
+bool nts_pool_ke_wants_dual_stack(const nts_pool_ke_addr *list, size_t n,
+                                  size_t i);
+
+/* An IPv4-mapped IPv6 address (a dual-stack socket's IPv4 peer) becomes
+ * the plain IPv4 address it stands for; others are left as they are. */
+void nts_pool_ke_addr_unmap(struct sockaddr_storage *ss);
+
 /* SO_RCVTIMEO and SO_SNDTIMEO of `fd` (at least 1 ms: 0 would mean
  * "forever"). */
 void nts_pool_ke_set_timeouts(int fd, ntspool_time_ms ms);
 
-/* Reads exactly len bytes from a socket with timeouts, until `deadline`.
+/* One recv() of up to len bytes that waits (in poll) no later than
+ * `deadline`, however slowly the peer sends.  Returns as recv(), or -1
+ * with errno ETIMEDOUT once the deadline passed. */
+ssize_t nts_pool_ke_recv_by(int fd, void *buf, size_t len,
+                            ntspool_time_ms deadline);
+
+/* Reads exactly len bytes from a socket until `deadline`.
  * Returns 0, or -1 on EOF, error or deadline. */
 int nts_pool_ke_read_exact(int fd, uint8_t *buf, size_t len,
                            ntspool_time_ms deadline);

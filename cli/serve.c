@@ -24,7 +24,6 @@
 #include "serve.h"
 #include "watch.h"
 
-#define EXPIRE_EVERY_MS 5000
 #define ACCEPT_PAUSE_MS 100
 #define WORKER_STACK (512 * 1024)
 
@@ -105,15 +104,18 @@ int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
     nts_pool_ke_addr a = cfg->listen[i]; /* keeps cfg's port 0 as written */
     char text[NTS_POOL_KE_ADDR_TEXT];
     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text);
-    int fd = nts_pool_ke_listen(&a, 1024);
+    bool dual = nts_pool_ke_wants_dual_stack(cfg->listen, cfg->n_listen, i);
+    int fd = dual ? nts_pool_ke_listen_dual_stack(&a, 1024)
+                  : nts_pool_ke_listen(&a, 1024);
     if (fd < 0) {
       NTS_POOL_KE_ERROR("server", "cannot listen address=%s: %s", text,
                         strerror(errno));
       return -1;
     }
     srv.listeners[srv.n_listeners++] = fd;
-    NTS_POOL_KE_INFO("server", "listening address=%s",
-                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text));
+    NTS_POOL_KE_INFO("server", "listening address=%s%s",
+                     nts_pool_ke_addr_text((struct sockaddr *)&a.ss, text),
+                     dual ? " dual-stack=yes" : "");
   }
   return 0;
 }
@@ -192,6 +194,9 @@ static void accept_from(int lfd) {
       return; /* EAGAIN: nothing more; others: try on the next poll */
     }
     fcntl(p.fd, F_SETFD, FD_CLOEXEC);
+    /* IPv4 clients of a dual-stack listener are IPv4 clients everywhere:
+     * logs, trust checks, selection by family. */
+    nts_pool_ke_addr_unmap(&p.peer);
     p.accepted_us = nts_pool_ke_now_us();
     pthread_mutex_lock(&srv.lock);
     srv.queue[(srv.head + srv.queued) % srv.max] = p;
@@ -361,12 +366,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
   if (rc != 0)
     return -1;
   NTS_POOL_KE_INFO("server",
-                   "started version=%s sources=%zu max_connections=%u "
-                   "proxy_protocol=%s",
-                   ntspool_version(), source_count(cfg), cfg->max_connections,
-                   cfg->use_proxy ? "required" : "off");
+                   "started version=%s tls=\"%s\" sources=%zu "
+                   "max_connections=%u proxy_protocol=%s",
+                   ntspool_version(), ntspool_tls_backend(), source_count(cfg),
+                   cfg->max_connections, cfg->use_proxy ? "required" : "off");
 
-  ntspool_time_ms next_expire = nts_pool_ke_now_ms() + EXPIRE_EVERY_MS;
   nts_pool_ke_watch watch = {0, NULL};
   nts_pool_ke_watch_set(&watch, cfg, NULL);
   ntspool_time_ms next_watch =
@@ -378,9 +382,18 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     pthread_mutex_lock(&srv.lock);
     bool room = srv.busy < srv.max;
     pthread_mutex_unlock(&srv.lock);
+    /* Wake for the context's timers too (idle upstream connections).  A
+     * worker that caches a connection meanwhile makes it due no sooner
+     * than the cache's idle limit, which the 1 s wait covers. */
     int timeout = 1000;
-    ntspool_time_ms paused = srv.accept_paused_until - nts_pool_ke_now_ms();
-    if (paused > 0)
+    nts_pool_ke_config *c = nts_pool_ke_serve_current();
+    ntspool_time_ms now = nts_pool_ke_now_ms();
+    ntspool_time_ms due = ntspool_ctx_expiry(c->ctx) - now;
+    nts_pool_ke_config_unref(c);
+    if (due < timeout)
+      timeout = due < 0 ? 0 : (int)due;
+    ntspool_time_ms paused = srv.accept_paused_until - now;
+    if (paused > 0 && paused < timeout)
       timeout = (int)paused;
     for (size_t i = 0; room && paused <= 0 && i < srv.n_listeners; i++)
       p[n++] = (struct pollfd){.fd = srv.listeners[i], .events = POLLIN};
@@ -399,13 +412,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     for (size_t i = 1; ready > 0 && i < n; i++)
       if (p[i].revents & POLLIN)
         accept_from(p[i].fd);
-    ntspool_time_ms now = nts_pool_ke_now_ms();
-    if (now >= next_expire) {
-      nts_pool_ke_config *c = nts_pool_ke_serve_current();
-      ntspool_policy_conn_expire(ntspool_ctx_policy(c->ctx), now);
-      nts_pool_ke_config_unref(c);
-      next_expire = now + EXPIRE_EVERY_MS;
-    }
+    c = nts_pool_ke_serve_current();
+    now = nts_pool_ke_now_ms();
+    if (now >= ntspool_ctx_expiry(c->ctx))
+      ntspool_ctx_handle_expiry(c->ctx, now);
+    nts_pool_ke_config_unref(c);
     watch_poll(&watch, o, now, &next_watch);
   }
   nts_pool_ke_watch_free(&watch);

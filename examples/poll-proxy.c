@@ -18,11 +18,12 @@
  * a file of [section] / key = value lines, the keys of nts-pool-ke.conf(5)
  * that the library owns, plus `listen` in [server].
  *
- * How the loop knows what to wait for: the transport callbacks remember, on
- * each connection, the direction that would have blocked and the session
- * that was being stepped; poll() watches exactly those, and a ready
- * connection wakes its session.  A session that waits only for time wakes
- * at its deadline.
+ * How the loop knows what to wait for: after each step() that returned
+ * WOULD_BLOCK, ntspool_session_wants() names the one transport (the
+ * client's, or the upstream connection the session works with) and the
+ * direction(s); poll() watches exactly that, with the earliest session
+ * deadline as its timeout, and steps a session when its transport is ready
+ * or its deadline came.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,7 +44,6 @@
 #include <ntspool.h>
 
 #define MAX_LISTEN 8
-#define EXPIRE_EVERY_MS 5000
 
 static const char *usage_text =
     "usage: poll-proxy [-c FILE] [--listen ADDR:PORT] [--cert FILE] "
@@ -57,28 +57,25 @@ static const char *usage_text =
     "  Keys: those of nts-pool-ke.conf(5) the library owns ([server],\n"
     "  [upstream-tls], [selection], [upstream NAME]), plus [server] listen.\n";
 
-/* One transport: a client's socket or an upstream connection. */
-struct client;
+/* One transport: a client's socket or an upstream connection; its
+ * ntspool_io carries it in user_data. */
 struct conn {
   int fd;
-  short want;           /* POLLIN / POLLOUT that last would have blocked */
-  struct client *owner; /* session stepped when it blocked (or NULL) */
-  bool connecting;      /* upstream: connect() still in progress */
-  struct conn *next;    /* list of upstream connections */
-  char name[64];        /* for logs */
+  bool connecting;   /* upstream: connect() still in progress */
+  struct conn *next; /* list of upstream connections */
+  char name[64];     /* for logs */
 };
 
 struct client {
   struct conn conn;
   ntspool_session *session;
   char peer[64];
-  bool ready; /* one of its transports is ready */
+  bool ready; /* what its session waits on is ready */
   struct client *next;
 };
 
 static struct conn *upstreams;
 static struct client *clients;
-static struct client *stepping; /* the session inside ntspool_session_step */
 static size_t n_clients;
 static bool verbose;
 static int stop_pipe[2] = {-1, -1};
@@ -114,18 +111,11 @@ static int set_nonblocking(int fd) {
 
 /* ---- Transport callbacks ------------------------------------------------ */
 
-/* The socket would block: remember in which direction and for whom. */
-static int would_block(struct conn *c, short events) {
-  c->want |= events;
-  c->owner = stepping;
-  return NTSPOOL_ERR_WOULD_BLOCK;
-}
-
 /* Finishes a non-blocking connect: 0 connected, WOULD_BLOCK, or IO. */
 static int finish_connect(struct conn *c) {
   struct pollfd p = {.fd = c->fd, .events = POLLOUT};
   if (poll(&p, 1, 0) == 0)
-    return would_block(c, POLLOUT);
+    return NTSPOOL_ERR_WOULD_BLOCK; /* the session then waits to write */
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
@@ -148,7 +138,7 @@ static int io_send(void *user_data, const uint8_t *data, size_t len) {
   if (n > 0)
     return (int)n;
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return would_block(c, POLLOUT);
+    return NTSPOOL_ERR_WOULD_BLOCK;
   return NTSPOOL_ERR_IO;
 }
 
@@ -159,13 +149,14 @@ static int io_recv(void *user_data, uint8_t *buf, size_t len) {
     if (rc)
       return rc;
   }
+  ntspool_socket_quickack(c->fd); /* see libntspool(3), TCP */
   ssize_t n = recv(c->fd, buf, len, 0);
   if (n > 0)
     return (int)n;
   if (n == 0)
     return NTSPOOL_ERR_EOF;
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-    return would_block(c, POLLIN);
+    return NTSPOOL_ERR_WOULD_BLOCK;
   return NTSPOOL_ERR_IO;
 }
 
@@ -449,13 +440,6 @@ static void finish_client(struct client *cl, bool finished) {
         ntspool_strerror(o.status));
   else
     say("client %s: failed: %s", cl->peer, ntspool_strerror(o.status));
-  /* Its idle upstream connections may live on in the connection cache. */
-  for (struct conn *c = upstreams; c; c = c->next) {
-    if (c->owner == cl) {
-      c->owner = NULL;
-      c->want = 0;
-    }
-  }
   ntspool_session_free(cl->session);
   close(cl->conn.fd);
   for (struct client **p = &clients; *p; p = &(*p)->next) {
@@ -472,13 +456,7 @@ static void finish_client(struct client *cl, bool finished) {
  * cl was freed). */
 static bool step_client(struct client *cl, ntspool_time_ms now) {
   cl->ready = false;
-  cl->conn.want = 0;
-  for (struct conn *c = upstreams; c; c = c->next)
-    if (c->owner == cl)
-      c->want = 0;
-  stepping = cl;
   int rc = ntspool_session_step(cl->session, now);
-  stepping = NULL;
   if (rc == NTSPOOL_ERR_WOULD_BLOCK)
     return false;
   finish_client(cl, true);
@@ -651,18 +629,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   bool stopping = false;
-  ntspool_time_ms next_expire = now_ms() + EXPIRE_EVERY_MS;
   for (;;) {
     if (stopping && n_clients == 0)
       break;
     /* What to wait for: the listeners (room permitting), the stop pipe,
-     * and each transport a session blocked on. */
-    size_t n_up = 0;
-    for (struct conn *c = upstreams; c; c = c->next)
-      n_up++;
-    size_t cap = n_lfds + 1 + n_clients + n_up, n = 0;
+     * and for each session the transport it waits on. */
+    size_t cap = n_lfds + 1 + n_clients, n = 0;
     struct pollfd *pfd = calloc(cap, sizeof *pfd);
-    struct conn **who = calloc(cap, sizeof *who);
+    struct client **who = calloc(cap, sizeof *who);
     if (!pfd || !who) {
       say("out of memory");
       free(pfd);
@@ -674,20 +648,24 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < n_lfds; i++)
         pfd[n++] = (struct pollfd){.fd = lfds[i], .events = POLLIN};
     size_t first_conn = n;
-    ntspool_time_ms now = now_ms(), wake = next_expire;
+    /* The context's own timers (idle upstream connections) and each
+     * session's deadline. */
+    ntspool_time_ms now = now_ms(), wake = ntspool_ctx_expiry(ctx);
     for (struct client *cl = clients; cl; cl = cl->next) {
       ntspool_time_ms d = ntspool_session_deadline(cl->session);
+      const ntspool_io *io;
+      unsigned want = ntspool_session_wants(cl->session, &io);
+      if (!want) /* only its deadline changed: step it again at once */
+        d = now;
       if (d < wake)
         wake = d;
-      if (cl->conn.want) {
-        who[n] = &cl->conn;
-        pfd[n++] = (struct pollfd){.fd = cl->conn.fd, .events = cl->conn.want};
-      }
-    }
-    for (struct conn *c = upstreams; c; c = c->next) {
-      if (c->want && c->owner) {
-        who[n] = c;
-        pfd[n++] = (struct pollfd){.fd = c->fd, .events = c->want};
+      if (want) {
+        const struct conn *c = io->user_data;
+        who[n] = cl;
+        pfd[n++] = (struct pollfd){
+            .fd = c->fd,
+            .events = (short)((want & NTSPOOL_IO_READ ? POLLIN : 0) |
+                              (want & NTSPOOL_IO_WRITE ? POLLOUT : 0))};
       }
     }
     ntspool_time_ms wait = wake - now;
@@ -701,11 +679,10 @@ int main(int argc, char **argv) {
       goto out;
     }
     now = now_ms();
-    /* Mark first, step after: stepping may close connections. */
-    for (size_t i = first_conn; ready > 0 && i < n; i++) {
-      if (pfd[i].revents && who[i]->owner)
-        who[i]->owner->ready = true;
-    }
+    /* Mark first, step after: a step may close connections. */
+    for (size_t i = first_conn; ready > 0 && i < n; i++)
+      if (pfd[i].revents)
+        who[i]->ready = true;
     if (ready > 0 && pfd[0].revents) {
       char drain[16];
       while (read(stop_pipe[0], drain, sizeof drain) > 0) {
@@ -727,17 +704,16 @@ int main(int argc, char **argv) {
     struct client *cl = clients;
     while (cl) {
       struct client *next = cl->next;
-      if (cl->ready || now >= ntspool_session_deadline(cl->session))
+      if (cl->ready || now >= ntspool_session_deadline(cl->session) ||
+          !ntspool_session_wants(cl->session, NULL))
         step_client(cl, now);
       cl = next;
     }
     for (size_t j = 0; j < n_lfds; j++)
       if (accept_now[j])
         accept_clients(ctx, lfds[j], max_clients);
-    if (now >= next_expire) {
-      ntspool_policy_conn_expire(ntspool_ctx_policy(ctx), now);
-      next_expire = now + EXPIRE_EVERY_MS;
-    }
+    if (now >= ntspool_ctx_expiry(ctx))
+      ntspool_ctx_handle_expiry(ctx, now);
   }
   status = 0;
 

@@ -12,6 +12,7 @@
  *   ntspool/session.h  contexts and sessions of the roles (pool, time
  *                      source, pool-aware client)
  *   ntspool/proxy.h    PROXY protocol v2 header parser (behind a balancer)
+ *   ntspool/poolclient.h  keeping N distinct sources from one pool (clients)
  *
  * Link with `pkg-config --cflags --libs libntspool`.
  */
@@ -26,5 +27,6 @@
 #include "ntspool/log.h"
 #include "ntspool/session.h"
 #include "ntspool/proxy.h"
+#include "ntspool/poolclient.h"
 
 #endif

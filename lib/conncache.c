@@ -5,10 +5,17 @@
  * them, always outside the state lock (close may do I/O). */
 #include "policy_internal.h"
 
+/* When a cached connection passes its idle or age limit. */
+static ntspool_time_ms expires_at(const struct ntspool_cached_conn *c,
+                                  const struct ntspool_settings *s) {
+  ntspool_time_ms idle = c->idle_since + s->conn_max_idle_ms;
+  ntspool_time_ms age = c->created_at + s->conn_max_age_ms;
+  return idle < age ? idle : age;
+}
+
 static bool expired(const struct ntspool_cached_conn *c,
                     const struct ntspool_settings *s, ntspool_time_ms now) {
-  return now - c->idle_since >= s->conn_max_idle_ms ||
-         now - c->created_at >= s->conn_max_age_ms;
+  return now >= expires_at(c, s);
 }
 
 /* Removes (into out[]) the entries past their idle or age limit, then the
@@ -142,4 +149,27 @@ int ntspool_policy_conn_expire(ntspool_policy *p, ntspool_time_ms now) {
   }
   ntspool_registry_release(reg);
   return total;
+}
+
+ntspool_time_ms ntspool_policy_conn_next_expiry(ntspool_policy *p) {
+  ntspool_time_ms next = NTSPOOL_TIME_NEVER;
+  if (p == NULL)
+    return next;
+  ntspool_registry *reg = ntspool_policy_acquire(p);
+  const struct ntspool_settings *s = &reg->settings;
+  for (size_t i = 0; i < reg->n_sources; i++) {
+    struct ntspool_source_state *st = reg->sources[i].state;
+    if (!st->has_ops)
+      continue;
+    pthread_mutex_lock(&st->lock);
+    for (int f = 0; f < 2; f++)
+      for (size_t k = 0; k < st->fam[f].n_conns; k++) {
+        ntspool_time_ms t = expires_at(&st->fam[f].conns[k], s);
+        if (t < next)
+          next = t;
+      }
+    pthread_mutex_unlock(&st->lock);
+  }
+  ntspool_registry_release(reg);
+  return next;
 }

@@ -209,6 +209,8 @@ static const struct key {
     {"server", "max-message-bytes", ROLE_POOL, set_message_bytes, 0},
     {"upstream-tls", "certificate-authority-path", ROLE_POOL, set_string,
      OFF(ca_path)},
+    {"upstream-tls", "additional-certificate-authority-path", ROLE_POOL,
+     set_list, OFF(extra_ca_paths)},
     {"upstream-tls", "certificate-chain-path", ROLE_POOL, set_string,
      OFF(client_cert_path)},
     {"upstream-tls", "private-key-path", ROLE_POOL, set_string,
@@ -266,6 +268,11 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   atomic_init(&ctx->refs, 1);
   atomic_init(&ctx->keep_alive_in_use, 0);
   ctx->role = role;
+  static const struct ntspool_role_ops *const roles[] = {
+      [NTSPOOL_ROLE_POOL] = &ntspool_pool_role,
+      [NTSPOOL_ROLE_SOURCE] = &ntspool_source_role,
+      [NTSPOOL_ROLE_CLIENT] = &ntspool_client_role};
+  ctx->role_ops = roles[role];
   ctx->log_level = NTSPOOL_LOG_INFO;
   /* Defaults from nts-pool-ke, ntpd-rs and chrony (doc/protocol.md 10). */
   ctx->ke_timeout_ms = 5000;
@@ -275,17 +282,18 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   ctx->max_message =
       role == NTSPOOL_ROLE_CLIENT ? 16384 : NTSPOOL_DEFAULT_MAX_MESSAGE;
   ctx->n_cookies = NTSPOOL_MAX_COOKIES;
-  ctx->max_keep_alive = 5;
+  /* A pool keeps up to 5 connections per family per replica to each
+   * source, and the NTS pool runs several replicas: ntpd-rs allows a tenth
+   * of its 512 concurrent connections (51), so do we. */
+  ctx->max_keep_alive = 51;
   ctx->n_protocols = 1;
   ctx->protocols[0] = NTSPOOL_PROTO_NTPV4;
-  if (role == NTSPOOL_ROLE_CLIENT) {
-    ctx->n_aeads = 2; /* ntpd-rs's offer: strongest first */
-    ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_512;
-    ctx->aeads[1] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
-  } else {
-    ctx->n_aeads = 1;
-    ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
-  }
+  /* Clients and time sources: ntpd-rs's list, strongest first.  The NTS
+   * pool's monitor prefers 17, so a source that offered 15 alone would be
+   * probed with a weaker AEAD than it could use. */
+  ctx->n_aeads = 2;
+  ctx->aeads[0] = NTSPOOL_AEAD_AES_SIV_CMAC_512;
+  ctx->aeads[1] = NTSPOOL_AEAD_AES_SIV_CMAC_256;
   if (role == NTSPOOL_ROLE_POOL) {
     int rc = ntspool_policy_new(&a, &ntspool_upstream_conn_ops, &ctx->policy);
     if (rc) {
@@ -317,9 +325,9 @@ void ntspool_ctx_unref(ntspool_ctx *ctx) {
                       &ctx->client_key_path, &ctx->ntp_server};
   for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
     ntspool_free(&ctx->alloc, *strings[i]);
-  ntspool_strlist *lists[] = {&ctx->tokens, &ctx->token_paths,
+  ntspool_strlist *lists[] = {&ctx->tokens,          &ctx->token_paths,
                               &ctx->pool_cert_paths, &ctx->server_names,
-                              &ctx->monitoring_keys};
+                              &ctx->monitoring_keys, &ctx->extra_ca_paths};
   for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
     strlist_clear(ctx, lists[i]);
   for (size_t i = 0; i < ctx->n_pool_certs; i++)
@@ -445,12 +453,25 @@ static int load_client_tls(ntspool_ctx *ctx) {
   if (!ctx->client_cert_path != !ctx->client_key_path)
     return config_error(ctx, "a client certificate needs both "
                              "certificate-chain-path and private-key-path");
-  ntspool_tls_client_options o = {.ca_path = ctx->ca_path,
-                                  .cred = {.chain_path = ctx->client_cert_path,
-                                           .key_path = ctx->client_key_path}};
   int raw = 0;
-  int rc =
-      ntspool_tls_config_new_client(&ctx->client_tls, &o, &ctx->alloc, &raw);
+  int rc;
+  /* Each additional CA file alone first, so an error names its file. */
+  for (size_t i = 0; i < ctx->extra_ca_paths.count; i++) {
+    const char *path = ctx->extra_ca_paths.items[i];
+    ntspool_tls_client_options one = {.ca_path = path};
+    ntspool_tls_config *probe = NULL;
+    rc = ntspool_tls_config_new_client(&probe, &one, &ctx->alloc, &raw);
+    ntspool_tls_config_free(probe);
+    if (rc)
+      return tls_error(ctx, rc, raw, path);
+  }
+  ntspool_tls_client_options o = {
+      .ca_path = ctx->ca_path,
+      .extra_ca_paths = (const char *const *)ctx->extra_ca_paths.items,
+      .n_extra_ca_paths = ctx->extra_ca_paths.count,
+      .cred = {.chain_path = ctx->client_cert_path,
+               .key_path = ctx->client_key_path}};
+  rc = ntspool_tls_config_new_client(&ctx->client_tls, &o, &ctx->alloc, &raw);
   return rc ? tls_error(ctx, rc, raw,
                         ctx->ca_path ? ctx->ca_path
                                      : NTSPOOL_TLS_DEFAULT_CA_PATH)
@@ -539,4 +560,18 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
   if (rc == 0)
     ctx->ready = true;
   return rc;
+}
+
+ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx) {
+  return ctx && ctx->ready && ctx->policy
+             ? ntspool_policy_conn_next_expiry(ctx->policy)
+             : NTSPOOL_TIME_NEVER;
+}
+
+int ntspool_ctx_handle_expiry(ntspool_ctx *ctx, ntspool_time_ms now) {
+  if (!ctx)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx->ready && ctx->policy)
+    ntspool_policy_conn_expire(ctx->policy, now);
+  return 0;
 }

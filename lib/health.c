@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Source health: exponential back-off after consecutive failures, and the
- * per-source counters exposed for metrics. */
+ * per-source counters and latency histograms exposed for metrics. */
 #include <string.h>
 
 #include "policy_internal.h"
@@ -37,6 +37,39 @@ int ntspool_policy_record_result(ntspool_policy *p, const ntspool_source *src,
   return 0;
 }
 
+static const uint32_t latency_edges_us[NTSPOOL_LATENCY_BUCKETS] = {
+    0,      1000,   2500,   5000,    10000,   25000,  50000,
+    100000, 250000, 500000, 1000000, 2500000, 5000000};
+
+const uint32_t *ntspool_latency_edges_us(void) {
+  return latency_edges_us;
+}
+
+int ntspool_policy_record_latency(ntspool_policy *p, const ntspool_source *src,
+                                  enum ntspool_family family,
+                                  enum ntspool_exchange exchange, bool ok,
+                                  ntspool_time_ms ms) {
+  int f = ntspool_family_index(family);
+  if (p == NULL || src == NULL || f < 0 ||
+      (exchange != NTSPOOL_EXCHANGE_SUPPORT &&
+       exchange != NTSPOOL_EXCHANGE_FIXED_KEY))
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (ms < 0) /* a clock that went back: count it as instant */
+    ms = 0;
+  struct ntspool_source_state *st = src->state;
+  pthread_mutex_lock(&st->lock);
+  ntspool_latency *h = &st->fam[f].latency[exchange][ok];
+  for (size_t i = 0; i < NTSPOOL_LATENCY_BUCKETS; i++)
+    if ((uint64_t)ms * 1000 <= latency_edges_us[i]) {
+      h->buckets[i]++;
+      break;
+    }
+  h->count++;
+  h->sum_ms += (uint64_t)ms;
+  pthread_mutex_unlock(&st->lock);
+  return 0;
+}
+
 int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
                                 enum ntspool_family family, ntspool_time_ms now,
                                 ntspool_source_stats *out) {
@@ -62,6 +95,7 @@ int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
   out->conn_closed_dead = fs->conn_closed_dead;
   out->conn_closed_expired = fs->conn_closed_expired;
   out->conn_evicted = fs->conn_evicted;
+  memcpy(out->latency, fs->latency, sizeof out->latency);
   pthread_mutex_unlock(&st->lock);
   return 0;
 }

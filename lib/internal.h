@@ -9,9 +9,6 @@
 
 #include "ntspool.h"
 
-/* "mbedTLS 3.6.6": the TLS backend compiled in. */
-const char *ntspool_tls_backend_name(void);
-
 /* ---- Memory (alloc.c) ---------------------------------------------------- */
 
 /* *a when it has both functions, else malloc/free. */

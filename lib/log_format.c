@@ -10,11 +10,9 @@ int ntspool_log_level_parse(const char *text, enum ntspool_log_level *out) {
   static const struct {
     const char *name;
     enum ntspool_log_level level;
-  } names[] = {{"error", NTSPOOL_LOG_ERROR},
-               {"warning", NTSPOOL_LOG_WARNING},
-               {"warn", NTSPOOL_LOG_WARNING},
-               {"info", NTSPOOL_LOG_INFO},
-               {"debug", NTSPOOL_LOG_DEBUG}};
+  } names[] = {{"error", NTSPOOL_LOG_ERROR},  {"warning", NTSPOOL_LOG_WARNING},
+               {"warn", NTSPOOL_LOG_WARNING}, {"info", NTSPOOL_LOG_INFO},
+               {"debug", NTSPOOL_LOG_DEBUG},  {"trace", NTSPOOL_LOG_TRACE}};
   for (size_t i = 0; text && i < sizeof names / sizeof *names; i++)
     if (strcasecmp(text, names[i].name) == 0) {
       *out = names[i].level;
@@ -33,6 +31,8 @@ const char *ntspool_log_level_name(enum ntspool_log_level level) {
     return "INFO";
   case NTSPOOL_LOG_DEBUG:
     break;
+  case NTSPOOL_LOG_TRACE:
+    return "TRACE";
   }
   return "DEBUG";
 }

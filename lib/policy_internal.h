@@ -72,6 +72,7 @@ struct ntspool_family_state {
   struct ntspool_cached_conn *conns;
   uint64_t conn_reused, conn_stored, conn_closed_dead, conn_closed_expired,
       conn_evicted;
+  ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
 };
 
 struct ntspool_source_state {

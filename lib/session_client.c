@@ -18,7 +18,8 @@ static bool offered(const uint16_t *list, size_t n, uint16_t id) {
   return false;
 }
 
-/* Builds the request into ch.tx (state SEND_REQUEST). */
+/* Builds the request into ch.tx (state SEND_REQUEST): the client speaks
+ * first. */
 static int build_request(ntspool_session *s) {
   const ntspool_ctx *ctx = s->ctx;
   ntspool_bytes denied[NTSPOOL_MAX_DENIED];
@@ -44,28 +45,28 @@ static int check_response(ntspool_session *s, const ntspool_response *r) {
       !offered(ctx->aeads, ctx->n_aeads, r->aead)) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client",
                 "server=%s chose protocol %u / AEAD %u, not offered",
-                s->role->client.host, r->protocol, r->aead);
+                s->part->client.host, r->protocol, r->aead);
     return NTSPOOL_ERR_BAD_RESPONSE;
   }
   if (r->n_cookies == 0) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client", "server=%s sent no cookie",
-                s->role->client.host);
+                s->part->client.host);
     return NTSPOOL_ERR_BAD_RESPONSE;
   }
   for (size_t i = 0; i < r->n_cookies; i++)
     if (r->cookies[i].len == 0 || r->cookies[i].len > NTSPOOL_MAX_COOKIE_LEN) {
       ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client",
-                  "server=%s sent a cookie of %zu bytes", s->role->client.host,
+                  "server=%s sent a cookie of %zu bytes", s->part->client.host,
                   r->cookies[i].len);
       return NTSPOOL_ERR_BAD_RESPONSE;
     }
-  if (r->server.len >= sizeof s->role->client.result.server)
+  if (r->server.len >= sizeof s->part->client.result.server)
     return NTSPOOL_ERR_BAD_RESPONSE;
   return 0;
 }
 
 static int take_result(ntspool_session *s, const ntspool_response *r) {
-  ntspool_ke_result *res = &s->role->client.result;
+  ntspool_ke_result *res = &s->part->client.result;
   res->protocol = r->protocol;
   res->aead = r->aead;
   res->key_len = ntspool_aead_key_length(r->aead);
@@ -88,24 +89,22 @@ static int take_result(ntspool_session *s, const ntspool_response *r) {
     memcpy(res->server, r->server.data, r->server.len);
     res->server[r->server.len] = '\0';
   } else {
-    snprintf(res->server, sizeof res->server, "%s", s->role->client.host);
+    snprintf(res->server, sizeof res->server, "%s", s->part->client.host);
   }
   res->port = r->has_port ? r->port : 123;
-  s->role->client.has_result = true;
+  s->part->client.has_result = true;
   return 0;
 }
 
-int ntspool_client_process(ntspool_session *s, ntspool_time_ms now) {
+static int check_answer(ntspool_session *s, ntspool_time_ms now) {
   (void)now;
-  if (s->state == NTSPOOL_ST_SEND_REQUEST)
-    return build_request(s);
   ntspool_response r;
   int rc = ntspool_parse_ke_response(s->ch.rx, s->ch.msg_len,
                                      NTSPOOL_NUMBERING_IANA, &r);
   if (rc == NTSPOOL_ERR_PEER_ERROR || rc == NTSPOOL_ERR_PEER_WARNING) {
     s->outcome.nts_error = r.error_code;
     ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "client",
-                "server=%s answered with %s %u", s->role->client.host,
+                "server=%s answered with %s %u", s->part->client.host,
                 rc == NTSPOOL_ERR_PEER_ERROR ? "error" : "warning",
                 r.error_code);
   }
@@ -114,10 +113,69 @@ int ntspool_client_process(ntspool_session *s, ntspool_time_ms now) {
   if (rc == 0)
     rc = take_result(s, &r);
   if (rc) {
-    ntspool_zeroize(&s->role->client.result, sizeof s->role->client.result);
+    ntspool_zeroize(&s->part->client.result, sizeof s->part->client.result);
     return ntspool_session_finish(s, rc);
   }
   s->outcome.status = 0;
   s->state = NTSPOOL_ST_CLOSE;
+  return 0;
+}
+
+static int copy_result(const ntspool_session *s, ntspool_ke_result *out) {
+  if (!s->part->client.has_result)
+    return NTSPOOL_ERR_STATE;
+  *out = s->part->client.result;
+  return 0;
+}
+
+static void release(ntspool_session *s) {
+  for (size_t i = 0; i < s->n_denied; i++)
+    ntspool_ctx_free_mem(s->ctx, s->denied[i]);
+  ntspool_ctx_free_mem(s->ctx, s->denied);
+  s->denied = NULL;
+  s->n_denied = 0;
+}
+
+const struct ntspool_role_ops ntspool_client_role = {
+    .part_size = sizeof(union ntspool_role_part),
+    .serves = false,
+    .start = build_request,
+    .on_message = check_answer,
+    .result = copy_result,
+    .release = release};
+
+int ntspool_session_new_client(ntspool_ctx *ctx, const ntspool_io *io,
+                               const char *host, const char *const *denied,
+                               size_t n_denied, ntspool_time_ms now,
+                               ntspool_session **out) {
+  if (!host || !*host ||
+      strlen(host) >= sizeof((union ntspool_role_part *)0)->client.host ||
+      (n_denied && !denied) || n_denied > NTSPOOL_MAX_DENIED)
+    return NTSPOOL_ERR_INVALID_ARG;
+  for (size_t i = 0; i < n_denied; i++)
+    if (!denied[i] || !*denied[i] || strlen(denied[i]) > 255)
+      return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx && ctx->role_ops != &ntspool_client_role)
+    return NTSPOOL_ERR_STATE;
+  ntspool_session *s;
+  int rc = ntspool_session_alloc(ctx, io, ctx ? ctx->client_tls : NULL, host,
+                                 now, &s);
+  if (rc)
+    return rc;
+  snprintf(s->part->client.host, sizeof s->part->client.host, "%s", host);
+  snprintf(s->peer, sizeof s->peer, "%s", host);
+  if (n_denied) {
+    s->denied = ntspool_ctx_alloc(ctx, n_denied * sizeof *s->denied);
+    for (size_t i = 0; s->denied && i < n_denied; i++)
+      if ((s->denied[i] = ntspool_strdup(&ctx->alloc, denied[i])) != NULL)
+        s->n_denied++;
+    if (s->n_denied != n_denied) {
+      ntspool_session_free(s);
+      return NTSPOOL_ERR_NO_MEMORY;
+    }
+  }
+  /* A client's whole exchange runs under one deadline. */
+  s->deadline = s->session_deadline;
+  *out = s;
   return 0;
 }

@@ -25,11 +25,14 @@ typedef struct ntspool_strlist {
   size_t count;
 } ntspool_strlist;
 
+struct ntspool_role_ops;
+
 /* Configuration and shared state of one role (see session.h). */
 struct ntspool_ctx {
   ntspool_allocator alloc;
   atomic_int refs;
   enum ntspool_role role;
+  const struct ntspool_role_ops *role_ops; /* chosen by ntspool_ctx_new */
   bool ready;
   char error[512];
 
@@ -41,6 +44,7 @@ struct ntspool_ctx {
    * [client] (whom we trust, what we present). */
   char *cert_path, *key_path;
   char *ca_path, *client_cert_path, *client_key_path;
+  ntspool_strlist extra_ca_paths; /* added to ca_path's (or the default) */
   ntspool_tls_config *server_tls;
   ntspool_tls_config *client_tls;
 
@@ -82,6 +86,11 @@ struct ntspool_ctx {
 };
 
 /* Formats and delivers a log line if `level` is enabled. */
+/* At NTSPOOL_LOG_TRACE: one line per record of msg[0..len) (log_records.c);
+ * `what` says which message ("received", "sent", "support answer"). */
+void ntspool_log_records(const ntspool_ctx *ctx, const char *component,
+                         const char *peer, const char *what, const uint8_t *msg,
+                         size_t len, enum ntspool_numbering numbering);
 void ntspool_log(const ntspool_ctx *ctx, enum ntspool_log_level level,
                  const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -160,14 +169,15 @@ union ntspool_role_part {
 };
 
 struct ntspool_session {
-  ntspool_ctx *ctx;                                        /* one reference */
-  int (*process)(ntspool_session *s, ntspool_time_ms now); /* role */
+  ntspool_ctx *ctx;                   /* one reference */
+  const struct ntspool_role_ops *ops; /* ctx->role_ops */
   enum ntspool_state state;
   int status; /* final result once state is DONE */
   ntspool_time_ms deadline;
   ntspool_time_ms session_deadline; /* the whole key exchange */
   ntspool_outcome outcome;
   ntspool_channel ch;
+  ntspool_io io; /* the client-side transport, as given */
   int family;
   char peer[64];
   bool close_after; /* this response ends the connection */
@@ -177,20 +187,49 @@ struct ntspool_session {
   struct ntspool_pool_work *pool; /* pool */
   size_t size;                    /* bytes allocated, wiped at free */
   uint8_t *buffers;               /* rx then tx, ctx->max_message each */
-  union ntspool_role_part role[]; /* none for a pool session */
+  union ntspool_role_part part[]; /* none for a pool session */
 };
 
-/* Role parts: the work after a whole message arrived (servers: build the
- * response into ch.tx and choose the next state; client: check the
- * response), called from ntspool_session_step. */
-int ntspool_source_process(ntspool_session *s, ntspool_time_ms now);
-int ntspool_client_process(ntspool_session *s, ntspool_time_ms now);
-int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now);
-/* Pool: advances the upstream work (state NTSPOOL_ST_UPSTREAM). */
-int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now);
-void ntspool_pool_free_work(ntspool_session *s);
-/* Time source: releases its long-lived permit. */
-void ntspool_source_release(ntspool_session *s);
+/* What a role adds to the session machinery every role shares
+ * (session.c), chosen once, when the context is made: session.c reaches
+ * the role files only through this table, they reach it through the
+ * functions below.  Hooks a role does not need are NULL. */
+struct ntspool_role_ops {
+  size_t part_size; /* bytes of union ntspool_role_part a session needs */
+  bool serves;      /* server side: made by ntspool_session_new_server, and
+                       answers a request it cannot frame with Bad Request */
+  bool own_numbering; /* speaks ctx->numbering on its own connection (the
+                         time source); the other roles speak IANA there */
+  /* After the handshake: builds the request the role speaks first with
+   * into ch.tx (client).  NULL: the peer speaks first. */
+  int (*start)(ntspool_session *s);
+  /* A whole message is in ch.rx: servers build the response into ch.tx and
+   * choose the next state; the client checks the response. */
+  int (*on_message)(ntspool_session *s, ntspool_time_ms now);
+  /* Advances the work with time sources (state NTSPOOL_ST_UPSTREAM). */
+  int (*step_upstream)(ntspool_session *s, ntspool_time_ms now);
+  /* The upstream connection (channel, and its io in *io) the session
+   * works with in NTSPOOL_ST_UPSTREAM, or NULL. */
+  const ntspool_channel *(*upstream_channel)(const ntspool_session *s,
+                                             const ntspool_io **io);
+  /* Copies the result of a session that finished with 0.
+   * Returns 0 or NTSPOOL_ERR_STATE. */
+  int (*result)(const ntspool_session *s, ntspool_ke_result *out);
+  /* Releases what the role holds, when the session is freed. */
+  void (*release)(ntspool_session *s);
+};
+
+extern const struct ntspool_role_ops ntspool_pool_role;
+extern const struct ntspool_role_ops ntspool_source_role;
+extern const struct ntspool_role_ops ntspool_client_role;
+
+/* Allocates a session of ctx's role over `io` with TLS from `tls` (a
+ * client passes the server name), deadlines starting at `now`, state
+ * HANDSHAKE.  Returns 0, NTSPOOL_ERR_INVALID_ARG, NTSPOOL_ERR_STATE (ctx
+ * not ready), NTSPOOL_ERR_NO_MEMORY or a TLS setup error. */
+int ntspool_session_alloc(ntspool_ctx *ctx, const ntspool_io *io,
+                          ntspool_tls_config *tls, const char *server_name,
+                          ntspool_time_ms now, ntspool_session **out);
 
 /* Puts an Error record answer into ch.tx and moves to SEND; the
  * connection closes after it. */

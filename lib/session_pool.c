@@ -37,13 +37,14 @@ struct ntspool_pool_work {
   ntspool_upconn *up;
   bool up_reused; /* came from the connection cache */
   ntspool_time_ms up_deadline;
+  ntspool_time_ms exchange_started; /* of the request in flight */
   int refusal; /* NO_PROTOCOL / NO_AEAD from a source's capabilities */
   bool refusal_has_protocol;
   uint16_t refusal_protocol;
   char source_name[128];
 };
 
-void ntspool_pool_free_work(ntspool_session *s) {
+static void free_work(ntspool_session *s) {
   struct ntspool_pool_work *w = s->pool;
   if (!w)
     return;
@@ -86,7 +87,7 @@ static int answer_no_overlap(ntspool_session *s, bool has_protocol,
 }
 
 static int connect_source(ntspool_session *s, ntspool_time_ms now);
-static int start_support(ntspool_session *s);
+static int start_support(ntspool_session *s, ntspool_time_ms now);
 
 /* Before keys were sent: this source failed; try another.  A cached
  * connection the source dropped while idle says nothing about the source:
@@ -96,9 +97,9 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   if (w->up_reused && w->state == UP_SUPPORT) {
     ntspool_upconn_close(w->up);
     w->up = NULL;
-    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up) ==
-            0 &&
-        start_support(s) == 0) {
+    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                            &w->up) == 0 &&
+        start_support(s, now) == 0) {
       w->up_reused = false;
       return;
     }
@@ -125,7 +126,8 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
     w->up = conn;
     return 0;
   }
-  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, &w->up);
+  return ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
+                             &w->up);
 }
 
 /* What a capability query asks: both lists in one message, and the names
@@ -136,8 +138,17 @@ static unsigned support_wants(const ntspool_source *src) {
                                                  : 0);
 }
 
-static int start_support(ntspool_session *s) {
+/* One finished exchange with the source, for its latency histogram. */
+static void record_latency(ntspool_session *s, enum ntspool_exchange kind,
+                           bool ok, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
+  ntspool_policy_record_latency(s->ctx->policy, w->sel.source, family_of(s),
+                                kind, ok, now - w->exchange_started);
+}
+
+static int start_support(ntspool_session *s, ntspool_time_ms now) {
+  struct ntspool_pool_work *w = s->pool;
+  w->exchange_started = now;
   size_t len;
   int rc = ntspool_build_support_request(
       w->up->ch.tx, w->up->cap, &len, ntspool_source_numbering(w->sel.source),
@@ -151,8 +162,9 @@ static int start_support(ntspool_session *s) {
 
 /* Exports the client's keys and puts them into the Fixed Key Request.  The
  * keys live only in this frame and the upstream tx buffer, both wiped. */
-static int start_fixed_key(ntspool_session *s) {
+static int start_fixed_key(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
+  w->exchange_started = now;
   uint8_t c2s[NTSPOOL_MAX_KEY_LEN], s2c[NTSPOOL_MAX_KEY_LEN];
   int rc = ntspool_tls_export_keys(s->ch.tls, w->sel.protocol, w->sel.aead,
                                    w->sel.key_len, c2s, s2c);
@@ -189,12 +201,16 @@ static void release_connection(ntspool_session *s, bool keep_alive,
 static int support_answered(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   ntspool_support sup;
+  ntspool_log_records(s->ctx, "pool", s->peer, "support answer", w->up->ch.rx,
+                      w->up->ch.msg_len,
+                      ntspool_source_numbering(w->sel.source));
   int rc = ntspool_parse_support_response(
       w->up->ch.rx, w->up->ch.msg_len, ntspool_source_numbering(w->sel.source),
       support_wants(w->sel.source), &sup);
   if (rc == 0)
     rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source, family_of(s),
                                    &sup, now);
+  record_latency(s, NTSPOOL_EXCHANGE_SUPPORT, rc == 0, now);
   if (rc) {
     source_failed(s, rc, now);
     return 0;
@@ -222,7 +238,7 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
       return 0;
     }
   }
-  rc = start_fixed_key(s);
+  rc = start_fixed_key(s, now);
   return rc ? answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc) : 0;
 }
 
@@ -231,6 +247,9 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
 static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   ntspool_response r;
+  ntspool_log_records(s->ctx, "pool", s->peer, "fixed key answer", w->up->ch.rx,
+                      w->up->ch.msg_len,
+                      ntspool_source_numbering(w->sel.source));
   int rc =
       ntspool_parse_ke_response(w->up->ch.rx, w->up->ch.msg_len,
                                 ntspool_source_numbering(w->sel.source), &r);
@@ -238,6 +257,7 @@ static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
     rc = NTSPOOL_ERR_BAD_RESPONSE;
   if (rc == 0 && r.n_cookies == 0)
     rc = NTSPOOL_ERR_BAD_RESPONSE;
+  record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, rc == 0, now);
   ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
                                rc == 0, now);
   if (rc) {
@@ -296,12 +316,21 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
     source_failed(s, rc, now);
     return 0;
   }
-  rc = w->sel.negotiated && w->sel.caps == NTSPOOL_CAPS_HIT ? start_fixed_key(s)
-                                                            : start_support(s);
+  rc = w->sel.negotiated && w->sel.caps == NTSPOOL_CAPS_HIT
+           ? start_fixed_key(s, now)
+           : start_support(s, now);
   return rc ? answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc) : 0;
 }
 
-int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
+static const ntspool_channel *upstream_channel(const ntspool_session *s,
+                                               const ntspool_io **io) {
+  if (!s->pool || !s->pool->up)
+    return NULL;
+  *io = &s->pool->up->io;
+  return &s->pool->up->ch;
+}
+
+static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
     if (now >= s->session_deadline) {
@@ -310,9 +339,14 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     if (w->state == UP_SELECT) {
+      ntspool_time_ms was = s->deadline;
       select_source(s, now);
       if (s->state != NTSPOOL_ST_UPSTREAM)
         return 0;
+      /* A new source has a new deadline: the application hears of it
+       * before this session waits on the new connection. */
+      if (s->deadline != was)
+        return NTSPOOL_ERR_WOULD_BLOCK;
       continue;
     }
     int rc = now >= w->up_deadline ? NTSPOOL_ERR_TIMEOUT
@@ -320,13 +354,16 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
     if (rc == NTSPOOL_ERR_WOULD_BLOCK)
       return rc;
     if (w->state == UP_SUPPORT) {
-      if (rc == 0)
+      if (rc == 0) {
         support_answered(s, now);
-      else
+      } else {
+        record_latency(s, NTSPOOL_EXCHANGE_SUPPORT, false, now);
         source_failed(s, rc, now);
+      }
     } else if (rc == 0) {
       return keys_answered(s, now);
     } else { /* keys are out: no other source for this client */
+      record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
       ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
                                    false, now);
       ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
@@ -339,7 +376,7 @@ int ntspool_pool_upstream_step(ntspool_session *s, ntspool_time_ms now) {
   }
 }
 
-int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
+static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
   if (!w)
@@ -358,5 +395,14 @@ int ntspool_pool_process(ntspool_session *s, ntspool_time_ms now) {
   ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
-  return ntspool_pool_upstream_step(s, now);
+  return upstream_step(s, now);
 }
+
+/* A pool session allocates its upstream work only when a request came. */
+const struct ntspool_role_ops ntspool_pool_role = {
+    .part_size = 0,
+    .serves = true,
+    .on_message = take_request,
+    .step_upstream = upstream_step,
+    .upstream_channel = upstream_channel,
+    .release = free_work};

@@ -17,7 +17,8 @@
 #include "crypto.h"
 #include "session_internal.h"
 
-void ntspool_source_release(ntspool_session *s) {
+/* Gives back the long-lived permit of a kept-alive connection. */
+static void release(ntspool_session *s) {
   if (s->keep_alive) {
     atomic_fetch_sub(&s->ctx->keep_alive_in_use, 1);
     s->keep_alive = false;
@@ -77,7 +78,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
   const ntspool_ctx *ctx = s->ctx;
   int n = ctx->source_ops.make_cookies(ctx->source_ops.user_data, protocol,
                                        aead, c2s, s2c, key_len,
-                                       s->role->cookies, ctx->n_cookies);
+                                       s->part->cookies, ctx->n_cookies);
   if (n <= 0 || (size_t)n > ctx->n_cookies) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "source",
                 "peer=%s cookie callback failed: %d", s->peer, n);
@@ -87,7 +88,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
   ntspool_bytes views[NTSPOOL_MAX_COOKIES];
   for (int i = 0; i < n; i++)
     views[i] =
-        (ntspool_bytes){s->role->cookies[i].data, s->role->cookies[i].len};
+        (ntspool_bytes){s->part->cookies[i].data, s->part->cookies[i].len};
   ntspool_ke_answer a = {
       .protocol = protocol,
       .aead = aead,
@@ -101,7 +102,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
       .keep_alive = keep_alive};
   int rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                      ctx->numbering, &a);
-  ntspool_zeroize(s->role->cookies, sizeof s->role->cookies);
+  ntspool_zeroize(s->part->cookies, sizeof s->part->cookies);
   return ntspool_session_respond(s, rc, !keep_alive);
 }
 
@@ -177,7 +178,7 @@ static int serve_support(ntspool_session *s, const ntspool_request *req,
       !keep_alive);
 }
 
-int ntspool_source_process(ntspool_session *s, ntspool_time_ms now) {
+static int take_request(ntspool_session *s, ntspool_time_ms now) {
   (void)now;
   const ntspool_ctx *ctx = s->ctx;
   bool by_cert = cert_accepted(s);
@@ -227,3 +228,10 @@ int ntspool_source_process(ntspool_session *s, ntspool_time_ms now) {
                      req.c2s_key.len, aead == NTSPOOL_AEAD_AES_128_GCM_SIV,
                      keep_alive);
 }
+
+const struct ntspool_role_ops ntspool_source_role = {
+    .part_size = sizeof(union ntspool_role_part),
+    .serves = true,
+    .own_numbering = true,
+    .on_message = take_request,
+    .release = release};

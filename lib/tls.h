@@ -2,8 +2,11 @@
 /*
  * The TLS module: the library's only door to a TLS implementation.  Sessions
  * talk to a peer through an ntspool_tls connection and never see a backend
- * type, so another backend (GnuTLS, OpenSSL) can replace tls_mbedtls.c and
- * tls_config.c behind this header.  Only tls_*.c files include mbedTLS.
+ * type.  Two backends implement this header: mbedTLS 3.6 (the default:
+ * tls_mbedtls.c, tls_config.c, tls_info.c, tls_certfile.c, tls_crypto.c,
+ * tls_requirements.c) and OpenSSL 3 (make TLS=openssl: tls_openssl*.c);
+ * tls_common.c holds what does not depend on either.  Only tls_*.c files
+ * include a TLS library.
  *
  * What every connection enforces, whatever the caller does: TLS 1.3 only in
  * both directions; ALPN "ntske/1" required in both directions (a server
@@ -17,7 +20,8 @@
  * I/O.  A connection moves bytes only through the ntspool_io it was created
  * with.  Every call may return NTSPOOL_ERR_WOULD_BLOCK; the caller then calls
  * the same function again (with the same arguments, for write) once the
- * transport is ready.  Over a blocking transport that never happens.
+ * transport is ready in the direction ntspool_tls_wants() names.  Over a
+ * blocking transport that never happens.
  *
  * Errors.  After any error other than NTSPOOL_ERR_WOULD_BLOCK (and EOF from
  * read, which only ends the read direction) a connection is dead: later calls
@@ -56,7 +60,8 @@
 #define NTSPOOL_TLS_EXPORTER_LABEL "EXPORTER-network-time-security"
 
 /* Default CA bundle of a client config: the Debian/Ubuntu/Alpine path.
- * mbedTLS has no notion of a system store, so it is loaded as a file. */
+ * mbedTLS has no notion of a system store, so both backends load it as a
+ * file. */
 #define NTSPOOL_TLS_DEFAULT_CA_PATH "/etc/ssl/certs/ca-certificates.crt"
 
 typedef struct ntspool_tls_config ntspool_tls_config;
@@ -90,6 +95,11 @@ typedef struct ntspool_tls_client_options {
    * an empty ca_pem: NTSPOOL_TLS_DEFAULT_CA_PATH. */
   const char *ca_path;
   ntspool_bytes ca_pem; /* used when ca_path is NULL and ca_pem.data set */
+  /* More CA files (or directories) trusted in addition to the above, the
+   * default bundle included: a private CA next to the public ones, as the
+   * Rust nts-pool-ke's upstream-cas.  Each must load at least one CA. */
+  const char *const *extra_ca_paths;
+  size_t n_extra_ca_paths;
 
   /* Optional certificate to present when the server asks for one (both
    * chain and key, or neither). */
@@ -130,8 +140,8 @@ bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg);
  * A client needs `server_name` (1..255 bytes): it is sent as SNI and the
  * certificate must match it.  Use a DNS name: an IP address is matched
  * against IP SANs, but mbedTLS 3.6 then also sends it as SNI, which RFC 6066
- * forbids and strict servers may refuse.  A server ignores it (pass NULL).
- * The connection holds a reference on cfg.
+ * forbids and strict servers may refuse (the OpenSSL backend does not).  A
+ * server ignores it (pass NULL). The connection holds a reference on cfg.
  * Returns 0 and sets *out, or NTSPOOL_ERR_INVALID_ARG (NULL argument, bad io
  * version, client without server_name), NTSPOOL_ERR_NO_MEMORY,
  * NTSPOOL_ERR_CRYPTO, NTSPOOL_ERR_TLS (the backend refused the setup or the
@@ -157,11 +167,11 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len);
 
 /* Encrypts and sends up to len (> 0) bytes; runs the handshake first if it
  * is not done.  Writes at most one record (16383 bytes with mbedTLS 3.6,
- * which counts TLS 1.3's content-type byte in the 16 KiB), so a caller that
- * needs a message in one record (NTPsec does, doc/protocol.md section 2.1)
- * writes it in one call and gets its whole length back.  After
- * NTSPOOL_ERR_WOULD_BLOCK call again with the same data: part of it may
- * already be encrypted and queued.
+ * which counts TLS 1.3's content-type byte in the 16 KiB; 16384 with
+ * OpenSSL), so a caller that needs a message in one record (NTPsec does,
+ * doc/protocol.md section 2.1) writes it in one call and gets its whole
+ * length back.  After NTSPOOL_ERR_WOULD_BLOCK call again with the same data:
+ * part of it may already be encrypted and queued.
  * Returns the count written (> 0, maybe < len), NTSPOOL_ERR_WOULD_BLOCK,
  * NTSPOOL_ERR_TLS, NTSPOOL_ERR_EOF (transport closed), NTSPOOL_ERR_IO,
  * NTSPOOL_ERR_STATE (after close), NTSPOOL_ERR_INVALID_ARG. */
@@ -173,6 +183,13 @@ int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len);
  * Returns 0, NTSPOOL_ERR_WOULD_BLOCK, NTSPOOL_ERR_EOF, NTSPOOL_ERR_IO,
  * NTSPOOL_ERR_TLS, NTSPOOL_ERR_INVALID_ARG. */
 int ntspool_tls_close(ntspool_tls *tls);
+
+/* Direction(s) the last NTSPOOL_ERR_WOULD_BLOCK of this connection waits
+ * on: NTSPOOL_TLS_WANT_READ, NTSPOOL_TLS_WANT_WRITE or both; 0 when its
+ * last call did not block.  Never fails (0 for NULL). */
+#define NTSPOOL_TLS_WANT_READ 1u
+#define NTSPOOL_TLS_WANT_WRITE 2u
+unsigned ntspool_tls_wants(const ntspool_tls *tls);
 
 /* What read() can make progress on without the transport being readable:
  * the number of decrypted bytes ready, or 1 if only undecrypted record
@@ -215,8 +232,10 @@ int ntspool_tls_peer_cert(const ntspool_tls *tls, ntspool_bytes *der);
 /* The negotiated ALPN protocol ("ntske/1") or NULL before the handshake. */
 const char *ntspool_tls_alpn(const ntspool_tls *tls);
 
-/* The raw backend (mbedTLS) code of the last failure, 0 if none.  For
- * diagnostics only: compare NTSPOOL_ERR_* codes, never these. */
+/* The raw backend code of the last failure, 0 if none: mbedTLS gives a
+ * negative MBEDTLS_ERR_* (MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY after a clean
+ * close too), OpenSSL the packed ERR_get_error() code (0 after a clean
+ * close).  For diagnostics only: compare NTSPOOL_ERR_* codes, never these. */
 int ntspool_tls_last_error(const ntspool_tls *tls);
 
 /* Writes the backend's text for a raw code into buf (always NUL-terminated

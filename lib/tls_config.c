@@ -107,49 +107,58 @@ static int load_credentials(ntspool_tls_config *c,
   return 0;
 }
 
-static bool has_credentials(const ntspool_tls_credentials *cred) {
-  return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
-         cred->key_path != NULL || cred->key_pem.data != NULL;
+static size_t ca_count(const mbedtls_x509_crt *crt) {
+  size_t n = 0;
+  for (; crt && crt->version; crt = crt->next)
+    n++;
+  return n;
 }
 
-static bool complete_credentials(const ntspool_tls_credentials *cred) {
-  bool chain = cred->chain_path != NULL ||
-               (cred->chain_pem.data != NULL && cred->chain_pem.len > 0);
-  bool key = cred->key_path != NULL ||
-             (cred->key_pem.data != NULL && cred->key_pem.len > 0);
-  return chain && key;
-}
-
-/* A CA bundle may hold certificates mbedTLS cannot parse (the distribution
- * bundle sometimes does); mbedTLS then returns how many it skipped.  Accept
- * that as long as at least one CA loaded. */
-static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
-                    int *raw) {
-  int ret;
-  const char *path = o->ca_path;
-  if (path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
-    ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
-  } else {
-    struct stat st;
-    if (path == NULL)
-      path = NTSPOOL_TLS_DEFAULT_CA_PATH;
-    if (stat(path, &st) != 0) {
-      *raw = MBEDTLS_ERR_X509_FILE_IO_ERROR;
-      return NTSPOOL_ERR_NOT_FOUND;
-    }
-    if (S_ISDIR(st.st_mode))
-      ret = mbedtls_x509_crt_parse_path(&c->ca, path);
-    else
-      ret = mbedtls_x509_crt_parse_file(&c->ca, path);
+/* Appends the CAs of a file or directory to c->ca.  A CA bundle may hold
+ * certificates mbedTLS cannot parse (the distribution bundle sometimes
+ * does); mbedTLS then returns how many it skipped.  Accept that as long as
+ * at least one CA of this path loaded. */
+static int load_ca_path(ntspool_tls_config *c, const char *path, int *raw) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    *raw = MBEDTLS_ERR_X509_FILE_IO_ERROR;
+    return NTSPOOL_ERR_NOT_FOUND;
   }
+  size_t before = ca_count(&c->ca);
+  int ret = S_ISDIR(st.st_mode) ? mbedtls_x509_crt_parse_path(&c->ca, path)
+                                : mbedtls_x509_crt_parse_file(&c->ca, path);
   if (ret < 0) {
     *raw = ret;
     return load_status(ret);
   }
-  if (c->ca.version == 0) { /* nothing parsed */
+  if (ca_count(&c->ca) == before) { /* nothing parsed */
     *raw = MBEDTLS_ERR_X509_INVALID_FORMAT;
     return NTSPOOL_ERR_CONFIG;
   }
+  return 0;
+}
+
+static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
+                    int *raw) {
+  int rc;
+  if (o->ca_path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
+    int ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
+    if (ret < 0) {
+      *raw = ret;
+      return load_status(ret);
+    }
+    if (c->ca.version == 0) {
+      *raw = MBEDTLS_ERR_X509_INVALID_FORMAT;
+      return NTSPOOL_ERR_CONFIG;
+    }
+  } else if ((rc = load_ca_path(
+                  c, o->ca_path ? o->ca_path : NTSPOOL_TLS_DEFAULT_CA_PATH,
+                  raw)) != 0) {
+    return rc;
+  }
+  for (size_t i = 0; i < o->n_extra_ca_paths; i++)
+    if ((rc = load_ca_path(c, o->extra_ca_paths[i], raw)) != 0)
+      return rc;
   mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
   return 0;
 }
@@ -198,7 +207,7 @@ static int config_alloc(ntspool_tls_config **out,
   return 0;
 }
 
-static void config_destroy(ntspool_tls_config *c) {
+void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_allocator a = c->alloc;
   mbedtls_ssl_config_free(&c->conf);
   mbedtls_x509_crt_free(&c->own_chain);
@@ -211,13 +220,12 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
                                   const ntspool_tls_server_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL || !complete_credentials(&opt->cred))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, true, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   c->server = true;
@@ -243,30 +251,25 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  config_destroy(c);
-  return rc;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }
 
 int ntspool_tls_config_new_client(ntspool_tls_config **out,
                                   const ntspool_tls_client_options *opt,
                                   const ntspool_allocator *alloc,
                                   int *raw_error) {
-  int raw = 0, rc;
+  int raw = 0;
   ntspool_tls_config *c = NULL;
-  if (raw_error != NULL)
-    *raw_error = 0;
-  if (out == NULL || opt == NULL ||
-      (has_credentials(&opt->cred) && !complete_credentials(&opt->cred)))
-    return NTSPOOL_ERR_INVALID_ARG;
-  *out = NULL;
+  int rc =
+      ntspool_tls_config_args(out, opt ? &opt->cred : NULL, false, raw_error);
+  if (rc != 0)
+    return rc;
   if ((rc = config_alloc(&c, alloc)) != 0)
     return rc;
   if ((rc = setup_common(c, MBEDTLS_SSL_IS_CLIENT, &raw)) != 0 ||
       (rc = load_cas(c, opt, &raw)) != 0)
     goto fail;
-  if (has_credentials(&opt->cred) &&
+  if (ntspool_tls_credentials_given(&opt->cred) &&
       (rc = load_credentials(c, &opt->cred, &raw)) != 0)
     goto fail;
   mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -281,26 +284,5 @@ int ntspool_tls_config_new_client(ntspool_tls_config **out,
   *out = c;
   return 0;
 fail:
-  if (raw_error != NULL)
-    *raw_error = raw;
-  config_destroy(c);
-  return rc;
-}
-
-ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
-  if (cfg != NULL)
-    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
-  return cfg;
-}
-
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
-  if (cfg == NULL)
-    return;
-  /* acq_rel: the thread that frees sees every other user's last access. */
-  if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
-    config_destroy(cfg);
-}
-
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
+  return ntspool_tls_config_failed(c, rc, raw, raw_error);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * What a finished handshake tells: exported keys, the peer's certificate,
- * SNI, ALPN, and the text of the last failure for logs.
+ * What a finished handshake tells on mbedTLS: exported keys, the peer's
+ * certificate, ALPN, and the text of the last failure for logs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,49 +14,12 @@
 #include "internal.h"
 #include "tls_mbedtls.h"
 
-/* RFC 8915 5.1: the exporter context is the next protocol and the AEAD ID,
- * then 0x00 for the client-to-server key, 0x01 for server-to-client.  Both
- * directions come from the same TLS exporter secret, so a pool that serves
- * the client's TLS session derives exactly the keys the client derives. */
-int ntspool_tls_export_keys(ntspool_tls *tls, uint16_t protocol, uint16_t aead,
-                            size_t key_len, uint8_t *c2s, uint8_t *s2c) {
+/* RFC 8915 5.1, the label and context from tls_common.c. */
+int ntspool_tls_export(ntspool_tls *tls, const unsigned char context[5],
+                       uint8_t *out, size_t len) {
   static const char label[] = NTSPOOL_TLS_EXPORTER_LABEL;
-  if (tls == NULL || c2s == NULL || s2c == NULL || key_len == 0 ||
-      key_len > NTSPOOL_MAX_KEY_LEN || c2s == s2c)
-    return NTSPOOL_ERR_INVALID_ARG;
-  if (!ntspool_tls_established(tls))
-    return NTSPOOL_ERR_STATE;
-  unsigned char context[5] = {
-      (unsigned char)(protocol >> 8), (unsigned char)protocol,
-      (unsigned char)(aead >> 8), (unsigned char)aead, 0x00};
-  int ret = mbedtls_ssl_export_keying_material(&tls->ssl, c2s, key_len, label,
-                                               sizeof(label) - 1, context,
-                                               sizeof(context), 1);
-  if (ret == 0) {
-    context[4] = 0x01;
-    ret = mbedtls_ssl_export_keying_material(&tls->ssl, s2c, key_len, label,
-                                             sizeof(label) - 1, context,
-                                             sizeof(context), 1);
-  }
-  if (ret != 0) {
-    ntspool_zeroize(c2s, key_len);
-    ntspool_zeroize(s2c, key_len);
-    tls->last_error = ret;
-    return NTSPOOL_ERR_TLS;
-  }
-  return 0;
-}
-
-bool ntspool_tls_established(const ntspool_tls *tls) {
-  return tls != NULL && tls->handshake_done && tls->state != NTSPOOL_TLS_FAILED;
-}
-
-bool ntspool_tls_is_server(const ntspool_tls *tls) {
-  return tls != NULL && tls->cfg->server;
-}
-
-const char *ntspool_tls_server_name(const ntspool_tls *tls) {
-  return tls != NULL && tls->has_sni ? tls->sni : NULL;
+  return mbedtls_ssl_export_keying_material(&tls->ssl, out, len, label,
+                                            sizeof(label) - 1, context, 5, 1);
 }
 
 int ntspool_tls_peer_cert(const ntspool_tls *tls, ntspool_bytes *der) {
@@ -78,10 +41,6 @@ const char *ntspool_tls_alpn(const ntspool_tls *tls) {
   if (tls == NULL || !tls->handshake_done)
     return NULL;
   return mbedtls_ssl_get_alpn_protocol(&tls->ssl);
-}
-
-int ntspool_tls_last_error(const ntspool_tls *tls) {
-  return tls != NULL ? tls->last_error : 0;
 }
 
 const char *ntspool_tls_error_text(int raw_error, char *buf, size_t len) {

@@ -5,7 +5,9 @@
  *
  * mbedTLS drives a non-blocking transport by returning WANT_READ/WANT_WRITE
  * and expecting the very same call again; we pass that through as
- * NTSPOOL_ERR_WOULD_BLOCK and keep no partial state of our own, except for
+ * NTSPOOL_ERR_WOULD_BLOCK, remember the direction for ntspool_tls_wants (an
+ * event loop must know what to wait for) and keep no partial state of our
+ * own, except for
  * two things mbedTLS cannot know: whether the transport ended or failed (it
  * only sees "0" or "some error" from the BIO), and that we are in the
  * middle of refusing the peer with an alert of our choosing.
@@ -29,8 +31,10 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
   int r = tls->io.send(tls->io.user_data, buf, len);
   if (r > 0 && (size_t)r <= len)
     return r;
-  if (r == NTSPOOL_ERR_WOULD_BLOCK)
+  if (r == NTSPOOL_ERR_WOULD_BLOCK) {
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
     return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
   if (r == NTSPOOL_ERR_EOF)
     tls->transport_eof = true;
   else
@@ -45,8 +49,10 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
   int r = tls->io.recv(tls->io.user_data, buf, len);
   if (r > 0 && (size_t)r <= len)
     return r;
-  if (r == NTSPOOL_ERR_WOULD_BLOCK)
+  if (r == NTSPOOL_ERR_WOULD_BLOCK) {
+    tls->wants |= NTSPOOL_TLS_WANT_READ;
     return MBEDTLS_ERR_SSL_WANT_READ;
+  }
   if (r == NTSPOOL_ERR_EOF || r == 0) {
     /* mbedTLS turns 0 into MBEDTLS_ERR_SSL_CONN_EOF (or a 0 from read). */
     tls->transport_eof = true;
@@ -61,9 +67,14 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
 int ntspool_tls_map_error(ntspool_tls *tls, int ret) {
   switch (ret) {
   case MBEDTLS_ERR_SSL_WANT_READ:
+    tls->wants |= NTSPOOL_TLS_WANT_READ;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_WANT_WRITE:
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
+    return NTSPOOL_ERR_WOULD_BLOCK;
   case MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS:
   case MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS:
+    tls->wants = NTSPOOL_TLS_WANT_READ | NTSPOOL_TLS_WANT_WRITE;
     return NTSPOOL_ERR_WOULD_BLOCK;
   default:
     break;
@@ -78,25 +89,21 @@ int ntspool_tls_map_error(ntspool_tls *tls, int ret) {
   return NTSPOOL_ERR_TLS;
 }
 
-static int fail(ntspool_tls *tls, int status) {
-  tls->state = NTSPOOL_TLS_FAILED;
-  tls->failure = status;
-  return status;
-}
-
 /* ---- refusing the peer -------------------------------------------------- */
 
 /* mbedtls_ssl_send_alert_message queues the record and flushes; when the
  * flush would block, calling it again only flushes what is queued (it
  * checks out_left first), so re-entry sends the alert exactly once. */
-static int refuse_flush(ntspool_tls *tls) {
+int ntspool_tls_refuse_flush(ntspool_tls *tls) {
   int ret = mbedtls_ssl_send_alert_message(
       &tls->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, tls->refuse_alert);
-  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+  if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    tls->wants |= NTSPOOL_TLS_WANT_WRITE;
     return NTSPOOL_ERR_WOULD_BLOCK;
+  }
   /* Sent or not, the refusal is what the caller must hear about. */
   tls->last_error = tls->refuse_error;
-  return fail(tls, NTSPOOL_ERR_TLS);
+  return ntspool_tls_fail(tls, NTSPOOL_ERR_TLS);
 }
 
 static int refuse(ntspool_tls *tls, unsigned char alert, int error) {
@@ -104,7 +111,7 @@ static int refuse(ntspool_tls *tls, unsigned char alert, int error) {
   tls->refuse_alert = alert;
   tls->refuse_error = error;
   tls->last_error = error;
-  return refuse_flush(tls);
+  return ntspool_tls_refuse_flush(tls);
 }
 
 /* ---- server hello hook -------------------------------------------------- */
@@ -138,11 +145,8 @@ int ntspool_tls_new(ntspool_tls **out, ntspool_tls_config *cfg,
   if (out == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
-  if (cfg == NULL || io == NULL || io->version != NTSPOOL_IO_VERSION ||
-      io->send == NULL || io->recv == NULL)
-    return NTSPOOL_ERR_INVALID_ARG;
-  size_t name_len = server_name != NULL ? strlen(server_name) : 0;
-  if (!cfg->server && (name_len == 0 || name_len > NTSPOOL_TLS_MAX_SNI))
+  size_t name_len;
+  if (ntspool_tls_new_args(cfg, io, server_name, &name_len) != 0)
     return NTSPOOL_ERR_INVALID_ARG;
   if (ntspool_crypto_init() != 0)
     return NTSPOOL_ERR_CRYPTO;
@@ -205,18 +209,9 @@ static int check_established(ntspool_tls *tls) {
 int ntspool_tls_handshake(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
-  switch (tls->state) {
-  case NTSPOOL_TLS_OPEN:
-    return 0;
-  case NTSPOOL_TLS_CLOSED:
-    return tls->handshake_done ? 0 : NTSPOOL_ERR_STATE;
-  case NTSPOOL_TLS_FAILED:
-    return tls->failure;
-  case NTSPOOL_TLS_REFUSING:
-    return refuse_flush(tls);
-  case NTSPOOL_TLS_HANDSHAKE:
-    break;
-  }
+  int rc = ntspool_tls_begin_handshake(tls);
+  if (rc != 1)
+    return rc;
   int ret = mbedtls_ssl_handshake(&tls->ssl);
   if (ret == 0)
     return check_established(tls);
@@ -226,7 +221,7 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
   if (tls->alpn_missing)
     return refuse(tls, MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL,
                   MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL);
-  return fail(tls, status);
+  return ntspool_tls_fail(tls, status);
 }
 
 /* ---- data --------------------------------------------------------------- */
@@ -234,13 +229,9 @@ int ntspool_tls_handshake(ntspool_tls *tls) {
 int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (!tls->handshake_done) {
-    int rc = ntspool_tls_handshake(tls);
-    if (rc != 0)
-      return rc;
-  }
+  int rc = ntspool_tls_begin_io(tls, false);
+  if (rc != 0)
+    return rc;
   if (tls->peer_closed)
     return NTSPOOL_ERR_EOF;
   if (len > INT_MAX)
@@ -263,45 +254,32 @@ int ntspool_tls_read(ntspool_tls *tls, uint8_t *buf, size_t len) {
       tls->peer_closed = true;
       return status;
     }
-    return fail(tls, status);
+    return ntspool_tls_fail(tls, status);
   }
 }
 
 int ntspool_tls_write(ntspool_tls *tls, const uint8_t *buf, size_t len) {
   if (tls == NULL || buf == NULL || len == 0)
     return NTSPOOL_ERR_INVALID_ARG;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (tls->state == NTSPOOL_TLS_CLOSED)
-    return NTSPOOL_ERR_STATE;
-  if (!tls->handshake_done) {
-    int rc = ntspool_tls_handshake(tls);
-    if (rc != 0)
-      return rc;
-  }
+  int rc = ntspool_tls_begin_io(tls, true);
+  if (rc != 0)
+    return rc;
   if (len > INT_MAX)
     len = INT_MAX;
   int ret = mbedtls_ssl_write(&tls->ssl, buf, len);
   if (ret > 0)
     return ret;
   int status = ntspool_tls_map_error(tls, ret);
-  return status == NTSPOOL_ERR_WOULD_BLOCK ? status : fail(tls, status);
+  return status == NTSPOOL_ERR_WOULD_BLOCK ? status
+                                           : ntspool_tls_fail(tls, status);
 }
 
 int ntspool_tls_close(ntspool_tls *tls) {
   if (tls == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
-  if (tls->state == NTSPOOL_TLS_FAILED)
-    return tls->failure;
-  if (!tls->handshake_done) {
-    /* Nothing to say politely before the handshake finished. */
-    tls->state = NTSPOOL_TLS_CLOSED;
-    return 0;
-  }
-  if (tls->state == NTSPOOL_TLS_CLOSED && !tls->closing)
-    return 0;
-  tls->state = NTSPOOL_TLS_CLOSED;
-  tls->closing = true;
+  int rc = ntspool_tls_begin_close(tls);
+  if (rc != 1)
+    return rc;
   /* Re-entered after WANT_WRITE it only flushes what is queued. */
   int ret = mbedtls_ssl_close_notify(&tls->ssl);
   if (ret == 0) {
@@ -309,7 +287,8 @@ int ntspool_tls_close(ntspool_tls *tls) {
     return 0;
   }
   int status = ntspool_tls_map_error(tls, ret);
-  return status == NTSPOOL_ERR_WOULD_BLOCK ? status : fail(tls, status);
+  return status == NTSPOOL_ERR_WOULD_BLOCK ? status
+                                           : ntspool_tls_fail(tls, status);
 }
 
 size_t ntspool_tls_pending(const ntspool_tls *tls) {

@@ -12,7 +12,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "tls.h"
+#include "tls_common.h"
 
 struct ntspool_tls_config {
   ntspool_allocator alloc; /* also used for the connections */
@@ -24,17 +24,6 @@ struct ntspool_tls_config {
   mbedtls_pk_context own_key;
   mbedtls_x509_crt ca; /* client: trusted CAs */
 };
-
-enum ntspool_tls_state {
-  NTSPOOL_TLS_HANDSHAKE, /* mbedtls_ssl_handshake not finished */
-  NTSPOOL_TLS_REFUSING,  /* we refuse the peer: flushing our fatal alert */
-  NTSPOOL_TLS_OPEN,      /* established */
-  NTSPOOL_TLS_CLOSED,    /* close_notify sent */
-  NTSPOOL_TLS_FAILED,    /* dead; `failure` is returned again */
-};
-
-/* Longest SNI host name we keep (a DNS name has at most 253 characters). */
-#define NTSPOOL_TLS_MAX_SNI 255
 
 struct ntspool_tls {
   mbedtls_ssl_context ssl;
@@ -52,6 +41,7 @@ struct ntspool_tls {
   bool peer_closed;  /* read() saw close_notify or transport EOF */
   bool alpn_missing; /* server: ClientHello carried no ALPN */
   bool has_sni;
+  unsigned wants; /* NTSPOOL_TLS_WANT_*: why the last call would block */
   char sni[NTSPOOL_TLS_MAX_SNI + 1];
 };
 

@@ -31,6 +31,6 @@
 #error "mbedTLS was built without SHA3 (needed for pool token derivation)"
 #endif
 
-const char *ntspool_tls_backend_name(void) {
-  return "mbedTLS " MBEDTLS_VERSION_STRING;
+const char *ntspool_tls_backend(void) {
+  return "mbedtls " MBEDTLS_VERSION_STRING;
 }

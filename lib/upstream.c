@@ -10,7 +10,8 @@
 #include "crypto.h"
 
 int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src, int family,
-                        ntspool_time_ms now, ntspool_upconn **out) {
+                        ntspool_time_ms now, ntspool_time_ms deadline,
+                        ntspool_upconn **out) {
   ntspool_upconn *c =
       ntspool_calloc(&ctx->alloc, sizeof *c + 2 * ctx->max_message);
   if (!c)
@@ -24,7 +25,8 @@ int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src, int family,
                                .port = ntspool_source_port(src),
                                .connect_address =
                                    ntspool_source_connect_address(src),
-                               .family = family};
+                               .family = family,
+                               .deadline = deadline};
   c->io.version = NTSPOOL_IO_VERSION;
   int rc = c->ops.open(c->ops.user_data, &t, &c->io);
   if (rc) {

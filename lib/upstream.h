@@ -18,12 +18,14 @@ typedef struct ntspool_upconn {
   uint8_t buffers[]; /* rx, tx */
 } ntspool_upconn;
 
-/* Opens a transport to `src` through the application and starts TLS with
- * the source's domain as the verified name.  Returns 0, the open()
+/* Opens a transport to `src` through the application (which must be done
+ * by `deadline`) and starts TLS with the source's domain as the verified
+ * name.  Returns 0, the open()
  * callback's failure (NTSPOOL_ERR_IO), NTSPOOL_ERR_NO_MEMORY or a TLS setup
  * error. */
 int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src, int family,
-                        ntspool_time_ms now, ntspool_upconn **out);
+                        ntspool_time_ms now, ntspool_time_ms deadline,
+                        ntspool_upconn **out);
 
 /* Sends close_notify once without waiting, closes the transport, frees.
  * NULL is ignored. */

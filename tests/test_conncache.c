@@ -141,9 +141,14 @@ static void test_conncache_expire(void **state) {
       ntspool_policy_conn_put(p, a, V6, fx_conn_new(2, true), 0, 5 * S), 0);
   assert_int_equal(
       ntspool_policy_conn_put(p, b, V4, fx_conn_new(3, true), 0, 8 * S), 0);
+  /* Idle limit 10 s: due at 10, 15 and 18 s. */
+  assert_int_equal(ntspool_policy_conn_next_expiry(p), 10 * S);
   assert_int_equal(ntspool_policy_conn_expire(p, 9 * S), 0);
   assert_int_equal(ntspool_policy_conn_expire(p, 10 * S), 1);
+  assert_int_equal(ntspool_policy_conn_next_expiry(p), 15 * S);
   assert_int_equal(ntspool_policy_conn_expire(p, 18 * S), 2);
+  assert_int_equal(ntspool_policy_conn_next_expiry(p), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_policy_conn_next_expiry(NULL), NTSPOOL_TIME_NEVER);
   assert_int_equal(atomic_load(&fx_conns_closed), 3);
   ntspool_registry_release(reg);
   ntspool_policy_free(p);

@@ -133,12 +133,59 @@ static void test_health_invalid_arguments(void **state) {
   ntspool_policy_free(p);
 }
 
+/* Latency histograms: each reading lands in one bucket, by edge, per
+ * exchange, outcome and family; above the last edge only in count. */
+static void test_health_latency_histograms(void **state) {
+  (void)state;
+  ntspool_policy *p = fx_policy(two_sources);
+  ntspool_registry *reg = ntspool_policy_acquire(p);
+  const ntspool_source *a = ntspool_registry_find(reg, "a");
+  const uint32_t *edge = ntspool_latency_edges_us();
+  assert_int_equal(edge[0], 0);
+  assert_int_equal(edge[1], 1000);
+  assert_int_equal(edge[NTSPOOL_LATENCY_BUCKETS - 1], 5000000);
+  for (size_t i = 1; i < NTSPOOL_LATENCY_BUCKETS; i++)
+    assert_true(edge[i] > edge[i - 1]);
+  const ntspool_time_ms readings[] = {0, 1, 2, 3, 5000, 5001, -4};
+  for (size_t i = 0; i < sizeof readings / sizeof *readings; i++)
+    assert_int_equal(ntspool_policy_record_latency(
+                         p, a, V4, NTSPOOL_EXCHANGE_SUPPORT, true, readings[i]),
+                     0);
+  assert_int_equal(ntspool_policy_record_latency(
+                       p, a, V6, NTSPOOL_EXCHANGE_FIXED_KEY, false, 30),
+                   0);
+  ntspool_source_stats st;
+  assert_int_equal(ntspool_policy_source_stats(p, a, V4, 0, &st), 0);
+  const ntspool_latency *h = &st.latency[NTSPOOL_EXCHANGE_SUPPORT][1];
+  assert_int_equal(h->buckets[0], 2); /* 0 ms, and -4 counted as 0 */
+  assert_int_equal(h->buckets[1], 1); /* 1 ms */
+  assert_int_equal(h->buckets[2], 1); /* 2 ms <= 2.5 ms */
+  assert_int_equal(h->buckets[3], 1); /* 3 ms <= 5 ms */
+  assert_int_equal(h->buckets[NTSPOOL_LATENCY_BUCKETS - 1], 1); /* 5 s */
+  assert_int_equal(h->count, 7);                                /* + 5001 */
+  assert_int_equal(h->sum_ms, 0 + 1 + 2 + 3 + 5000 + 5001);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][0].count, 0);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][0].count, 0);
+  assert_int_equal(ntspool_policy_source_stats(p, a, V6, 0, &st), 0);
+  h = &st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][0];
+  assert_int_equal(h->count, 1);
+  assert_int_equal(h->buckets[6], 1); /* 30 ms: (25 ms, 50 ms] */
+  assert_int_equal(ntspool_policy_record_latency(p, a, V4, 2, true, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_policy_record_latency(
+                       NULL, a, V4, NTSPOOL_EXCHANGE_SUPPORT, true, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  ntspool_registry_release(reg);
+  ntspool_policy_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_backoff_doubles_to_cap),
       cmocka_unit_test(test_health_backoff_excludes_until_expiry),
       cmocka_unit_test(test_health_all_backing_off_picks_earliest),
       cmocka_unit_test(test_health_invalid_arguments),
+      cmocka_unit_test(test_health_latency_histograms),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,11 @@ static void test_log_levels(void **state) {
   assert_int_equal(ntspool_log_level_parse("loud", &l), NTSPOOL_ERR_CONFIG);
   assert_int_equal(ntspool_log_level_parse(NULL, &l), NTSPOOL_ERR_CONFIG);
   assert_string_equal(ntspool_log_level_name(NTSPOOL_LOG_ERROR), "ERROR");
+  /* trace: more than debug, as the Rust nts-pool-ke's -l trace */
+  assert_int_equal(ntspool_log_level_parse("trace", &l), 0);
+  assert_int_equal(l, NTSPOOL_LOG_TRACE);
+  assert_true(NTSPOOL_LOG_TRACE > NTSPOOL_LOG_DEBUG);
+  assert_string_equal(ntspool_log_level_name(NTSPOOL_LOG_TRACE), "TRACE");
 }
 
 int main(void) {

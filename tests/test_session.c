@@ -23,8 +23,19 @@ static world W;
 
 static int teardown(void **state) {
   (void)state;
+  /* Every WOULD_BLOCK of every test named what it waits on correctly. */
+  if (W.wants_bad)
+    fail_msg("%zu WOULD_BLOCKs misreported: %s", W.wants_bad, W.wants_error);
   world_free(&W);
   return 0;
+}
+
+/* The wants checks of world.h ran on both sides of the pool. */
+static void assert_wants_checked(bool upstream) {
+  assert_int_equal(W.wants_bad, 0);
+  assert_true(W.wants_client > 0);
+  if (upstream)
+    assert_true(W.wants_upstream > 0);
 }
 
 /* The keys the client exported are the keys the source minted cookies
@@ -60,6 +71,19 @@ static void run_chain(enum ntspool_numbering n, const char *aead,
   assert_string_equal(res.server, "ts1.test");
   assert_int_equal(res.port, 123);
   assert_keys_match(&res, 1);
+  /* One support query and one Fixed Key Request, each timed. */
+  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  ntspool_source_stats st;
+  assert_int_equal(
+      ntspool_policy_source_stats(pol, ntspool_registry_find(reg, "ts1"),
+                                  NTSPOOL_FAMILY_IPV4, W.now, &st),
+      0);
+  ntspool_registry_release(reg);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count, 1);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][1].count, 1);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][0].count, 0);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][0].count, 0);
 }
 
 static void test_session_chain_aead15_iana(void **state) {
@@ -258,6 +282,32 @@ static void test_session_keep_alive_reuse(void **state) {
   assert_int_equal(world_links_opened(&W, 0), 1);
 }
 
+/* The context's expiry pair closes the kept-alive connection once it
+ * outlived its idle limit (connection-cache-max-idle-s, 300 s); a context
+ * without a pool has nothing due. */
+static void test_session_ctx_expiry(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  ntspool_time_ms t0 = W.now;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  ntspool_time_ms due = ntspool_ctx_expiry(W.pool);
+  assert_true(due >= t0 + 300000 && due <= W.now + 300000);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due - 1), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), due); /* not yet */
+  assert_int_equal(ntspool_ctx_handle_expiry(W.pool, due), 0);
+  assert_int_equal(ntspool_ctx_expiry(W.pool), NTSPOOL_TIME_NEVER);
+  W.now = due;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
+  assert_int_equal(world_links_opened(&W, 0), 2); /* a fresh connection */
+  assert_int_equal(ntspool_ctx_expiry(W.sources[0].ctx), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(W.client), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_expiry(NULL), NTSPOOL_TIME_NEVER);
+  assert_int_equal(ntspool_ctx_handle_expiry(W.client, W.now), 0);
+  assert_int_equal(ntspool_ctx_handle_expiry(NULL, W.now),
+                   NTSPOOL_ERR_INVALID_ARG);
+}
+
 static void test_session_one_byte_at_a_time(void **state) {
   (void)state;
   world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
@@ -268,6 +318,9 @@ static void test_session_one_byte_at_a_time(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 6, &res, NULL, NULL, 0), 0);
     assert_keys_match(&res, i);
   }
+  assert_wants_checked(true);
+  /* The handshake's end and the upstream phase moved the deadline. */
+  assert_true(W.wants_deadline > 0);
 }
 
 /* Server Deny: a client that already uses ts1.test gets ts2.test. */
@@ -297,6 +350,8 @@ static void fault_single(enum world_fault f) {
   assert_int_equal(W.n_keys, 0);
   /* Answered within the key-exchange timeout (5 s). */
   assert_true(W.now - start < 5000);
+  /* A refused, closed or garbled link fails without ever blocking. */
+  assert_wants_checked(f == WORLD_STALL || f == WORLD_WRONG_TOKEN);
 }
 
 static void test_session_fault_refused(void **state) {
@@ -362,6 +417,7 @@ static void fault_after_keys(enum world_fault f) {
     assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
     assert_int_equal(W.n_keys, before + 1); /* exactly one source */
   }
+  assert_wants_checked(true);
 }
 
 static void test_session_fault_close_after_keys(void **state) {
@@ -427,9 +483,10 @@ static void test_session_source_refuses(void **state) {
   raw(0, "800a0000 80090000 80000000", "800200020001 80000000");
   /* Vector 102: a token not in the list -> Bad Request. */
   raw(0, "000e00026e6f 80090000 800a0000 80000000", "800200020001 80000000");
-  /* The right token: algorithms then protocols (ntpd-rs order). */
+  /* The right token: algorithms then protocols (ntpd-rs order); by
+   * default AEAD 17 then 15, as ntpd-rs. */
   raw(0, TOKEN_HEX " 800a0000 80090000 80000000",
-      "800a0008 000f0020 00110040 80090002 0000 80000000");
+      "800a0008 00110040 000f0020 80090002 0000 80000000");
   /* Vector 84 with the right token: wrong key size -> Bad Request. */
   raw(0, TOKEN_HEX " 800c000401020304 800100020000 80040002000f 80000000",
       "800200020001 80000000");
@@ -445,6 +502,83 @@ static void test_session_source_refuses(void **state) {
   assert_int_equal(W.n_keys, 0);
 }
 
+static bool has_keep_alive(const uint8_t *msg, size_t len) {
+  ntspool_record rec;
+  size_t used;
+  for (size_t at = 0; at < len; at += used) {
+    assert_int_equal(ntspool_record_decode(msg + at, len - at,
+                                           NTSPOOL_NUMBERING_IANA, &rec, &used),
+                     0);
+    if (rec.type == NTSPOOL_REC_KEEP_ALIVE)
+      return true;
+  }
+  return false;
+}
+
+/* The time source's default limit: 51 kept-alive pool connections at once
+ * (ntpd-rs's 512 concurrent connections / 10), so several pool replicas
+ * with 5 cached connections per family each fit; the 52nd connection that
+ * asks is answered without Keep Alive. */
+#define N_HELD 52
+static void test_session_source_keep_alive_default(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  uint8_t req[512];
+  size_t req_len = ntspool_test_hex(
+      TOKEN_HEX " 800a0000 80090000 00080000 80000000", req, sizeof req);
+  ntspool_tls_client_options o = {.ca_path = "tests/pki/ca.pem"};
+  ntspool_tls_config *cfg;
+  assert_int_equal(ntspool_tls_config_new_client(&cfg, &o, NULL, NULL), 0);
+  struct {
+    ntspool_test_pipe *p;
+    ntspool_tls *tls;
+    ntspool_session *ss;
+  } held[N_HELD];
+  size_t granted = 0;
+  bool last_granted = true;
+  for (int k = 0; k < N_HELD; k++) {
+    held[k].p = ntspool_test_pipe_new(0);
+    assert_int_equal(ntspool_tls_new(&held[k].tls, cfg,
+                                     ntspool_test_pipe_io(held[k].p, 0),
+                                     "ts1.test"),
+                     0);
+    ntspool_peer peer = {4, "127.0.0.1"};
+    assert_int_equal(ntspool_session_new_server(
+                         W.sources[0].ctx, ntspool_test_pipe_io(held[k].p, 1),
+                         &peer, W.now, &held[k].ss),
+                     0);
+    uint8_t resp[1024];
+    size_t resp_len = 0, sent = 0, msg_len = 0;
+    for (int i = 0; i < 10000 && !msg_len; i++) {
+      if (sent < req_len) {
+        int n = ntspool_tls_write(held[k].tls, req + sent, req_len - sent);
+        if (n > 0)
+          sent += (size_t)n;
+      } else {
+        int n = ntspool_tls_read(held[k].tls, resp + resp_len,
+                                 sizeof resp - resp_len);
+        if (n > 0)
+          resp_len += (size_t)n;
+        if (ntspool_message_frame(resp, resp_len, sizeof resp, &msg_len))
+          msg_len = 0;
+      }
+      ntspool_session_step(held[k].ss, W.now);
+      W.now += 1;
+    }
+    assert_true(msg_len > 0);
+    last_granted = has_keep_alive(resp, msg_len);
+    granted += last_granted;
+  }
+  assert_int_equal(granted, 51);
+  assert_false(last_granted);
+  for (int k = 0; k < N_HELD; k++) {
+    ntspool_session_free(held[k].ss);
+    ntspool_tls_free(held[k].tls);
+    ntspool_test_pipe_free(held[k].p);
+  }
+  ntspool_tls_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_session_chain_aead15_iana, teardown),
@@ -456,10 +590,13 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_no_auth_refused, teardown),
       cmocka_unit_test_teardown(test_session_logs_no_secrets, teardown),
       cmocka_unit_test_teardown(test_session_keep_alive_reuse, teardown),
+      cmocka_unit_test_teardown(test_session_source_keep_alive_default,
+                                teardown),
       cmocka_unit_test_teardown(test_session_reload_keeps_state, teardown),
       cmocka_unit_test_teardown(test_session_reload_failed, teardown),
       cmocka_unit_test_teardown(test_session_idle_close_noticed, teardown),
       cmocka_unit_test_teardown(test_session_list_server_names, teardown),
+      cmocka_unit_test_teardown(test_session_ctx_expiry, teardown),
       cmocka_unit_test_teardown(test_session_one_byte_at_a_time, teardown),
       cmocka_unit_test_teardown(test_session_deny, teardown),
       cmocka_unit_test_teardown(test_session_fault_refused, teardown),

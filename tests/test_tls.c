@@ -10,6 +10,10 @@
  *
  * Certificates come from tests/pki (see tests/pki/make-pki); set
  * NTSPOOL_TEST_PKI to run the binary from another directory.
+ *
+ * Both TLS backends run these tests (make test, make test TLS=openssl).
+ * The NTSPOOL_ERR_* results are the same on both; only the raw backend
+ * codes and the texts that name a failed certificate check differ, below.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,6 +45,25 @@
 #define CLIENT 0
 #define SERVER 1
 #define WB NTSPOOL_ERR_WOULD_BLOCK
+
+#ifdef NTSPOOL_TLS_OPENSSL
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#define RAW(reason) ((int)ERR_PACK(ERR_LIB_SSL, 0, (reason)))
+#define RAW_NO_ALPN RAW(SSL_R_NO_APPLICATION_PROTOCOL)
+#define RAW_CERT_VERIFY_FAILED RAW(SSL_R_CERTIFICATE_VERIFY_FAILED)
+#define RAW_PEER_CLOSE_NOTIFY 0 /* a clean close is not a failure */
+#define WHY_NAME "mismatch"
+#define WHY_EXPIRED "expired"
+#define WHY_UNTRUSTED "issuer certificate"
+#else
+#define RAW_NO_ALPN MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL
+#define RAW_CERT_VERIFY_FAILED MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+#define RAW_PEER_CLOSE_NOTIFY MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY
+#define WHY_NAME "Common Name"
+#define WHY_EXPIRED "expired"
+#define WHY_UNTRUSTED "trusted CA"
+#endif
 
 /* ---- files ------------------------------------------------------------ */
 
@@ -563,6 +587,55 @@ static void test_tls_io_drives_handshake(void **state) {
   ntspool_tls_config_free(ccfg);
 }
 
+/* wants() names the direction the last WOULD_BLOCK waits on. */
+static void test_tls_wants(void **state) {
+  (void)state;
+  ntspool_tls_config *scfg = server_cfg("localhost", false);
+  ntspool_tls_config *ccfg = client_cfg("ca.pem", NULL);
+  pair p;
+  pair_open(&p, ccfg, scfg, "localhost", 0);
+  assert_int_equal(ntspool_tls_wants(p.c), 0);
+  assert_int_equal(ntspool_tls_wants(NULL), 0);
+  /* ClientHello sent, the server's answer awaited. */
+  assert_int_equal(ntspool_tls_handshake(p.c), WB);
+  assert_int_equal(ntspool_tls_wants(p.c), NTSPOOL_TLS_WANT_READ);
+  handshake_ok(&p);
+  assert_int_equal(ntspool_tls_wants(p.c), 0);
+  uint8_t buf[8];
+  assert_int_equal(ntspool_tls_read(p.s, buf, sizeof(buf)), WB);
+  assert_int_equal(ntspool_tls_wants(p.s), NTSPOOL_TLS_WANT_READ);
+  /* A transport that takes nothing: the write waits for room. */
+  ntspool_test_pipe_set_block_alternate(p.pipe, SERVER, true);
+  ntspool_test_pipe_set_max_per_call(p.pipe, SERVER, 1);
+  int rc = ntspool_tls_write(p.s, (const uint8_t *)"answer", 6);
+  int blocked = 0;
+  while (rc == WB) {
+    assert_int_equal(ntspool_tls_wants(p.s), NTSPOOL_TLS_WANT_WRITE);
+    blocked++;
+    rc = ntspool_tls_write(p.s, (const uint8_t *)"answer", 6);
+  }
+  assert_int_equal(rc, 6);
+  assert_true(blocked > 0);
+  assert_int_equal(ntspool_tls_wants(p.s), 0);
+  assert_int_equal(ntspool_tls_read(p.c, buf, sizeof(buf)), 6);
+  assert_memory_equal(buf, "answer", 6);
+  pair_close(&p);
+  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_free(ccfg);
+}
+
+/* The backend names itself: "mbedtls 3.6.x" or "openssl 3.x.y". */
+static void test_tls_backend_name(void **state) {
+  (void)state;
+  const char *name = ntspool_tls_backend();
+  assert_non_null(name);
+#ifdef NTSPOOL_TLS_OPENSSL
+  assert_true(strncmp(name, "openssl 3.", 10) == 0);
+#else
+  assert_true(strncmp(name, "mbedtls 3.6.", 12) == 0);
+#endif
+}
+
 /* ---- tests: refusals ---------------------------------------------------- */
 
 static void test_tls_refuses_tls12_client(void **state) {
@@ -614,8 +687,7 @@ static void test_tls_refuses_missing_alpn(void **state) {
   side a = {raw_step, &rc, 0}, b = {tls_step, p.s, 0};
   drive(p.pipe, &a, &b);
   assert_int_equal(b.rc, NTSPOOL_ERR_TLS);
-  assert_int_equal(ntspool_tls_last_error(p.s),
-                   MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL);
+  assert_int_equal(ntspool_tls_last_error(p.s), RAW_NO_ALPN);
   assert_int_equal(a.rc, NTSPOOL_ERR_TLS);
   assert_int_equal(rc.last, MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE);
   assert_int_equal(ntspool_test_pipe_sent(p.pipe, SERVER), 7);
@@ -652,7 +724,7 @@ static void test_tls_refuses_server_without_alpn(void **state) {
   int raw;
   assert_int_equal(client_vs_raw_server(MBEDTLS_SSL_VERSION_TLS1_3, NULL, &raw),
                    NTSPOOL_ERR_TLS);
-  assert_int_equal(raw, MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL);
+  assert_int_equal(raw, RAW_NO_ALPN);
 }
 
 /* A failed certificate check: client result, and what describe says. */
@@ -667,8 +739,7 @@ static void refused_cert(const char *server, const char *name, const char *ca,
   assert_int_equal(crc, NTSPOOL_ERR_TLS);
   assert_int_equal(src, NTSPOOL_ERR_TLS); /* the client's alert */
   assert_false(ntspool_tls_established(p.c));
-  assert_int_equal(ntspool_tls_last_error(p.c),
-                   MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+  assert_int_equal(ntspool_tls_last_error(p.c), RAW_CERT_VERIFY_FAILED);
   char buf[512];
   ntspool_tls_describe_error(p.c, buf, sizeof(buf));
   if (strstr(buf, reason) == NULL)
@@ -685,20 +756,59 @@ static void refused_cert(const char *server, const char *name, const char *ca,
 
 static void test_tls_refuses_wrong_host_name(void **state) {
   (void)state;
-  refused_cert("localhost", "ts1.test", "ca.pem", "Common Name");
-  refused_cert("timesource", "localhost", "ca.pem", "Common Name");
-  refused_cert("localhost", "127.0.0.2", "ca.pem", "Common Name");
+  refused_cert("localhost", "ts1.test", "ca.pem", WHY_NAME);
+  refused_cert("timesource", "localhost", "ca.pem", WHY_NAME);
+  refused_cert("localhost", "127.0.0.2", "ca.pem", WHY_NAME);
 }
 
 static void test_tls_refuses_expired_certificate(void **state) {
   (void)state;
-  refused_cert("expired", "localhost", "ca.pem", "expired");
+  refused_cert("expired", "localhost", "ca.pem", WHY_EXPIRED);
 }
 
 static void test_tls_refuses_unrelated_ca(void **state) {
   (void)state;
-  refused_cert("other-localhost", "localhost", "ca.pem", "trusted CA");
-  refused_cert("localhost", "localhost", "other-ca.pem", "trusted CA");
+  refused_cert("other-localhost", "localhost", "ca.pem", WHY_UNTRUSTED);
+  refused_cert("localhost", "localhost", "other-ca.pem", WHY_UNTRUSTED);
+}
+
+/* Additional CA files add to the roots, they do not replace them: with
+ * other-ca.pem as the roots and ca.pem added, certificates of both verify;
+ * the default bundle plus ca.pem verifies ca.pem's; an extra path that
+ * holds no CA is an error. */
+static void handshake_with_roots(const char *server, const char *ca,
+                                 const char *extra) {
+  /* pki() keeps 8 paths alive: enough for these and server_cfg's */
+  const char *extras[] = {pki(extra)};
+  ntspool_tls_client_options o = {0};
+  o.ca_path = ca ? pki(ca) : NULL;
+  o.extra_ca_paths = extras;
+  o.n_extra_ca_paths = 1;
+  ntspool_tls_config *ccfg = NULL, *scfg = server_cfg(server, false);
+  assert_int_equal(ntspool_tls_config_new_client(&ccfg, &o, NULL, NULL), 0);
+  pair p;
+  pair_open(&p, ccfg, scfg, "localhost", 0);
+  handshake_ok(&p);
+  pair_close(&p);
+  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_free(ccfg);
+}
+
+static void test_tls_additional_cas(void **state) {
+  (void)state;
+  handshake_with_roots("localhost", "other-ca.pem", "ca.pem");
+  handshake_with_roots("other-localhost", "other-ca.pem", "ca.pem");
+  struct stat st;
+  if (stat(NTSPOOL_TLS_DEFAULT_CA_PATH, &st) == 0)
+    handshake_with_roots("localhost", NULL, "ca.pem");
+  /* without the addition, ca.pem's certificate is refused */
+  refused_cert("localhost", "localhost", "other-ca.pem", WHY_UNTRUSTED);
+  const char *bad[] = {pki("localhost.key")};
+  ntspool_tls_client_options o = {
+      .ca_path = pki("ca.pem"), .extra_ca_paths = bad, .n_extra_ca_paths = 1};
+  ntspool_tls_config *cfg = NULL;
+  assert_int_not_equal(ntspool_tls_config_new_client(&cfg, &o, NULL, NULL), 0);
+  assert_null(cfg);
 }
 
 /* ---- tests: names and certificates -------------------------------------- */
@@ -819,8 +929,7 @@ static void test_tls_idle_close_notify(void **state) {
   assert_true(ntspool_test_pipe_queued(p.pipe, CLIENT) > 0);
   uint8_t buf[64];
   assert_int_equal(ntspool_tls_read(p.c, buf, sizeof(buf)), NTSPOOL_ERR_EOF);
-  assert_int_equal(ntspool_tls_last_error(p.c),
-                   MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
+  assert_int_equal(ntspool_tls_last_error(p.c), RAW_PEER_CLOSE_NOTIFY);
   assert_int_equal(ntspool_tls_read(p.c, buf, sizeof(buf)), NTSPOOL_ERR_EOF);
   /* The closed server cannot write; the client can still answer the
    * close with its own. */
@@ -1166,13 +1275,11 @@ static void test_tls_config_lifetime(void **state) {
 static void test_tls_error_text(void **state) {
   (void)state;
   char buf[128];
-  assert_true(
-      strlen(ntspool_tls_error_text(MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL,
-                                    buf, sizeof(buf))) > 0);
+  assert_true(strlen(ntspool_tls_error_text(RAW_NO_ALPN, buf, sizeof(buf))) >
+              0);
   assert_string_equal(ntspool_tls_error_text(0, buf, sizeof(buf)), "no error");
   char tiny[4];
-  ntspool_tls_error_text(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, tiny,
-                         sizeof(tiny));
+  ntspool_tls_error_text(RAW_CERT_VERIFY_FAILED, tiny, sizeof(tiny));
   assert_true(strlen(tiny) < sizeof(tiny));
   assert_null(ntspool_tls_error_text(-1, NULL, 0));
   assert_string_equal(ntspool_tls_describe_error(NULL, buf, sizeof(buf)),
@@ -1448,7 +1555,8 @@ static void test_tls_socketpair_nonblocking_poll(void **state) {
 }
 
 int main(void) {
-  if (ntspool_crypto_init() != 0)
+  /* The raw peers use mbedTLS's PSA whichever backend the library has. */
+  if (ntspool_crypto_init() != 0 || psa_crypto_init() != PSA_SUCCESS)
     return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tls_handshake_export),
@@ -1457,6 +1565,8 @@ int main(void) {
       cmocka_unit_test(test_tls_partial_writes),
       cmocka_unit_test(test_tls_write_is_one_record),
       cmocka_unit_test(test_tls_io_drives_handshake),
+      cmocka_unit_test(test_tls_wants),
+      cmocka_unit_test(test_tls_backend_name),
       cmocka_unit_test(test_tls_refuses_tls12_client),
       cmocka_unit_test(test_tls_refuses_tls12_server),
       cmocka_unit_test(test_tls_refuses_wrong_alpn),
@@ -1467,6 +1577,7 @@ int main(void) {
       cmocka_unit_test(test_tls_refuses_expired_certificate),
       cmocka_unit_test(test_tls_refuses_unrelated_ca),
       cmocka_unit_test(test_tls_sni_and_names),
+      cmocka_unit_test(test_tls_additional_cas),
       cmocka_unit_test(test_tls_client_certificate),
       cmocka_unit_test(test_tls_peer_cert_before_handshake),
       cmocka_unit_test(test_tls_idle_close_notify),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * One NTS-KE through the library's client role over a blocking socket.
- * The socket's receive/send timeout returns control to the loop now and
- * then, so the session sees the time pass and enforces its deadline.
+ * One NTS-KE through the library's client role over a blocking socket,
+ * with the blocking loop of session.h: ntspool_socket_io_deadline keeps
+ * every wait within the session's deadline, so a server that stalls or
+ * trickles bytes cannot hold the client past its key-exchange timeout.
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -10,24 +11,23 @@
 #include "client.h"
 #include "common/net.h"
 
-#define POLL_SLICE_MS 200
-
 int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
               const char *const *denied, size_t n_denied, int timeout_ms,
               ntspool_ke_result *res, char *err, size_t err_cap) {
   int fd = ex_connect(host, port, SOCK_STREAM, timeout_ms, err, err_cap);
   if (fd < 0)
     return -1;
-  ex_set_timeouts(fd, POLL_SLICE_MS);
+  ntspool_socket sock = {.fd = fd};
   ntspool_io sio;
-  ntspool_socket_io(fd, &sio);
+  ntspool_socket_io_deadline(&sock, &sio);
   ntspool_session *s;
   int rc = ntspool_session_new_client(ctx, &sio, host, denied, n_denied,
                                       ex_now_ms(), &s);
   if (rc == 0) {
-    while ((rc = ntspool_session_step(s, ex_now_ms())) ==
-           NTSPOOL_ERR_WOULD_BLOCK)
-      ;
+    do {
+      sock.deadline = ntspool_session_deadline(s);
+      rc = ntspool_session_step(s, ex_now_ms());
+    } while (rc == NTSPOOL_ERR_WOULD_BLOCK);
     if (rc == 0)
       rc = ntspool_session_result(s, res);
     if (rc) {

@@ -181,37 +181,34 @@ static void print_source(int index, const ntspool_ke_result *r) {
   fflush(stdout);
 }
 
-static bool seen_before(char seen[][256], size_t n, const char *server) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(seen[i], server) == 0)
-      return true;
-  return false;
-}
-
+/* --count N: N distinct sources, kept by the library's pool client:
+ * each key exchange denies the servers already held (after the --deny
+ * names), and an answer naming one of them means the pool has no other. */
 static int run(ntspool_ctx *ctx, options *o) {
-  static char seen[MAX_SOURCES][256];
-  size_t n_seen = 0;
   char err[512];
   ntspool_ke_result res;
   int status = 0;
+  ntspool_poolclient *pc;
+  if (ntspool_poolclient_new((size_t)o->count, NULL, &pc) != 0)
+    return EXIT_FAIL;
 
-  for (long i = 0; i < o->count; i++) {
-    if (client_ke(ctx, o->host, o->port, o->denied, o->n_denied,
-                  (int)o->timeout_ms, &res, err, sizeof err)) {
+  for (long i = 0; ntspool_poolclient_missing(pc) > 0; i++) {
+    const char *denied[NTSPOOL_MAX_DENIED];
+    size_t n = o->n_denied;
+    memcpy(denied, o->denied, n * sizeof *denied);
+    n += ntspool_poolclient_denied(pc, denied + n, NTSPOOL_MAX_DENIED - n);
+    if (client_ke(ctx, o->host, o->port, denied, n, (int)o->timeout_ms, &res,
+                  err, sizeof err)) {
       fprintf(stderr, "ntske-client: key exchange failed: %s\n", err);
       status = EXIT_FAIL;
       break;
     }
-    if (seen_before(seen, n_seen, res.server)) {
+    if (ntspool_poolclient_offer(pc, res.server) != 1) {
       /* The pool had nothing new: it may ignore denies then. */
-      printf("pool returned %s again: %zu distinct source(s)\n", res.server,
-             n_seen);
+      printf("pool returned %s again: %ld distinct source(s)\n", res.server, i);
       break;
     }
     print_source((int)i + 1, &res);
-    snprintf(seen[n_seen++], sizeof seen[0], "%s", res.server);
-    if (o->n_denied < NTSPOOL_MAX_DENIED)
-      o->denied[o->n_denied++] = seen[n_seen - 1];
 
     if (o->ntp) {
       client_ntp_result m = {0};
@@ -229,6 +226,7 @@ static int run(ntspool_ctx *ctx, options *o) {
       fflush(stdout);
     }
   }
+  ntspool_poolclient_free(pc);
   mbedtls_platform_zeroize(&res, sizeof res);
   return status;
 }

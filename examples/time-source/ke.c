@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * NTS-KE side of the example time source: a thread per connection over a
- * blocking socket.  The socket's short receive/send timeouts return
- * control to the loop below, which hands the session a fresh "now" (so its
- * deadlines fire) and notices a stop request.
+ * NTS-KE side of the example time source: a thread per connection, each
+ * driving its session with the poll() loop of session.h on a non-blocking
+ * socket: wait for what ntspool_session_wants() names until the session's
+ * deadline, or until a stop request (the server's stop pipe turns
+ * readable), then step again.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,6 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "time_source.h"
-
-#define POLL_SLICE_MS 200
 
 int64_t ts_mono_s(void) {
   struct timespec ts;
@@ -58,15 +59,39 @@ static void conn_done(ts_server *ts) {
   pthread_mutex_unlock(&ts->lock);
 }
 
+/* Waits until the connection `fd` is ready the way the session waits on
+ * it, `until` passed or (watch_stop) a stop was requested.  A time source's
+ * session has one transport, its own connection, so the io the session
+ * names is always that one (and with --small-writes not a plain socket
+ * io, so the fd is not read from it). */
+static void wait_session(const ts_server *ts, const ntspool_session *s, int fd,
+                         ntspool_time_ms until, bool watch_stop) {
+  unsigned want = ntspool_session_wants(s, NULL);
+  if (!want)
+    return; /* only the deadline changed: step again */
+  struct pollfd p[2] = {
+      {.fd = fd,
+       .events = (short)((want & NTSPOOL_IO_READ ? POLLIN : 0) |
+                         (want & NTSPOOL_IO_WRITE ? POLLOUT : 0))},
+      {.fd = ts->stop_pipe[0], .events = POLLIN}};
+  ntspool_time_ms left = until - ex_now_ms();
+  if (left > 0)
+    poll(p, watch_stop ? 2 : 1, left > 60000 ? 60000 : (int)left);
+}
+
 static void *conn_main(void *arg) {
   conn *c = arg;
   ts_server *ts = c->ts;
   ntspool_io sio;
+  ts_small_io small;
   ntspool_session *s = NULL;
   ntspool_outcome o = {0};
 
-  ntspool_socket_io(c->fd, &sio);
-  ex_set_timeouts(c->fd, POLL_SLICE_MS);
+  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+  if (ts->small_writes)
+    ts_small_writes_io(c->fd, ts->small_writes, &small, &sio);
+  else
+    ntspool_socket_io(c->fd, &sio);
   ntspool_peer peer = {.family = c->family, .address = c->peer};
   int rc = ntspool_session_new_server(ts->ctx, &sio, &peer, ex_now_ms(), &s);
   if (rc == 0) {
@@ -75,13 +100,17 @@ static void *conn_main(void *arg) {
            NTSPOOL_ERR_WOULD_BLOCK) {
       /* After a stop request, in-flight exchanges get the grace period;
        * an idle kept-alive pool connection ends with it. */
+      ntspool_time_ms until = ntspool_session_deadline(s);
       if (atomic_load(&ts->stopping)) {
         ntspool_time_ms now = ex_now_ms();
         if (!stop_by)
           stop_by = now + ts->grace_ms;
         else if (now >= stop_by)
           break;
+        if (until > stop_by)
+          until = stop_by;
       }
+      wait_session(ts, s, c->fd, until, stop_by == 0);
     }
     ntspool_session_outcome(s, &o);
     ntspool_session_free(s);

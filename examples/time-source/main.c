@@ -45,12 +45,14 @@ static const char usage_text[] =
     "  --token TOKEN             accept pool requests with this token\n"
     "                            (repeatable; prefer --token-file)\n"
     "  --token-file FILE         tokens, one per line (repeatable)\n"
-    "  --max-keep-alive N        kept-alive pool connections (5)\n"
+    "  --max-keep-alive N        kept-alive pool connections (51)\n"
     "  --record-numbering iana|draft  pool record numbers (iana)\n"
     "  --aead ID                 AEAD offered: 15, 16, 17 (repeatable;\n"
-    "                            default 15 and 17)\n"
+    "                            default 17 and 15)\n"
     "  --stratum N               stratum announced, 1-15 (10, refid LOCL)\n"
     "  --key-rotation SECONDS    new cookie master key interval (86400)\n"
+    "  --small-writes BYTES      send answers in pieces of BYTES, one write\n"
+    "                            each, Nagle on (a test peer for pools)\n"
     "  --pid-file FILE           write the process id there\n"
     "  --log-level LEVEL         error, warning, info (default), debug\n"
     "  -h, --help    -V, --version\n"
@@ -74,6 +76,7 @@ enum {
   OPT_ROTATION,
   OPT_PID_FILE,
   OPT_LOG_LEVEL,
+  OPT_SMALL_WRITES,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +95,7 @@ static const struct option long_options[] = {
     {"key-rotation", required_argument, NULL, OPT_ROTATION},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"small-writes", required_argument, NULL, OPT_SMALL_WRITES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -99,8 +103,8 @@ static const struct option long_options[] = {
 typedef struct options {
   const char *ke_listen, *ntp_listen, *pid_file;
   enum ntspool_log_level log_level;
-  long stratum, rotation_s;
-  bool has_cert, has_key, has_aead, has_ntp_port;
+  long stratum, rotation_s, small_writes;
+  bool has_cert, has_key, has_ntp_port;
 } options;
 
 static int sig_pipe[2] = {-1, -1};
@@ -180,7 +184,6 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       /* Our NTP side implements AES-SIV only. */
       if (!ex_parse_long(optarg, 0, 65535, &v) || !aes_siv_key_len((uint16_t)v))
         return usage_error("--aead: not 15, 16 or 17 (AES-SIV): ", optarg);
-      o->has_aead = true;
       rc = set(ctx, name, "aead", optarg);
       break;
     case OPT_STRATUM:
@@ -193,6 +196,11 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       break;
     case OPT_PID_FILE:
       o->pid_file = optarg;
+      break;
+    case OPT_SMALL_WRITES:
+      if (!ex_parse_long(optarg, 1, 16384, &o->small_writes))
+        return usage_error("--small-writes: expected 1 to 16384 bytes: ",
+                           optarg);
       break;
     case OPT_LOG_LEVEL:
       if (ex_log_parse_level(optarg, &o->log_level))
@@ -215,9 +223,6 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
     return usage_error("unexpected argument ", argv[optind]);
   if (!o->has_cert || !o->has_key)
     return usage_error("--cert and --key are required", "");
-  if (!o->has_aead &&
-      (set(ctx, "aead", "aead", "15") || set(ctx, "aead", "aead", "17")))
-    return EXIT_SOFTWARE;
   /* Tell clients the UDP port when it is not the default one. */
   char host[256], port[16];
   if (ex_split_hostport(o->ntp_listen, host, sizeof host, port, sizeof port))
@@ -289,6 +294,9 @@ static void serve(ts_server *ts) {
       ts_ke_accept(ts);
   }
   atomic_store(&ts->stopping, true);
+  /* Never read: readable from now on, for every connection thread. */
+  ssize_t rc = write(ts->stop_pipe[1], "x", 1);
+  (void)rc;
 }
 
 int main(int argc, char **argv) {
@@ -329,13 +337,14 @@ int main(int argc, char **argv) {
                         .precision = clock_precision(),
                         .clock = ts_ntp_now};
   ts.grace_ms = 5000; /* the library's default KE timeout */
+  ts.small_writes = (size_t)o.small_writes;
 
   if ((ts.ke_fd = ex_listen(o.ke_listen, SOCK_STREAM, err, sizeof err)) < 0 ||
       (ts.ntp_fd = ex_listen(o.ntp_listen, SOCK_DGRAM, err, sizeof err)) < 0) {
     ex_log(NTSPOOL_LOG_ERROR, "main", "cannot listen: %s", err);
     return EXIT_OSERR;
   }
-  if (setup_signals()) {
+  if (setup_signals() || pipe(ts.stop_pipe)) {
     ex_log(NTSPOOL_LOG_ERROR, "main", "cannot install signal handlers");
     return EXIT_OSERR;
   }

@@ -6,6 +6,7 @@
  *   ke.c    NTS-KE: one thread per accepted TCP connection, each driving
  *           one library session (ordinary clients and pools alike)
  *   ntp.c   the NTS-protected NTPv4 responder on the UDP socket
+ *   small_writes.c  --small-writes: answers in small pieces, Nagle on
  *
  * The library does the key exchange and calls make_cookies(); everything
  * about cookies and NTP packets is this program's own (examples/common).
@@ -31,8 +32,10 @@ typedef struct ts_server {
   cookie_jar jar;
   nts_server nts;
   int ke_fd, ntp_fd;
-  int grace_ms; /* how long sessions may finish after a stop request */
+  int grace_ms;        /* how long sessions may finish after a stop request */
+  size_t small_writes; /* --small-writes piece size, 0: off */
   atomic_bool stopping;
+  int stop_pipe[2]; /* readable once stopping: wakes connection threads */
 
   pthread_mutex_t lock; /* guards active */
   pthread_cond_t idle;  /* signalled when active drops */
@@ -57,6 +60,20 @@ void ts_ke_accept(ts_server *ts);
 /* Waits until no connection thread runs or timeout_ms passed; returns
  * how many still run. */
 int ts_ke_wait(ts_server *ts, int timeout_ms);
+
+/* The transport of one KE connection in --small-writes mode. */
+typedef struct ts_small_io {
+  ntspool_io inner; /* ntspool_socket_io on fd, for reads */
+  int fd;
+  size_t piece;   /* bytes per write() of an answer */
+  bool sent;      /* something was written on this connection */
+  bool answering; /* past the handshake flight: cut writes into pieces */
+} ts_small_io;
+
+/* Fills *io for connection `fd`: reads as ntspool_socket_io, Nagle on,
+ * every write after the handshake flight sent in pieces of `piece` bytes,
+ * one send() each.  *s holds the state and must outlive the io. */
+void ts_small_writes_io(int fd, size_t piece, ts_small_io *s, ntspool_io *io);
 
 /* Answers the datagrams waiting on the NTP socket (a bounded batch). */
 void ts_ntp_serve(ts_server *ts);

@@ -116,6 +116,12 @@ NTSPOOL_API const char *ntspool_version(void);
 /* NTSPOOL_VERSION_NUM of the library actually linked.  Never fails. */
 NTSPOOL_API unsigned ntspool_version_num(void);
 
+/* The TLS backend the library was built with and the version it runs on,
+ * "mbedtls 3.6.4" (the default) or "openssl 3.0.19" (make TLS=openssl); a
+ * static string.  The API and every TLS property are the same on both;
+ * the backend decides speed and what the library links.  Never fails. */
+NTSPOOL_API const char *ntspool_tls_backend(void);
+
 /* A static English sentence for a status code (unknown codes included).
  * Never returns NULL. */
 NTSPOOL_API const char *ntspool_strerror(int status);

@@ -25,7 +25,11 @@ enum ntspool_log_level {
   NTSPOOL_LOG_ERROR = 0,
   NTSPOOL_LOG_WARNING = 1,
   NTSPOOL_LOG_INFO = 2,
-  NTSPOOL_LOG_DEBUG = 3
+  NTSPOOL_LOG_DEBUG = 3,
+  /* DEBUG plus one line per NTS-KE record received or sent: type, critical
+   * bit, length, and the values of lists (protocols, AEADs), never the
+   * bodies of cookies, keys, tokens or names. */
+  NTSPOOL_LOG_TRACE = 4
 };
 
 /* Receives one formatted line (no newline) with its level and the
@@ -35,12 +39,12 @@ enum ntspool_log_level {
 typedef void (*ntspool_log_fn)(void *user_data, enum ntspool_log_level level,
                                const char *component, const char *line);
 
-/* "error", "warning" (or "warn"), "info", "debug", in any case.
+/* "error", "warning" (or "warn"), "info", "debug", "trace", in any case.
  * Returns 0 and sets *out, or NTSPOOL_ERR_CONFIG. */
 NTSPOOL_API int ntspool_log_level_parse(const char *text,
                                         enum ntspool_log_level *out);
 
-/* "ERROR", "WARN", "INFO" or "DEBUG".  Never NULL. */
+/* "ERROR", "WARN", "INFO", "DEBUG" or "TRACE".  Never NULL. */
 NTSPOOL_API const char *ntspool_log_level_name(enum ntspool_log_level level);
 
 /* Formats one line into buf[0..cap): the time (unix_sec, usec, UTC), the

@@ -459,13 +459,50 @@ NTSPOOL_API int ntspool_policy_conn_put(ntspool_policy *policy,
                                         ntspool_time_ms now);
 
 /* Closes every cached connection of the current registry that is past its
- * idle or age limit (or above a reduced cache size).  Call it now and then
- * (e.g. every few seconds).  Returns the number closed (>= 0) or
+ * idle or age limit (or above a reduced cache size).  Call it at
+ * ntspool_policy_conn_next_expiry (a pool context does, in
+ * ntspool_ctx_handle_expiry).  Returns the number closed (>= 0) or
  * NTSPOOL_ERR_INVALID_ARG. */
 NTSPOOL_API int ntspool_policy_conn_expire(ntspool_policy *policy,
                                            ntspool_time_ms now);
 
+/* When the first cached connection of the current registry passes its
+ * idle or age limit; NTSPOOL_TIME_NEVER when none is cached (or for
+ * NULL).  Changes when a connection is put into the cache. */
+NTSPOOL_API ntspool_time_ms
+ntspool_policy_conn_next_expiry(ntspool_policy *policy);
+
 /* ---- Metrics ---------------------------------------------------------- */
+
+/* Upstream latency histograms, per (source, family), for the two
+ * exchanges with a source.  Bucket upper bounds in microseconds, as the
+ * Rust nts-pool-ke's: 0, 1 ms, 2.5 ms, 5 ms ... 5 s.  Durations are
+ * measured with the caller's millisecond clock (the `now` of each step):
+ * a reading of 0 ms is an exchange under a millisecond. */
+#define NTSPOOL_LATENCY_BUCKETS 13
+NTSPOOL_API const uint32_t *ntspool_latency_edges_us(void);
+
+enum ntspool_exchange {
+  NTSPOOL_EXCHANGE_SUPPORT = 0,  /* support (capabilities) query */
+  NTSPOOL_EXCHANGE_FIXED_KEY = 1 /* Fixed Key Request */
+};
+
+typedef struct ntspool_latency {
+  /* buckets[i]: readings in (edge[i-1], edge[i]]; not cumulative.  Those
+   * above the last edge are in count only. */
+  uint64_t buckets[NTSPOOL_LATENCY_BUCKETS];
+  uint64_t count;
+  uint64_t sum_ms;
+} ntspool_latency;
+
+/* Records how long one exchange took, from its request being started (a
+ * new connection's TCP and TLS handshakes included, a kept-alive one's
+ * not) to its answer or failure.  Returns: 0; NTSPOOL_ERR_INVALID_ARG. */
+NTSPOOL_API int ntspool_policy_record_latency(ntspool_policy *policy,
+                                              const ntspool_source *source,
+                                              enum ntspool_family family,
+                                              enum ntspool_exchange exchange,
+                                              bool ok, ntspool_time_ms ms);
 
 typedef struct ntspool_source_stats {
   uint64_t selected;  /* times ntspool_policy_select returned it */
@@ -477,11 +514,12 @@ typedef struct ntspool_source_stats {
   enum ntspool_caps_state caps;
   ntspool_time_ms caps_fetched_at;
   size_t idle_connections;
-  uint64_t conn_reused;         /* handed out by _conn_take */
-  uint64_t conn_stored;         /* kept by _conn_put */
-  uint64_t conn_closed_dead;    /* alive() said no */
-  uint64_t conn_closed_expired; /* idle or age limit */
-  uint64_t conn_evicted;        /* oldest dropped from a full cache */
+  uint64_t conn_reused;          /* handed out by _conn_take */
+  uint64_t conn_stored;          /* kept by _conn_put */
+  uint64_t conn_closed_dead;     /* alive() said no */
+  uint64_t conn_closed_expired;  /* idle or age limit */
+  uint64_t conn_evicted;         /* oldest dropped from a full cache */
+  ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
 } ntspool_source_stats;
 
 /* Counters of (source, family) at `now`.

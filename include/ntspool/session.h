@@ -14,16 +14,51 @@
  *                    (section, name, value), then ntspool_ctx_ready().
  *   ntspool_session  one connection of a role; made from a ready context.
  *
- * Driving a session:
+ * Driving a session.  step() does what the transports allow and returns
+ * NTSPOOL_ERR_WOULD_BLOCK when it has to wait.  It also returns
+ * (WOULD_BLOCK, waiting on nothing) whenever the session's deadline
+ * changed, e.g. when the handshake is done or the pool starts working with
+ * a time source, so a driver always waits with the current deadline.  The
+ * deadline, ntspool_session_deadline(), is absolute, on the clock of the
+ * "now" values given: step() called at or after it ends the session with
+ * NTSPOOL_ERR_TIMEOUT (a pool answers its client Internal Server Error when
+ * a time source is too slow).  The session can only see the time when
+ * step() is called, so no transport may wait past the deadline.  What the
+ * session waits on is ntspool_session_wants(): read and/or write, on its own
+ * transport or the upstream one the pool's open() made.
+ *
+ * Blocking sockets (one thread per session; time-source and client roles:
+ * a pool's upstream transports do not block, so a pool thread waits as in
+ * the poll() loop, as nts-pool-ke's workers do):
+ *
+ *   ntspool_socket sock = {.fd = fd};
+ *   ntspool_socket_io_deadline(&sock, &io);
+ *   ... ntspool_session_new_server(ctx, &io, &peer, now_ms(), &s) ...
+ *   do {
+ *     sock.deadline = ntspool_session_deadline(s);
+ *     rc = ntspool_session_step(s, now_ms());     // CLOCK_MONOTONIC ms
+ *   } while (rc == NTSPOOL_ERR_WOULD_BLOCK);      // 0: finished
+ *
+ * poll() loop (non-blocking sockets, ntspool_socket_io):
  *
  *   for (;;) {
  *     rc = ntspool_session_step(s, now_ms());
- *     if (rc != NTSPOOL_ERR_WOULD_BLOCK) break;       // 0: finished
- *     wait for the sockets that returned WOULD_BLOCK, at most until
- *     ntspool_session_deadline(s);
+ *     if (rc != NTSPOOL_ERR_WOULD_BLOCK) break;
+ *     unsigned want = ntspool_session_wants(s, &io);
+ *     if (!want) continue;                        // new deadline only
+ *     poll ntspool_socket_io_fd(io) for POLLIN (NTSPOOL_IO_READ) and/or
+ *     POLLOUT (NTSPOOL_IO_WRITE), until ntspool_session_deadline(s);
  *   }
  *
- * Over blocking sockets the first step() runs the whole session.
+ * Callback event loop (libevent, libuv, a daemon's scheduler): after each
+ * step() that returned WOULD_BLOCK, (re)arm one event for the fd behind
+ * ntspool_session_wants() in the directions it names, with the deadline
+ * as its timeout; step again from that event's callback, whatever fired
+ * (readiness or timeout).  When wants() is 0, step again at once.
+ * examples/event-loop.c does this with libevent.
+ *
+ * A pool context has timers of its own (idle upstream connections in its
+ * cache): call ntspool_ctx_handle_expiry() at ntspool_ctx_expiry().
  *
  * Thread safety.  A ready ntspool_ctx is immutable except for its internal
  * counters and caches, which are locked: any number of sessions on any
@@ -102,13 +137,28 @@ NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
  * NTSPOOL_ERR_STATE (ctx configured or ready, or previous not ready). */
 NTSPOOL_API int ntspool_ctx_keep_state(ntspool_ctx *ctx, ntspool_ctx *previous);
 
+/* Pool-wide timers, as ngtcp2's get_expiry / handle_expiry: the time by
+ * which ntspool_ctx_handle_expiry() must be called next (today: the first
+ * idle upstream connection in the connection cache to outlive its limits),
+ * or NTSPOOL_TIME_NEVER when nothing is due (other roles, NULL).  It can
+ * move earlier after any step() of a session of this context, or of one
+ * sharing its state (ntspool_ctx_keep_state): read it again then.
+ * Thread safe. */
+NTSPOOL_API ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx);
+
+/* Does what is due at `now` (closes expired cached connections through
+ * ntspool_upstream_ops.close).  Calling it early or often is harmless.
+ * Thread safe.  Returns 0 or NTSPOOL_ERR_INVALID_ARG (NULL ctx). */
+NTSPOOL_API int ntspool_ctx_handle_expiry(ntspool_ctx *ctx,
+                                          ntspool_time_ms now);
+
 /* Reference counting.  unref frees the context with its last reference. */
 NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
 
 /* The pool policy of a pool context (ntspool/policy.h), for counters and
  * source health (ntspool_policy_get_stats, ntspool_policy_source_stats,
- * the registry views) and for ntspool_policy_conn_expire.  Owned by the
+ * the registry views).  Owned by the
  * context: valid while the caller holds a context reference.  Do not call
  * its configuration functions; configure through ntspool_ctx_set().
  * NULL for other roles or a NULL ctx. */
@@ -118,19 +168,24 @@ NTSPOOL_API struct ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx);
 
 /* Where the pool wants an upstream connection: the time source's KE host
  * (also the TLS name), port, an optional address to connect to instead of
- * resolving the host, and the client's address family (4 or 6). */
+ * resolving the host, the client's address family (4 or 6), and the
+ * session's deadline at that moment: open() must not wait past it. */
 typedef struct ntspool_upstream_target {
   const char *source_name;
   const char *host;
   uint16_t port;
   const char *connect_address; /* NULL: resolve host */
   int family;
+  ntspool_time_ms deadline; /* on the clock of the sessions' "now" */
 } ntspool_upstream_target;
 
 /* Pool role: the application opens and closes upstream transports (the
  * library has no sockets).  open() fills *io and returns 0 (a non-blocking
  * connect may still be in progress: its io then returns WOULD_BLOCK), or
- * NTSPOOL_ERR_IO when the source cannot be reached.  close() releases what
+ * NTSPOOL_ERR_IO when the source cannot be reached; a blocking connect ends
+ * by target->deadline.  An upstream io should not block (the session then
+ * says what it waits on, ntspool_session_wants): a kept-alive connection
+ * is reused by later sessions with later deadlines.  close() releases what
  * open() made; it is called exactly once per successful open().
  * readable() is described below.  All three are required. */
 typedef struct ntspool_upstream_ops {
@@ -208,10 +263,14 @@ NTSPOOL_API int ntspool_session_new_client(ntspool_ctx *ctx,
                                            size_t n_denied, ntspool_time_ms now,
                                            ntspool_session **out);
 
-/* Advances the session as far as the transports allow.
+/* Advances the session as far as the transports allow, with `now` on the
+ * clock of ntspool_session_deadline.  Returns as soon as a transport would
+ * block or the deadline changed (see "Driving a session" above).
  * Returns: 0 when the session has finished (see ntspool_session_outcome for
- * how); NTSPOOL_ERR_WOULD_BLOCK when it waits for I/O (call again when a
- * transport is ready or at the deadline); a negative code when it ended in
+ * how); NTSPOOL_ERR_WOULD_BLOCK when it waits for I/O or got a new deadline
+ * (call again when the transport ntspool_session_wants names is ready, at
+ * the deadline at the latest, or at once when wants() is 0); a negative
+ * code when it ended in
  * failure: NTSPOOL_ERR_TIMEOUT, NTSPOOL_ERR_TLS, NTSPOOL_ERR_EOF,
  * NTSPOOL_ERR_IO, NTSPOOL_ERR_TOO_LARGE, or for clients the reason the
  * response was refused (NTSPOOL_ERR_PEER_ERROR, NTSPOOL_ERR_BAD_RESPONSE,
@@ -219,8 +278,23 @@ NTSPOOL_API int ntspool_session_new_client(ntspool_ctx *ctx,
  * calls return the same value. */
 NTSPOOL_API int ntspool_session_step(ntspool_session *s, ntspool_time_ms now);
 
-/* The time by which step() must be called again even without I/O. */
+/* The time by which step() must be called again even without I/O: the
+ * session ends with NTSPOOL_ERR_TIMEOUT when step() sees a `now` at or past
+ * it.  Changes only inside step(), which then returns.  0 for NULL. */
 NTSPOOL_API ntspool_time_ms ntspool_session_deadline(const ntspool_session *s);
+
+/* What a session that step() left with NTSPOOL_ERR_WOULD_BLOCK waits on:
+ * NTSPOOL_IO_READ, NTSPOOL_IO_WRITE or both, on the transport *io then
+ * points to (when io is not NULL): the session's copy of the ntspool_io it
+ * was made with, or, for a pool session working with a time source, the
+ * upstream io its open() filled in.  Map it to the application's fd or
+ * handle through io->user_data (or ntspool_socket_io_fd).  0, with *io set
+ * to NULL, when it waits on no transport: step() returned only because the
+ * deadline changed (call step() again now), or the session has finished.
+ * The pointer is valid until the next step() or ntspool_session_free.
+ * Never fails (0 for NULL). */
+NTSPOOL_API unsigned ntspool_session_wants(const ntspool_session *s,
+                                           const ntspool_io **io);
 
 /* What happened, for logs and metrics; valid after step() stopped
  * returning WOULD_BLOCK. */

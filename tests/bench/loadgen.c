@@ -6,14 +6,20 @@
  *
  *   loadgen rate HOST:PORT --name N --ca FILE -j CONC
  *           [--sessions M] [--seconds S] [--warmup W] [--groups LIST]
+ *           [--small-writes 1]
  *     CONC threads run full NTS-KE sessions back to back: TCP connect,
  *     TLS 1.3 handshake with ALPN ntske/1 and the certificate verified
  *     against FILE for name N, one real request (ntspool_build_ke_request),
  *     the whole response read and checked (ntspool_parse_ke_response), both
  *     keys exported (RFC 8915 5.1), close_notify, close.  Stops after M
  *     sessions or S seconds, whichever comes first; the first W sessions
- *     are a warm-up and are neither timed nor counted.  Prints one line:
- *       sessions= errors= seconds= rate= p50_ms= p99_ms= mean_ms=
+ *     are a warm-up and are neither timed nor counted.  --small-writes 1
+ *     sends each NTS record of the request in a TLS record and a write() of
+ *     its own with Nagle's algorithm on, as some clients do: each record
+ *     then waits for the server's ACK of the one before.  Prints one line:
+ *       sessions= errors= seconds= rate= p50_ms= p99_ms= mean_ms= cpu_ms=
+ *     where cpu_ms is the generator's own CPU time per timed session (on a
+ *     small machine it bounds what any server can be measured at).
  *
  *   loadgen hold HOST:PORT --pid PID -n CONNS [--stage tcp|hello]
  *           [--linger S]
@@ -39,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +68,8 @@ static struct {
   const char *ca;
   const char *groups;
   int conc;
-  long sessions; /* timed sessions to run (after warm-up) */
+  int small_writes; /* one record per write, Nagle on */
+  long sessions;    /* timed sessions to run (after warm-up) */
   double seconds;
   long warmup;
   SSL_CTX *ctx;
@@ -108,8 +116,10 @@ static int connect_socket(void) {
   int one = 1;
   struct timeval tv = {IO_TIMEOUT_S, 0};
   /* Handshake flights are several small records: without NODELAY the
-   * request could wait for an ACK of the previous segment. */
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+   * request could wait for an ACK of the previous segment (which is the
+   * point of --small-writes). */
+  if (!g.small_writes)
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (connect(fd, (struct sockaddr *)&g.addr, sizeof g.addr) != 0) {
@@ -138,6 +148,24 @@ static int export_keys(SSL *ssl, uint16_t aead, size_t key_len) {
   return any ? 0 : -1;
 }
 
+/* The whole request in one TLS record, as most clients send it; or with
+ * --small-writes one SSL_write (one record, one write()) per NTS record. */
+static int write_request(SSL *ssl) {
+  if (!g.small_writes)
+    return SSL_write(ssl, g.request, (int)g.request_len) == (int)g.request_len
+               ? 0
+               : -1;
+  for (size_t off = 0; off + NTSPOOL_RECORD_HEADER_LEN <= g.request_len;) {
+    size_t n = NTSPOOL_RECORD_HEADER_LEN +
+               (size_t)((g.request[off + 2] << 8) | g.request[off + 3]);
+    if (n > g.request_len - off ||
+        SSL_write(ssl, g.request + off, (int)n) != (int)n)
+      return -1;
+    off += n;
+  }
+  return 0;
+}
+
 /* Returns 0 for a complete, valid session. */
 static int run_session(void) {
   int fd = connect_socket();
@@ -161,8 +189,7 @@ static int run_session(void) {
   if (alpn_len != 7 || memcmp(alpn, "ntske/1", 7) != 0)
     goto out;
   why = "write";
-  /* The whole request in one TLS record, as real clients send it. */
-  if (SSL_write(ssl, g.request, (int)g.request_len) != (int)g.request_len)
+  if (write_request(ssl) != 0)
     goto out;
   uint8_t buf[16384];
   size_t len = 0, msg_len = 0;
@@ -221,6 +248,14 @@ static void *rate_thread(void *arg) {
   return NULL;
 }
 
+/* CPU time of this process so far, in seconds. */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -257,13 +292,13 @@ static int run_rate(void) {
     if (!workers[i].lat)
       die("out of memory");
   }
-  double t0 = now_s();
+  double t0 = now_s(), c0 = cpu_s();
   run_end = t0 + g.seconds;
   for (int i = 0; i < g.conc; i++)
     pthread_create(&workers[i].thread, NULL, rate_thread, &workers[i]);
   for (int i = 0; i < g.conc; i++)
     pthread_join(workers[i].thread, NULL);
-  double elapsed = now_s() - t0;
+  double elapsed = now_s() - t0, cpu = cpu_s() - c0;
 
   size_t n = 0;
   for (int i = 0; i < g.conc; i++)
@@ -276,10 +311,10 @@ static int run_rate(void) {
       sum += all[k] = workers[i].lat[j];
   qsort(all, n, sizeof *all, cmp_double);
   printf("sessions=%zu errors=%ld seconds=%.3f rate=%.1f p50_ms=%.3f "
-         "p99_ms=%.3f mean_ms=%.3f\n",
+         "p99_ms=%.3f mean_ms=%.3f cpu_ms=%.3f\n",
          n, atomic_load(&n_errors), elapsed, (double)n / elapsed,
          percentile(all, n, 0.50), percentile(all, n, 0.99),
-         n ? sum / (double)n : 0.0);
+         n ? sum / (double)n : 0.0, n ? cpu * 1e3 / (double)n : 0.0);
   return n > 0 ? 0 : 1;
 }
 
@@ -384,6 +419,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: loadgen rate HOST:PORT [--name N] [--ca FILE] [-j CONC]\n"
           "         [--sessions M] [--seconds S] [--warmup W] [--groups L]\n"
+          "         [--small-writes 1]\n"
           "       loadgen hold HOST:PORT --pid PID -n CONNS "
           "[--stage tcp|hello] [--linger S]\n");
   exit(64);
@@ -413,6 +449,8 @@ int main(int argc, char **argv) {
       g.warmup = atol(v);
     else if (!strcmp(a, "--groups"))
       g.groups = v;
+    else if (!strcmp(a, "--small-writes"))
+      g.small_writes = atoi(v) != 0;
     else if (!strcmp(a, "--pid"))
       pid = atoi(v);
     else if (!strcmp(a, "-n"))

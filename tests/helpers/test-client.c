@@ -1,32 +1,41 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A pool-aware NTS-KE client for the integration tests (the library's
- * client role on a blocking socket).
+ * client role on a blocking socket, ntspool_socket_io_deadline).
  *
  *   test-client -a ADDR -p PORT [-n TLS_NAME] [-d DENY]... [-c COUNT]
- *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS]
+ *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS] [-D]
  *
  * Runs COUNT key exchanges one after another and prints one line each:
- * "ok server=NAME port=N aead=N cookies=N local_port=N" or "fail
- * status=...".  -x sends
+ * "ok server=NAME port=N aead=N cookies=N local_port=N us=N" (us: from
+ * connect() to the result, in microseconds) or "fail status=...".  -x sends
  * a PROXY protocol v2 header naming SRC_ADDR:PORT first (IPv4 or [IPv6]),
  * as a load balancer would.  Exits 0 when every exchange succeeded.
+ *
+ * -D is the slow-drip attacker instead: it completes the TLS handshake,
+ * then sends a valid request one byte per TLS record, one record a second,
+ * and prints "drip held_ms=N bytes=N answered=yes|no": how long after the
+ * handshake the server kept the connection open, how many bytes it let
+ * through, and whether it answered.  Exits 0 when the server closed the
+ * connection before the request was complete.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ntspool.h>
+
+#include "tls.h" /* the drip needs records of its own size */
 
 static ntspool_time_ms now_ms(void) {
   struct timespec ts;
@@ -84,9 +93,16 @@ static int connect_to(const char *addr, const char *port) {
   return fd;
 }
 
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
                     const char *name, const char *const *deny, size_t n_deny,
                     const char *proxy_src) {
+  int64_t started = now_us();
   int fd = connect_to(addr, port);
   if (fd < 0) {
     printf("fail status=connect: %s\n", strerror(errno));
@@ -101,8 +117,9 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
       return 1;
     }
   }
+  ntspool_socket sock = {.fd = fd};
   ntspool_io io;
-  ntspool_socket_io(fd, &io);
+  ntspool_socket_io_deadline(&sock, &io);
   ntspool_session *s;
   int rc =
       ntspool_session_new_client(ctx, &io, name, deny, n_deny, now_ms(), &s);
@@ -111,16 +128,10 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
     close(fd);
     return 1;
   }
-  for (int i = 0; i < 100000; i++) {
-    ntspool_time_ms left = ntspool_session_deadline(s) - now_ms();
-    if (left < 1)
-      left = 1;
-    struct timeval tv = {left / 1000, (left % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if ((rc = ntspool_session_step(s, now_ms())) != NTSPOOL_ERR_WOULD_BLOCK)
-      break;
-  }
+  do {
+    sock.deadline = ntspool_session_deadline(s);
+    rc = ntspool_session_step(s, now_ms());
+  } while (rc == NTSPOOL_ERR_WOULD_BLOCK);
   ntspool_ke_result r;
   struct sockaddr_storage local;
   socklen_t local_len = sizeof local;
@@ -130,8 +141,9 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
                            ? ((struct sockaddr_in6 *)&local)->sin6_port
                            : ((struct sockaddr_in *)&local)->sin_port);
   if (rc == 0 && ntspool_session_result(s, &r) == 0) {
-    printf("ok server=%s port=%u aead=%u cookies=%zu local_port=%u\n", r.server,
-           r.port, r.aead, r.n_cookies, local_port);
+    printf("ok server=%s port=%u aead=%u cookies=%zu local_port=%u us=%lld\n",
+           r.server, r.port, r.aead, r.n_cookies, local_port,
+           (long long)(now_us() - started));
   } else {
     ntspool_outcome o;
     ntspool_session_outcome(s, &o);
@@ -147,6 +159,55 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
   return rc ? 1 : 0;
 }
 
+/* The server closed, failed or answered: 1 (answered: *answered set), or 0
+ * when nothing arrived within `ms`. */
+static int server_spoke(int fd, ntspool_tls *tls, int ms, bool *answered) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (ntspool_tls_pending(tls) == 0 && poll(&p, 1, ms) <= 0)
+    return 0;
+  uint8_t buf[512];
+  int n = ntspool_tls_read(tls, buf, sizeof buf);
+  if (n > 0)
+    *answered = true;
+  return n != NTSPOOL_ERR_WOULD_BLOCK;
+}
+
+static int drip(const char *addr, const char *port, const char *name,
+                const char *ca) {
+  /* NTPv4, AES-SIV-CMAC-256, End of Message: 16 bytes, 16 records. */
+  static const uint8_t req[] = {0x80, 0x01, 0x00, 0x02, 0x00, 0x00, 0x80, 0x04,
+                                0x00, 0x02, 0x00, 0x0f, 0x80, 0x00, 0x00, 0x00};
+  int fd = connect_to(addr, port);
+  ntspool_tls_config *cfg = NULL;
+  ntspool_tls *tls = NULL;
+  ntspool_tls_client_options o = {.ca_path = ca};
+  ntspool_io io;
+  ntspool_socket_io(fd, &io);
+  if (fd < 0 || ntspool_tls_config_new_client(&cfg, &o, NULL, NULL) ||
+      ntspool_tls_new(&tls, cfg, &io, name) || ntspool_tls_handshake(tls)) {
+    printf("fail status=drip handshake\n");
+    return 1;
+  }
+  ntspool_time_ms start = now_ms();
+  size_t sent = 0;
+  bool answered = false, closed = false;
+  while (!closed && sent < sizeof req) {
+    if (ntspool_tls_write(tls, req + sent, 1) != 1)
+      break;
+    sent++;
+    closed = server_spoke(fd, tls, 1000, &answered);
+  }
+  /* Whole request out and still open: see how long until it ends. */
+  for (int i = 0; !closed && i < 30; i++)
+    closed = server_spoke(fd, tls, 1000, &answered);
+  printf("drip held_ms=%lld bytes=%zu answered=%s\n",
+         (long long)(now_ms() - start), sent, answered ? "yes" : "no");
+  ntspool_tls_free(tls);
+  ntspool_tls_config_free(cfg);
+  close(fd);
+  return sent < sizeof req ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   const char *addr = "127.0.0.1", *port = NULL, *name = "localhost";
   const char *ca = "tests/pki/ca.pem", *proxy_src = NULL, *timeout = NULL;
@@ -154,8 +215,12 @@ int main(int argc, char **argv) {
   size_t n_deny = 0;
   long count = 1;
   int opt;
-  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:C:t:")) != -1) {
+  bool slow_drip = false;
+  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:C:t:D")) != -1) {
     switch (opt) {
+    case 'D':
+      slow_drip = true;
+      break;
     case 'a':
       addr = optarg;
       break;
@@ -184,7 +249,7 @@ int main(int argc, char **argv) {
     default:
       fprintf(stderr, "usage: test-client -a ADDR -p PORT [-n NAME] "
                       "[-d DENY]... [-c COUNT] [-x SRC:PORT] [-C CA] "
-                      "[-t MS]\n");
+                      "[-t MS] [-D]\n");
       return 2;
     }
   }
@@ -193,6 +258,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  if (slow_drip)
+    return drip(addr, port, name, ca);
   ntspool_ctx *ctx;
   if (ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx) != 0 ||
       ntspool_ctx_set(ctx, "client", "certificate-authority-path", ca) != 0 ||

@@ -6,11 +6,12 @@
  * tests only look at the key exchange.
  *
  *   test-source -l ADDR:PORT [-l ...] -n NAME [-t TOKEN] [-A POOL_CERT]
- *               [-d DELAY_MS] [-k CERT -K KEY]
+ *               [-d DELAY_MS] [-T TRICKLE_MS] [-k CERT -K KEY]
  *
  * Prints "listening ADDR:PORT" per listener once bound (port 0 picks one)
  * and "keys NAME aead=N" for every set of keys it receives (before the
- * optional delay), so a test sees which source got a client's keys.  The pool
+ * optional delay), so a test sees which source got a client's keys.  -T
+ * trickles the answer to those keys: one byte every TRICKLE_MS.  The pool
  * authenticates with TOKEN, or with the client certificate POOL_CERT (the 2023
  * design). CERT/KEY default to the test PKI's timesource.pem (ts1.test,
  * ts2.test). Stops on SIGTERM/SIGKILL.
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +38,9 @@
 
 static const char *name = "source";
 static long delay_ms;
+static long trickle_ms;
+/* This thread's session is answering a Fixed Key Request (-T). */
+static _Thread_local bool answering;
 static atomic_int threads;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -61,6 +64,7 @@ static int make_cookies(void *user_data, uint16_t protocol, uint16_t aead,
     struct timespec d = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
     nanosleep(&d, NULL);
   }
+  answering = true;
   static atomic_uint serial;
   for (size_t i = 0; i < max; i++)
     cookies[i].len =
@@ -71,30 +75,43 @@ static int make_cookies(void *user_data, uint16_t protocol, uint16_t aead,
 
 struct conn {
   ntspool_ctx *ctx;
-  int fd;
+  ntspool_socket sock;
   int family;
+  ntspool_io io; /* over sock, bounded by its deadline */
 };
+
+/* -T: once the keys arrived, every send is one byte after a pause. */
+static int trickle_send(void *user_data, const uint8_t *data, size_t len) {
+  const ntspool_io *plain = &((struct conn *)user_data)->io;
+  if (answering && trickle_ms > 0) {
+    struct timespec d = {trickle_ms / 1000, (trickle_ms % 1000) * 1000000};
+    nanosleep(&d, NULL);
+    len = 1;
+  }
+  return plain->send(plain->user_data, data, len);
+}
+
+static int plain_recv(void *user_data, uint8_t *buf, size_t len) {
+  const ntspool_io *plain = &((struct conn *)user_data)->io;
+  return plain->recv(plain->user_data, buf, len);
+}
 
 static void *serve(void *arg) {
   struct conn *c = arg;
-  ntspool_io io;
-  ntspool_socket_io(c->fd, &io);
+  ntspool_socket_io_deadline(&c->sock, &c->io);
+  ntspool_io io = c->io;
+  io.send = trickle_send;
+  io.recv = plain_recv;
+  io.user_data = c;
   ntspool_peer peer = {.family = c->family, .address = "pool"};
   ntspool_session *s;
   if (ntspool_session_new_server(c->ctx, &io, &peer, now_ms(), &s) == 0) {
-    for (int i = 0; i < 100000; i++) {
-      ntspool_time_ms left = ntspool_session_deadline(s) - now_ms();
-      if (left < 1)
-        left = 1;
-      struct timeval tv = {left / 1000, (left % 1000) * 1000};
-      setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      if (ntspool_session_step(s, now_ms()) != NTSPOOL_ERR_WOULD_BLOCK)
-        break;
-    }
+    do
+      c->sock.deadline = ntspool_session_deadline(s);
+    while (ntspool_session_step(s, now_ms()) == NTSPOOL_ERR_WOULD_BLOCK);
     ntspool_session_free(s);
   }
-  close(c->fd);
+  close(c->sock.fd);
   free(c);
   atomic_fetch_sub(&threads, 1);
   return NULL;
@@ -155,7 +172,7 @@ int main(int argc, char **argv) {
   const char *token = NULL, *pool_cert = NULL;
   const char *cert = "tests/pki/timesource.pem";
   const char *key = "tests/pki/timesource.key";
-  while ((opt = getopt(argc, argv, "l:t:n:d:k:K:A:")) != -1) {
+  while ((opt = getopt(argc, argv, "l:t:n:d:T:k:K:A:")) != -1) {
     if (opt == 'l' && n_addrs < MAX_LISTEN)
       addrs[n_addrs++] = optarg;
     else if (opt == 't')
@@ -164,6 +181,8 @@ int main(int argc, char **argv) {
       name = optarg;
     else if (opt == 'd')
       delay_ms = atol(optarg);
+    else if (opt == 'T')
+      trickle_ms = atol(optarg);
     else if (opt == 'k')
       cert = optarg;
     else if (opt == 'K')
@@ -172,7 +191,8 @@ int main(int argc, char **argv) {
       pool_cert = optarg;
     else {
       fprintf(stderr, "usage: test-source -l ADDR:PORT -n NAME [-t TOKEN] "
-                      "[-A POOL_CERT] [-d DELAY_MS] [-k CERT -K KEY]\n");
+                      "[-A POOL_CERT] [-d DELAY_MS] [-T TRICKLE_MS] "
+                      "[-k CERT -K KEY]\n");
       return 2;
     }
   }
@@ -231,7 +251,9 @@ int main(int argc, char **argv) {
         continue;
       }
       struct conn *c = malloc(sizeof *c);
-      *c = (struct conn){ctx, fd, ss.ss_family == AF_INET6 ? 6 : 4};
+      *c = (struct conn){.ctx = ctx,
+                         .sock = {fd, 0},
+                         .family = ss.ss_family == AF_INET6 ? 6 : 4};
       pthread_t t;
       atomic_fetch_add(&threads, 1);
       if (pthread_create(&t, NULL, serve, c) != 0) {

@@ -3,7 +3,8 @@
 # End-to-end check of the example programs, on loopback only: starts
 # examples/time-source on 127.0.0.1 high ports with the test PKI, runs
 # examples/ntske-client against it (key exchange, then one NTS-protected
-# NTP exchange), and checks failures fail: an untrusted CA, a certificate
+# NTP exchange), directly and through examples/event-loop (the libevent
+# embedding of the pool role), and checks failures fail: an untrusted CA, a certificate
 # for another name.  Every wait is bounded; whatever it starts it stops by
 # PID.  Last line: "examples: N passed, N failed".
 #
@@ -168,7 +169,8 @@ token_record() {
 }
 if command -v openssl >/dev/null; then
   support='800a0000 80090000 80000000'
-  want='800a0008000f002000110040800900020000''80000000'
+  # AEADs 17 then 15 (the library's default), protocol 0
+  want='800a000800110040000f0020800900020000''80000000'
   got=$(ke_hex 10 "$(token_record "$TOKEN") $support")
   got_file=$(ke_hex 10 "$(token_record "$TOKEN-in-file") $support")
   got_bad=$(ke_hex 10 "$(token_record nope) $support")
@@ -212,6 +214,50 @@ if grep -q 'answer=none' "$work/main.log"; then
   pass "garbage on the NTP port is dropped"
 else
   fail "garbage on the NTP port is dropped" "$work/main.log"
+fi
+
+# ---- examples/event-loop: pool sessions in libevent, in front of this source
+# One thread, one event per session on what ntspool_session_wants names: a
+# client is served while another connection sits mid-handshake.
+EVLOOP=$BUILD/examples/event-loop
+printf '%s\n' "$TOKEN" >"$work/evtoken"
+chmod 600 "$work/evtoken"
+"$EVLOOP" --listen 127.0.0.1:0 \
+  --set "server.certificate-chain-path=$PKI/localhost.pem" \
+  --set "server.private-key-path=$PKI/localhost.key" \
+  --set "upstream-tls.certificate-authority-path=$PKI/ca.pem" \
+  --set "upstream main.domain=localhost" --set "upstream main.port=$KE_PORT" \
+  --set "upstream main.connect-address=127.0.0.1" \
+  --set "upstream main.auth-token-path=$work/evtoken" >"$work/ev.out" 2>&1 &
+EV_PID=$!
+pids+=("$EV_PID")
+for _ in $(seq 50); do
+  grep -q '^listening on' "$work/ev.out" && break
+  sleep 0.1
+done
+EV_PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/ev.out")
+if [ -n "$EV_PORT" ]; then
+  exec 9<>"/dev/tcp/127.0.0.1/$EV_PORT"
+  printf '\026\003\001' >&9 # the start of a TLS record, then nothing
+  out=$work/ev-client.out
+  t0=$(date +%s%N)
+  if client "$out" --ca "$PKI/ca.pem" --port "$EV_PORT" --ntp localhost &&
+    grep -q 'authenticated NTP reply: ok' "$out" &&
+    grep -q "port: $MAIN_NTP" "$out" &&
+    grep -q '^client 127.0.0.1: served by main$' "$work/ev.out"; then
+    pass "event-loop (libevent): a client served through it in $((($(date +%s%N) - t0) / 1000000)) ms while another connection stalls, NTS NTP ok"
+  else
+    fail "event-loop (libevent) serves a client" "$out"
+  fi
+  exec 9<&-
+  stop_source "$EV_PID"
+  if [ "$STOP_STATUS" = 0 ] && grep -q '^stopped$' "$work/ev.out"; then
+    pass "event-loop stops on SIGTERM once its sessions are done"
+  else
+    fail "event-loop stops on SIGTERM (status $STOP_STATUS)" "$work/ev.out"
+  fi
+else
+  fail "event-loop starts" "$work/ev.out"
 fi
 
 # ---- A source whose certificate names ts1.test/ts2.test, not localhost -

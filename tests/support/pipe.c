@@ -24,6 +24,7 @@ typedef struct pipe_end {
   size_t eof_at; /* received total at which EOF starts */
   bool io_error;
   size_t sent, received, calls;
+  unsigned last_blocked; /* NTSPOOL_IO_*: the last call would block */
 } pipe_end;
 
 struct ntspool_test_pipe {
@@ -43,19 +44,25 @@ static bool injected_block(pipe_end *e) {
   return e->blocked_last;
 }
 
+static int would_block(pipe_end *e, unsigned direction) {
+  e->last_blocked = direction;
+  return NTSPOOL_ERR_WOULD_BLOCK;
+}
+
 static int pipe_send(void *user_data, const uint8_t *data, size_t len) {
   pipe_end *e = user_data;
   pipe_dir *d = &e->pipe->dir[1 - e->index];
   e->calls++;
+  e->last_blocked = 0;
   if (e->io_error || d->shut)
     return NTSPOOL_ERR_IO;
   if (injected_block(e))
-    return NTSPOOL_ERR_WOULD_BLOCK;
+    return would_block(e, NTSPOOL_IO_WRITE);
   len = limit(e, len);
   if (len > d->cap - d->len)
     len = d->cap - d->len;
   if (len == 0)
-    return NTSPOOL_ERR_WOULD_BLOCK;
+    return would_block(e, NTSPOOL_IO_WRITE);
   for (size_t i = 0; i < len; i++)
     d->buf[(d->head + d->len + i) % d->cap] = data[i];
   d->len += len;
@@ -67,19 +74,20 @@ static int pipe_recv(void *user_data, uint8_t *buf, size_t len) {
   pipe_end *e = user_data;
   pipe_dir *d = &e->pipe->dir[e->index];
   e->calls++;
+  e->last_blocked = 0;
   if (e->io_error)
     return NTSPOOL_ERR_IO;
   if (e->eof_limit && e->received >= e->eof_at)
     return NTSPOOL_ERR_EOF;
   if (injected_block(e))
-    return NTSPOOL_ERR_WOULD_BLOCK;
+    return would_block(e, NTSPOOL_IO_READ);
   len = limit(e, len);
   if (e->eof_limit && len > e->eof_at - e->received)
     len = e->eof_at - e->received;
   if (len > d->len)
     len = d->len;
   if (len == 0)
-    return d->shut ? NTSPOOL_ERR_EOF : NTSPOOL_ERR_WOULD_BLOCK;
+    return d->shut ? NTSPOOL_ERR_EOF : would_block(e, NTSPOOL_IO_READ);
   for (size_t i = 0; i < len; i++)
     buf[i] = d->buf[(d->head + i) % d->cap];
   d->head = (d->head + len) % d->cap;
@@ -161,4 +169,8 @@ size_t ntspool_test_pipe_received(const ntspool_test_pipe *p, int end) {
 
 size_t ntspool_test_pipe_calls(const ntspool_test_pipe *p, int end) {
   return p->end[end].calls;
+}
+
+unsigned ntspool_test_pipe_last_blocked(const ntspool_test_pipe *p, int end) {
+  return p->end[end].last_blocked;
 }

@@ -55,4 +55,8 @@ size_t ntspool_test_pipe_sent(const ntspool_test_pipe *p, int end);
 size_t ntspool_test_pipe_received(const ntspool_test_pipe *p, int end);
 size_t ntspool_test_pipe_calls(const ntspool_test_pipe *p, int end);
 
+/* NTSPOOL_IO_READ or NTSPOOL_IO_WRITE when the last send or recv call of
+ * `end` returned WOULD_BLOCK, else 0. */
+unsigned ntspool_test_pipe_last_blocked(const ntspool_test_pipe *p, int end);
+
 #endif

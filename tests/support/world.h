@@ -73,6 +73,16 @@ typedef struct world {
   ntspool_ctx *stranger; /* a source that knows another token */
   world_source stranger_src;
   enum ntspool_numbering n_numbering;
+  /* Every WOULD_BLOCK of every session the world steps is checked against
+   * ntspool_session_wants: it names one of the session's own transports
+   * whose last call would block in that direction (client side, or an
+   * upstream link for the pool), or the deadline changed. */
+  size_t wants_checked;  /* WOULD_BLOCKs checked */
+  size_t wants_client;   /* ... that named the session's own transport */
+  size_t wants_upstream; /* ... that named a pool's upstream link */
+  size_t wants_deadline; /* ... that named nothing: a new deadline */
+  size_t wants_bad;      /* ... that did not hold (must stay 0) */
+  char wants_error[160]; /* the first that did not hold */
   /* Every line any context logged (debug level included). */
   char log[65536];
   size_t log_len;
