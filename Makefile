@@ -178,7 +178,7 @@ $(BUILD)/tests/test_server_list: tests/test_server_list.c cli/server_list.c cli/
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) $(JANSSON_CFLAGS) -Itests -Icli -MMD -MP -o $@ $< \
 	  cli/server_list.c cli/file.c $(TEST_SUPPORT) $(LDFLAGS) $(STATIC) $(JANSSON_LIBS) \
-	  $(CMOCKA_LIBS) $(MBEDTLS_LIBS) -lpthread
+	  $(CMOCKA_LIBS) $(LINK_LIBS)
 CLI := $(BUILD)/nts-pool-ke
 
 $(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
