@@ -121,9 +121,16 @@ authentic() {
 ntpsec_client() {
   local name=$1 server=$2 d=$W/$1 pid ok=1 i a
   shift 2
-  # Other addresses: to share port 123 with another ntpd, no wildcard.
-  local wild=''
-  [ $# -gt 0 ] && wild='interface ignore wildcard' || set -- 127.0.0.1 ::1
+  # Given addresses alone (no wildcard, no other loopback address): port
+  # 123 on the others may be another ntpd's.
+  local only='' x
+  if [ $# -gt 0 ]; then
+    for x in wildcard ::1 127.0.0.1 127.0.0.2; do
+      [[ " $* " == *" $x "* ]] || only+="interface ignore $x"$'\n'
+    done
+  else
+    set -- 127.0.0.1 ::1
+  fi
   mkdir -p "$d"
   {
     cat <<EOC
@@ -136,7 +143,7 @@ statistics peerstats rawstats
 filegen peerstats file peerstats type none enable
 filegen rawstats file rawstats type none enable
 interface ignore all
-$wild
+$only
 EOC
     for a in "$@"; do echo "interface listen $a"; done
   } >"$d/ntp.conf"
@@ -162,6 +169,6 @@ ntpsec_report() {
   done <"$d/peerstats"
   printf '%s; %s; peer status %s (reachable, authentic), offset %s s' \
     "$(grep -o 'NTSc: Got [0-9]* cookies, length [0-9]*, aead=[0-9]*' "$d/ntpd.log" | head -n 1 | sed 's/NTSc: //')" \
-    "$(grep -o 'NTSc: Using port [0-9]*' "$d/ntpd.log" | head -n 1 | sed 's/NTSc: //')" \
+    "$(grep -Eo 'NTSc: Using (port [0-9]+|server [^ ]+)' "$d/ntpd.log" | head -n 1 | sed 's/NTSc: //')" \
     "$st" "$off"
 }
