@@ -128,6 +128,21 @@ static int set_keep_alive(ntspool_ctx *ctx, const char *value, size_t offset) {
   return set_size(ctx, value, &ctx->max_keep_alive, 0, 100000);
 }
 
+/* A repeated key adds to the list, as every list key does. */
+static int set_ciphersuites(ntspool_ctx *ctx, const char *value,
+                            size_t offset) {
+  (void)offset;
+  if (ntspool_tls_ciphersuites_parse(value, ctx->ciphersuites,
+                                     NTSPOOL_TLS_MAX_CIPHERSUITES,
+                                     &ctx->n_ciphersuites) != 0)
+    return config_error(ctx,
+                        "tls-ciphersuites: '%s' is not a list of TLS 1.3 "
+                        "cipher suites (TLS_AES_128_GCM_SHA256:...), at most "
+                        "%d",
+                        value, NTSPOOL_TLS_MAX_CIPHERSUITES);
+  return 0;
+}
+
 static int set_cookies(ntspool_ctx *ctx, const char *value, size_t offset) {
   (void)offset;
   return set_size(ctx, value, &ctx->n_cookies, 1, NTSPOOL_MAX_COOKIES);
@@ -241,6 +256,7 @@ static const struct key {
     {"time-source", "protocol", ROLE_SOURCE, set_protocol, 0},
     {"time-source", "aead", ROLE_SOURCE, set_aead, 0},
     {"time-source", "cookies", ROLE_SOURCE, set_cookies, 0},
+    {"time-source", "tls-ciphersuites", ROLE_SOURCE, set_ciphersuites, 0},
     {"client", "certificate-authority-path", ROLE_CLIENT, set_string,
      OFF(ca_path)},
     {"client", "certificate-chain-path", ROLE_CLIENT, set_string,
@@ -442,7 +458,9 @@ static int load_server_tls(ntspool_ctx *ctx, const char *section) {
   /* A time source that trusts pools by certificate must see one. */
   ntspool_tls_server_options o = {
       .cred = {.chain_path = ctx->cert_path, .key_path = ctx->key_path},
-      .request_client_cert = ctx->pool_cert_paths.count > 0};
+      .request_client_cert = ctx->pool_cert_paths.count > 0,
+      .ciphersuites = ctx->ciphersuites,
+      .n_ciphersuites = ctx->n_ciphersuites};
   int raw = 0;
   int rc =
       ntspool_tls_config_new_server(&ctx->server_tls, &o, &ctx->alloc, &raw);

@@ -76,6 +76,8 @@ struct ntspool_ctx {
   uint16_t ntp_port;
   size_t n_cookies;
   size_t max_keep_alive;
+  uint16_t ciphersuites[NTSPOOL_TLS_MAX_CIPHERSUITES]; /* 0 of them: all */
+  size_t n_ciphersuites;
   atomic_size_t keep_alive_in_use;
 
   /* protocols and AEADs: the source's supported set, the client's offer */
@@ -195,9 +197,9 @@ struct ntspool_session {
  * the role files only through this table, they reach it through the
  * functions below.  Hooks a role does not need are NULL. */
 struct ntspool_role_ops {
-  size_t part_size; /* bytes of union ntspool_role_part a session needs */
-  bool serves;      /* server side: made by ntspool_session_new_server, and
-                       answers a request it cannot frame with Bad Request */
+  size_t part_size;   /* bytes of union ntspool_role_part a session needs */
+  bool serves;        /* server side: made by ntspool_session_new_server, and
+                         answers a request it cannot frame with Bad Request */
   bool own_numbering; /* speaks ctx->numbering on its own connection (the
                          time source); the other roles speak IANA there */
   /* After the handshake: builds the request the role speaks first with

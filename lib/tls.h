@@ -88,7 +88,30 @@ typedef struct ntspool_tls_server_options {
    * a configured one (doc/protocol.md section 7.3).  A client that sends
    * none is accepted too.  See ntspool_tls_peer_cert(). */
   bool request_client_cert;
+
+  /* The TLS 1.3 cipher suites accepted, by IANA number (0x1301 ...), in
+   * order of preference; none: the backend's defaults.  An embedder's own
+   * TLS settings (NTPsec's `nts tlsciphersuites`) arrive here. */
+  const uint16_t *ciphersuites;
+  size_t n_ciphersuites;
 } ntspool_tls_server_options;
+
+/* At most this many cipher suites in a list (RFC 8446 registers five). */
+#define NTSPOOL_TLS_MAX_CIPHERSUITES 8
+
+/* Parses a colon-separated list of TLS 1.3 cipher suite names as RFC 8446
+ * appendix B.4 writes them (TLS_AES_128_GCM_SHA256 ...; OpenSSL's
+ * ciphersuites format) into IANA numbers, appending to out[*n..max).
+ * Returns: 0; NTSPOOL_ERR_CONFIG (an unknown or empty name, more than max
+ * suites). */
+int ntspool_tls_ciphersuites_parse(const char *text, uint16_t *out, size_t max,
+                                   size_t *n);
+
+/* The RFC 8446 name of TLS 1.3 cipher suite `id`, or NULL. */
+const char *ntspool_tls_ciphersuite_name(uint16_t id);
+
+/* The cipher suite a finished handshake agreed on (IANA number), 0 before. */
+uint16_t ntspool_tls_ciphersuite(const ntspool_tls *tls);
 
 typedef struct ntspool_tls_client_options {
   /* Trusted CAs: a PEM file or bundle, or a directory of them.  NULL and
@@ -106,7 +129,9 @@ typedef struct ntspool_tls_client_options {
   ntspool_tls_credentials cred;
 } ntspool_tls_client_options;
 
-/* Creates a server config: loads the chain and key and checks they match.
+/* Creates a server config: loads the chain and key and checks they match,
+ * and restricts the cipher suites when the options list some (a suite the
+ * backend lacks is NTSPOOL_ERR_CONFIG).
  * `alloc` may be NULL (malloc/free); it is copied.  On failure `*raw_error`
  * (if not NULL) receives the backend's code for ntspool_tls_error_text.
  * Returns 0 and sets *out, or NTSPOOL_ERR_INVALID_ARG (NULL argument,

@@ -174,3 +174,39 @@ int ntspool_tls_last_error(const ntspool_tls *tls) {
 unsigned ntspool_tls_wants(const ntspool_tls *tls) {
   return tls != NULL ? tls->wants : 0;
 }
+
+/* RFC 8446 appendix B.4. */
+static const struct {
+  uint16_t id;
+  const char *name;
+} ciphersuites[] = {{0x1301, "TLS_AES_128_GCM_SHA256"},
+                    {0x1302, "TLS_AES_256_GCM_SHA384"},
+                    {0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+                    {0x1304, "TLS_AES_128_CCM_SHA256"},
+                    {0x1305, "TLS_AES_128_CCM_8_SHA256"}};
+
+const char *ntspool_tls_ciphersuite_name(uint16_t id) {
+  for (size_t i = 0; i < sizeof(ciphersuites) / sizeof(ciphersuites[0]); i++)
+    if (ciphersuites[i].id == id)
+      return ciphersuites[i].name;
+  return NULL;
+}
+
+int ntspool_tls_ciphersuites_parse(const char *text, uint16_t *out, size_t max,
+                                   size_t *n) {
+  const char *p = text;
+  for (;;) {
+    size_t len = strcspn(p, ":");
+    size_t i = 0;
+    while (i < sizeof(ciphersuites) / sizeof(ciphersuites[0]) &&
+           (strlen(ciphersuites[i].name) != len ||
+            strncmp(ciphersuites[i].name, p, len) != 0))
+      i++;
+    if (i == sizeof(ciphersuites) / sizeof(ciphersuites[0]) || *n >= max)
+      return NTSPOOL_ERR_CONFIG;
+    out[(*n)++] = ciphersuites[i].id;
+    if (p[len] == '\0')
+      return 0;
+    p += len + 1;
+  }
+}

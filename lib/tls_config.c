@@ -216,6 +216,26 @@ void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_free_secret(&a, c, sizeof(*c));
 }
 
+/* Each suite must be one this mbedTLS build has for TLS 1.3. */
+static int set_ciphersuites(ntspool_tls_config *c,
+                            const ntspool_tls_server_options *opt) {
+  if (opt->n_ciphersuites == 0)
+    return 0;
+  if (opt->n_ciphersuites > NTSPOOL_TLS_MAX_CIPHERSUITES)
+    return NTSPOOL_ERR_CONFIG;
+  for (size_t i = 0; i < opt->n_ciphersuites; i++) {
+    const mbedtls_ssl_ciphersuite_t *cs =
+        mbedtls_ssl_ciphersuite_from_id(opt->ciphersuites[i]);
+    if (cs == NULL ||
+        ntspool_tls_ciphersuite_name(opt->ciphersuites[i]) == NULL)
+      return NTSPOOL_ERR_CONFIG;
+    c->ciphersuites[i] = opt->ciphersuites[i];
+  }
+  c->ciphersuites[opt->n_ciphersuites] = 0;
+  mbedtls_ssl_conf_ciphersuites(&c->conf, c->ciphersuites);
+  return 0;
+}
+
 int ntspool_tls_config_new_server(ntspool_tls_config **out,
                                   const ntspool_tls_server_options *opt,
                                   const ntspool_allocator *alloc,
@@ -231,7 +251,8 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   c->server = true;
   c->request_client_cert = opt->request_client_cert;
   if ((rc = setup_common(c, MBEDTLS_SSL_IS_SERVER, &raw)) != 0 ||
-      (rc = load_credentials(c, &opt->cred, &raw)) != 0)
+      (rc = load_credentials(c, &opt->cred, &raw)) != 0 ||
+      (rc = set_ciphersuites(c, opt)) != 0)
     goto fail;
   /* No CA chain: with OPTIONAL, mbedTLS asks for a certificate, checks the
    * CertificateVerify signature (possession of the key) and records, but

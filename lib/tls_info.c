@@ -43,6 +43,12 @@ const char *ntspool_tls_alpn(const ntspool_tls *tls) {
   return mbedtls_ssl_get_alpn_protocol(&tls->ssl);
 }
 
+uint16_t ntspool_tls_ciphersuite(const ntspool_tls *tls) {
+  if (tls == NULL || !tls->handshake_done)
+    return 0;
+  return (uint16_t)mbedtls_ssl_get_ciphersuite_id_from_ssl(&tls->ssl);
+}
+
 const char *ntspool_tls_error_text(int raw_error, char *buf, size_t len) {
   if (buf == NULL || len == 0)
     return buf;

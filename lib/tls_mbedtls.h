@@ -23,6 +23,8 @@ struct ntspool_tls_config {
   mbedtls_x509_crt own_chain;
   mbedtls_pk_context own_key;
   mbedtls_x509_crt ca; /* client: trusted CAs */
+  /* server: the suites allowed, 0-terminated (mbedTLS keeps the pointer) */
+  int ciphersuites[NTSPOOL_TLS_MAX_CIPHERSUITES + 1];
 };
 
 struct ntspool_tls {

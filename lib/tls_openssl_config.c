@@ -350,6 +350,27 @@ void ntspool_tls_config_destroy(ntspool_tls_config *c) {
   ntspool_free_secret(&a, c, sizeof(*c));
 }
 
+/* OpenSSL takes TLS 1.3 suites by their RFC 8446 names, colon-separated. */
+static int set_ciphersuites(ntspool_tls_config *c,
+                            const ntspool_tls_server_options *opt, int *raw) {
+  char list[NTSPOOL_TLS_MAX_CIPHERSUITES * 32] = "";
+  if (opt->n_ciphersuites == 0)
+    return 0;
+  for (size_t i = 0; i < opt->n_ciphersuites; i++) {
+    const char *name = ntspool_tls_ciphersuite_name(opt->ciphersuites[i]);
+    if (name == NULL || i >= NTSPOOL_TLS_MAX_CIPHERSUITES)
+      return NTSPOOL_ERR_CONFIG;
+    if (i > 0)
+      strcat(list, ":");
+    strcat(list, name);
+  }
+  if (SSL_CTX_set_ciphersuites(c->ctx, list) != 1) {
+    *raw = (int)ERR_peek_last_error();
+    return NTSPOOL_ERR_CONFIG;
+  }
+  return 0;
+}
+
 int ntspool_tls_config_new_server(ntspool_tls_config **out,
                                   const ntspool_tls_server_options *opt,
                                   const ntspool_allocator *alloc,
@@ -363,7 +384,8 @@ int ntspool_tls_config_new_server(ntspool_tls_config **out,
   if ((rc = config_alloc(&c, alloc, true)) != 0)
     return rc;
   if ((rc = setup_common(c, &raw)) != 0 ||
-      (rc = load_credentials(c, &opt->cred, &raw)) != 0)
+      (rc = load_credentials(c, &opt->cred, &raw)) != 0 ||
+      (rc = set_ciphersuites(c, opt, &raw)) != 0)
     goto fail;
   SSL_CTX_set_num_tickets(c->ctx, 0);
   /* The ClientHello hook refuses a client without ALPN and keeps its SNI;

@@ -67,6 +67,13 @@ const char *ntspool_tls_alpn(const ntspool_tls *tls) {
   return NTSPOOL_TLS_ALPN;
 }
 
+uint16_t ntspool_tls_ciphersuite(const ntspool_tls *tls) {
+  if (tls == NULL || !tls->handshake_done)
+    return 0;
+  const SSL_CIPHER *cs = SSL_get_current_cipher(tls->ssl);
+  return cs ? SSL_CIPHER_get_protocol_id(cs) : 0;
+}
+
 const char *ntspool_tls_error_text(int raw_error, char *buf, size_t len) {
   if (buf == NULL || len == 0)
     return buf;

@@ -54,6 +54,10 @@ static void test_ctx_source_keys(void **state) {
   expect(ctx, "time-source", "max-message-bytes", "512", NTSPOOL_ERR_CONFIG,
          "1024 to 65535");
   expect(ctx, "time-source", "ntp-server", "", NTSPOOL_ERR_CONFIG, "empty");
+  expect(ctx, "time-source", "tls-ciphersuites",
+         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", 0, NULL);
+  expect(ctx, "time-source", "tls-ciphersuites", "AES128-SHA",
+         NTSPOOL_ERR_CONFIG, "not a list of TLS 1.3 cipher suites");
   expect(ctx, "time-source", "colour", "blue", NTSPOOL_ERR_CONFIG,
          "unknown key 'colour' in [time-source]");
   expect(ctx, "server", "listen", "x", NTSPOOL_ERR_CONFIG,

@@ -427,6 +427,66 @@ static int client_vs_raw_server(mbedtls_ssl_protocol_version version,
 
 /* ---- tests: the good path ---------------------------------------------- */
 
+/* Cipher suites: RFC 8446 names to IANA numbers and back, and a server
+ * restricted to one suite agrees on it with a client offering all. */
+static void test_tls_ciphersuites(void **state) {
+  (void)state;
+  uint16_t ids[NTSPOOL_TLS_MAX_CIPHERSUITES];
+  size_t n = 0;
+  assert_int_equal(ntspool_tls_ciphersuites_parse(
+                       "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", ids,
+                       NTSPOOL_TLS_MAX_CIPHERSUITES, &n),
+                   0);
+  assert_int_equal(n, 2);
+  assert_int_equal(ids[0], 0x1302);
+  assert_int_equal(ids[1], 0x1301);
+  const char *bad[] = {"", "TLS_AES_128_GCM_SHA256:", "AES128-SHA",
+                       "TLS_AES_128_GCM_SHA25", "tls_aes_128_gcm_sha256"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    n = 0;
+    assert_int_equal(ntspool_tls_ciphersuites_parse(bad[i], ids, 8, &n),
+                     NTSPOOL_ERR_CONFIG);
+  }
+  n = 1; /* appends, up to max */
+  assert_int_equal(
+      ntspool_tls_ciphersuites_parse(
+          "TLS_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA256", ids, 2, &n),
+      NTSPOOL_ERR_CONFIG);
+  assert_string_equal(ntspool_tls_ciphersuite_name(0x1303),
+                      "TLS_CHACHA20_POLY1305_SHA256");
+  assert_null(ntspool_tls_ciphersuite_name(0x002f));
+
+  const uint16_t only[] = {0x1301, 0x1302};
+  for (size_t i = 0; i < 2; i++) {
+    ntspool_tls_server_options o = {.cred = {.chain_path = pki("localhost.pem"),
+                                             .key_path = pki("localhost.key")},
+                                    .ciphersuites = &only[i],
+                                    .n_ciphersuites = 1};
+    ntspool_tls_config *scfg = NULL;
+    assert_int_equal(ntspool_tls_config_new_server(&scfg, &o, NULL, NULL), 0);
+    ntspool_tls_config *ccfg = client_cfg("ca.pem", NULL);
+    pair p;
+    pair_open(&p, ccfg, scfg, "localhost", 0);
+    assert_int_equal(ntspool_tls_ciphersuite(p.s), 0);
+    handshake_ok(&p);
+    assert_int_equal(ntspool_tls_ciphersuite(p.s), only[i]);
+    assert_int_equal(ntspool_tls_ciphersuite(p.c), only[i]);
+    pair_close(&p);
+    ntspool_tls_config_free(ccfg);
+    ntspool_tls_config_free(scfg);
+  }
+  /* Not a TLS 1.3 suite: refused when the config is made. */
+  const uint16_t tls12[] = {0x002f};
+  ntspool_tls_server_options o = {.cred = {.chain_path = pki("localhost.pem"),
+                                           .key_path = pki("localhost.key")},
+                                  .ciphersuites = tls12,
+                                  .n_ciphersuites = 1};
+  ntspool_tls_config *scfg = NULL;
+  assert_int_equal(ntspool_tls_config_new_server(&scfg, &o, NULL, NULL),
+                   NTSPOOL_ERR_CONFIG);
+  assert_null(scfg);
+}
+
 static void test_tls_handshake_export(void **state) {
   (void)state;
   ntspool_tls_config *scfg = server_cfg("localhost", false);
@@ -1567,6 +1627,7 @@ int main(void) {
       cmocka_unit_test(test_tls_io_drives_handshake),
       cmocka_unit_test(test_tls_wants),
       cmocka_unit_test(test_tls_backend_name),
+      cmocka_unit_test(test_tls_ciphersuites),
       cmocka_unit_test(test_tls_refuses_tls12_client),
       cmocka_unit_test(test_tls_refuses_tls12_server),
       cmocka_unit_test(test_tls_refuses_wrong_alpn),
