@@ -185,6 +185,8 @@ struct ntspool_session {
   size_t n_denied;  /* client: the names it sends in Server Deny */
   char **denied;
   struct ntspool_pool_work *pool; /* pool */
+  size_t n_regions;               /* pool: ntspool_session_set_regions */
+  char regions[NTSPOOL_MAX_CLIENT_REGIONS][64];
   size_t size;                    /* bytes allocated, wiped at free */
   uint8_t *buffers;               /* rx then tx, ctx->max_message each */
   union ntspool_role_part part[]; /* none for a pool session */
@@ -195,9 +197,9 @@ struct ntspool_session {
  * the role files only through this table, they reach it through the
  * functions below.  Hooks a role does not need are NULL. */
 struct ntspool_role_ops {
-  size_t part_size; /* bytes of union ntspool_role_part a session needs */
-  bool serves;      /* server side: made by ntspool_session_new_server, and
-                       answers a request it cannot frame with Bad Request */
+  size_t part_size;   /* bytes of union ntspool_role_part a session needs */
+  bool serves;        /* server side: made by ntspool_session_new_server, and
+                         answers a request it cannot frame with Bad Request */
   bool own_numbering; /* speaks ctx->numbering on its own connection (the
                          time source); the other roles speak IANA there */
   /* After the handshake: builds the request the role speaks first with

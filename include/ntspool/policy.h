@@ -288,7 +288,18 @@ typedef struct ntspool_client_prefs {
   const ntspool_bytes *denied; /* NTP Server Deny names */
   size_t n_denied;
   bool compliant_128gcm; /* the client sent record 1024 */
+  /* Where the client is, narrowest first (for example "NL", "EUROPE"):
+   * names as the sources' regions give them, at most
+   * NTSPOOL_MAX_CLIENT_REGIONS; none = the global set only.  The library
+   * never looks addresses up: the application does. */
+  const char *const *regions;
+  size_t n_regions;
+  /* 0: the whole region; 1..4: only group 0..3 of it (the numbered names
+   * 0. to 3., see ntspool_policy_select). */
+  unsigned subpool;
 } ntspool_client_prefs;
+
+#define NTSPOOL_MAX_CLIENT_REGIONS 8
 
 /* Copies the views of `req` (kept, denied names included) and `family`
  * into *out.  Never fails for non-NULL arguments (else does nothing). */
@@ -319,6 +330,9 @@ typedef struct ntspool_selection {
   uint16_t key_len; /* from the source's Supported Algorithm List */
   bool denied;      /* the client denied it; nothing else within the skips */
   bool backoff_fallback; /* every candidate was backing off */
+  unsigned region;  /* the set drawn from: i + 1 for prefs->regions[i], 0 the
+                       global set */
+  unsigned subpool; /* its group g + 1 (numbered name g.), 0 the whole set */
 } ntspool_selection;
 
 /* Chooses a time source for a client from `reg` (the session's registry).
@@ -339,10 +353,26 @@ typedef struct ntspool_selection {
  * name is dropped and the draw repeated, at most deny-max-skips times and
  * never dropping the last candidate; after that the draw stands (denied).
  *
+ * Regions: the candidates are drawn from the first of these sets that
+ * gives one: the sources listing prefs->regions[0] (for the client's
+ * family), then those listing regions[1], ..., then every source of the
+ * family (global).  With prefs->subpool g + 1 each of these sets is
+ * narrowed to its group g: every set is split into four disjoint groups
+ * balanced by weight (heaviest source first, each to the group with the
+ * least weight so far; ties by uuid, else name), the same on every
+ * replica for the same list; after the global group comes the whole
+ * global set.  A set other than the last is passed over when it has no
+ * more members than the client denied names, and left for the next when
+ * nothing in it is usable or only a denied source would remain, so a
+ * small region never pins a client to one source and never fails it.
+ * Back-off fallback and a denied draw that stands happen in the last set
+ * only.  sel->region and sel->subpool say which set gave the source.
+ *
  * Cost: a weighted draw is a binary search over the registry's prefix sums
- * of weights (per address family), and only the drawn source is judged
- * (one lock); a draw that lands on a source that cannot serve the client
- * now is repeated, and only after 32 such draws is every source walked.
+ * of weights (per address family and region), and only the drawn source is
+ * judged (one lock); a draw that lands on a source that cannot serve the
+ * client now is repeated, and only after 32 such draws is the set walked.
+ * Finding a region is a binary search over the family's region names.
  * No allocation.
  *
  * With fresh capabilities, sel->negotiated is true and protocol/AEAD are
@@ -354,7 +384,8 @@ typedef struct ntspool_selection {
  * candidates left were refused by their fresh capabilities: answer "nothing
  * in common"; with NO_AEAD, sel->protocol is the protocol that would have
  * been used); NTSPOOL_ERR_CRYPTO (or the rng's error);
- * NTSPOOL_ERR_INVALID_ARG. */
+ * NTSPOOL_ERR_INVALID_ARG (also more than NTSPOOL_MAX_CLIENT_REGIONS
+ * regions, a NULL region name or subpool > 4). */
 NTSPOOL_API int
 ntspool_policy_select(ntspool_policy *policy, const ntspool_registry *reg,
                       const ntspool_client_prefs *prefs,
