@@ -3,8 +3,9 @@
  * given and the running sums of their weights, built once per registry so
  * that a weighted draw is a binary search (O(log n), no allocation, no
  * lock) instead of a walk over every source.  Besides the global set of a
- * family there is one per region its members list, and each of these is
- * split into the four groups the numbered names (0. to 3.) draw from. */
+ * family there is one per region its members list; each member has one of
+ * four groups, and every set has a subset per group, which the numbered
+ * names (0. to 3.) draw from. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,14 +42,15 @@ static bool static_member(const struct ntspool_source *src, int f) {
   return src->enabled && src->weight > 0 && (f == 0 ? src->ipv4 : src->ipv6);
 }
 
-/* Fills `set` with the n sources of `members` (registry order) for which
- * keep[i] is true, or all of them when keep is NULL. */
+/* Fills `set` with the n sources of `members` (registry order) whose
+ * group (group[registry index]) is `which`, or all of them when group is
+ * NULL. */
 static int set_fill(const ntspool_allocator *a, struct ntspool_select_set *set,
                     const struct ntspool_source *const *members, size_t n,
-                    const unsigned char *keep, unsigned char which) {
+                    const unsigned char *group, unsigned char which) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
-    k += keep == NULL || keep[i] == which;
+    k += group == NULL || group[members[i]->index] == which;
   if (k == 0)
     return 0;
   set->members = ntspool_calloc(a, k * sizeof *set->members);
@@ -59,7 +61,7 @@ static int set_fill(const ntspool_allocator *a, struct ntspool_select_set *set,
   }
   uint64_t total = 0; /* at most 2^32 sources of weight < 2^32: no wrap */
   for (size_t i = 0; i < n; i++) {
-    if (keep != NULL && keep[i] != which)
+    if (group != NULL && group[members[i]->index] != which)
       continue;
     total += members[i]->weight;
     set->members[set->n] = members[i];
@@ -76,61 +78,96 @@ static const char *split_key(const struct ntspool_source *s) {
   return s->uuid != NULL ? s->uuid : s->name;
 }
 
-/* Heaviest first, then by key and name: an order that depends only on
- * what the configuration says about each source. */
+/* A member and the set it is balanced in: its home, the smallest of its
+ * regions (the global set when it lists none). */
+struct split_item {
+  const struct ntspool_source *src;
+  size_t home; /* index into the family's regions; n_regions: global */
+};
+
+/* By home, then heaviest first, then by key and name: an order that
+ * depends only on what the configuration says about each source. */
 static int split_order(const void *x, const void *y) {
-  const struct ntspool_source *a = *(const struct ntspool_source *const *)x;
-  const struct ntspool_source *b = *(const struct ntspool_source *const *)y;
+  const struct split_item *p = x, *q = y;
+  if (p->home != q->home)
+    return p->home < q->home ? -1 : 1;
+  const struct ntspool_source *a = p->src, *b = q->src;
   if (a->weight != b->weight)
     return a->weight > b->weight ? -1 : 1;
   int c = strcmp(split_key(a), split_key(b));
   return c != 0 ? c : strcmp(a->name, b->name);
 }
 
-/* Splits level->whole into four disjoint groups balanced by weight: the
- * members, heaviest first, each go to the group with the least weight so
- * far (the lowest-numbered one on a tie).  The result depends only on the
- * members' weights, uuids and names, never on list order, hash seeds or
- * earlier registries, so every replica with the same list splits alike;
- * the heaviest and lightest groups differ by at most one member's weight. */
-static int level_split(const ntspool_allocator *a,
-                       struct ntspool_select_level *level) {
-  const struct ntspool_select_set *w = &level->whole;
-  if (w->n == 0)
-    return 0;
-  const struct ntspool_source **order = ntspool_calloc(a, w->n * sizeof *order);
-  unsigned char *group = ntspool_calloc(a, w->n);
-  int rc = NTSPOOL_ERR_NO_MEMORY;
-  if (order == NULL || group == NULL)
-    goto out;
-  memcpy(order, w->members, w->n * sizeof *order);
-  qsort(order, w->n, sizeof *order, split_order);
-  uint64_t load[NTSPOOL_SUBPOOLS] = {0};
-  /* Members are in registry order, so position i of the whole set is
-   * found from the source's registry index by a binary search. */
-  for (size_t i = 0; i < w->n; i++) {
-    unsigned g = 0;
-    for (unsigned j = 1; j < NTSPOOL_SUBPOOLS; j++)
-      if (load[j] < load[g])
-        g = j;
-    load[g] += order[i]->weight;
-    size_t lo = 0, hi = w->n;
-    while (hi - lo > 1) {
+static size_t home_of(const struct ntspool_family_sets *fs,
+                      const struct ntspool_source *s) {
+  size_t home = fs->n_regions;
+  for (size_t r = 0; r < s->n_regions; r++) {
+    size_t lo = 0, hi = fs->n_regions;
+    while (lo < hi) { /* the level of region r: it exists */
       size_t mid = lo + (hi - lo) / 2;
-      if (w->members[mid]->index <= order[i]->index)
-        lo = mid;
+      if (ntspool_region_cmp(fs->regions[mid].name, s->regions[r]) < 0)
+        lo = mid + 1;
       else
         hi = mid;
     }
-    group[lo] = (unsigned char)g;
+    if (home == fs->n_regions ||
+        fs->regions[lo].whole.n < fs->regions[home].whole.n ||
+        (fs->regions[lo].whole.n == fs->regions[home].whole.n && lo < home))
+      home = lo;
   }
-  rc = 0;
+  return home;
+}
+
+/* Gives every member of family f one group of four, the same in each set
+ * it belongs to, so the numbered names draw from disjoint sources at every
+ * level and a fall-back to a wider set keeps them apart.  Members are
+ * balanced by weight within their home (the smallest region they list):
+ * taken by home, heaviest first, each goes to the group with the least
+ * weight in its home so far, then the least weight overall, then the
+ * lowest number.  So a home's groups differ by at most one member's
+ * weight, and the result depends only on the members' weights, uuids,
+ * names and regions: never on list order, hash seeds or earlier
+ * registries, so every replica with the same list splits alike.  Writes
+ * group[registry index]. */
+static int split_family(const ntspool_allocator *a,
+                        const struct ntspool_family_sets *fs,
+                        unsigned char *group) {
+  const struct ntspool_select_set *all = &fs->global.whole;
+  struct split_item *items = ntspool_calloc(a, all->n * sizeof *items);
+  uint64_t(*home_load)[NTSPOOL_SUBPOOLS] =
+      ntspool_calloc(a, (fs->n_regions + 1) * sizeof *home_load);
+  if (items == NULL || home_load == NULL) {
+    ntspool_free(a, items);
+    ntspool_free(a, home_load);
+    return NTSPOOL_ERR_NO_MEMORY;
+  }
+  for (size_t i = 0; i < all->n; i++)
+    items[i] =
+        (struct split_item){all->members[i], home_of(fs, all->members[i])};
+  qsort(items, all->n, sizeof *items, split_order);
+  uint64_t load[NTSPOOL_SUBPOOLS] = {0};
+  for (size_t i = 0; i < all->n; i++) {
+    uint64_t *home = home_load[items[i].home];
+    unsigned g = 0;
+    for (unsigned j = 1; j < NTSPOOL_SUBPOOLS; j++)
+      if (home[j] < home[g] || (home[j] == home[g] && load[j] < load[g]))
+        g = j;
+    home[g] += items[i].src->weight;
+    load[g] += items[i].src->weight;
+    group[items[i].src->index] = (unsigned char)g;
+  }
+  ntspool_free(a, items);
+  ntspool_free(a, home_load);
+  return 0;
+}
+
+static int level_groups(const ntspool_allocator *a,
+                        struct ntspool_select_level *l,
+                        const unsigned char *group) {
+  int rc = 0;
   for (unsigned g = 0; g < NTSPOOL_SUBPOOLS && rc == 0; g++)
-    rc = set_fill(a, &level->group[g], w->members, w->n, group,
+    rc = set_fill(a, &l->group[g], l->whole.members, l->whole.n, group,
                   (unsigned char)g);
-out:
-  ntspool_free(a, order);
-  ntspool_free(a, group);
   return rc;
 }
 
@@ -198,8 +235,6 @@ static int regions_build(struct ntspool_registry *reg, int f,
       if (n == 0 || run[n - 1] != ent[i].src) /* a name listed twice */
         run[n++] = ent[i].src;
     rc = set_fill(a, &l->whole, run, n, NULL, 0);
-    if (rc == 0)
-      rc = level_split(a, l);
   }
 out:
   ntspool_free(a, ent);
@@ -208,26 +243,34 @@ out:
 }
 
 static int family_build(struct ntspool_registry *reg, int f) {
+  const ntspool_allocator *a = &reg->alloc;
   struct ntspool_family_sets *fs = &reg->sets[f];
   size_t n = 0;
   for (size_t i = 0; i < reg->n_sources; i++)
     n += static_member(&reg->sources[i], f);
   if (n == 0)
     return 0;
-  const struct ntspool_source **all =
-      ntspool_calloc(&reg->alloc, n * sizeof *all);
-  if (all == NULL)
-    return NTSPOOL_ERR_NO_MEMORY;
+  const struct ntspool_source **all = ntspool_calloc(a, n * sizeof *all);
+  unsigned char *group = ntspool_calloc(a, reg->n_sources);
+  int rc = NTSPOOL_ERR_NO_MEMORY;
+  if (all == NULL || group == NULL)
+    goto out;
   n = 0;
   for (size_t i = 0; i < reg->n_sources; i++)
     if (static_member(&reg->sources[i], f))
       all[n++] = &reg->sources[i];
-  int rc = set_fill(&reg->alloc, &fs->global.whole, all, n, NULL, 0);
-  ntspool_free(&reg->alloc, all);
-  if (rc == 0)
-    rc = level_split(&reg->alloc, &fs->global);
+  rc = set_fill(a, &fs->global.whole, all, n, NULL, 0);
   if (rc == 0)
     rc = regions_build(reg, f, fs);
+  if (rc == 0)
+    rc = split_family(a, fs, group);
+  if (rc == 0)
+    rc = level_groups(a, &fs->global, group);
+  for (size_t i = 0; i < fs->n_regions && rc == 0; i++)
+    rc = level_groups(a, &fs->regions[i], group);
+out:
+  ntspool_free(a, all);
+  ntspool_free(a, group);
   return rc;
 }
 
@@ -265,6 +308,20 @@ ntspool_select_level_find(const struct ntspool_registry *reg, int f,
       hi = mid;
   }
   return NULL;
+}
+
+const char *ntspool_registry_region(const ntspool_registry *reg,
+                                    enum ntspool_family family, size_t i,
+                                    size_t counts[5]) {
+  int f = ntspool_family_index(family);
+  if (reg == NULL || counts == NULL || f < 0 || i > reg->sets[f].n_regions)
+    return NULL;
+  const struct ntspool_select_level *l =
+      i == 0 ? &reg->sets[f].global : &reg->sets[f].regions[i - 1];
+  counts[0] = l->whole.n;
+  for (int g = 0; g < NTSPOOL_SUBPOOLS; g++)
+    counts[g + 1] = l->group[g].n;
+  return i == 0 ? "*" : l->name;
 }
 
 size_t ntspool_select_set_find(const struct ntspool_select_set *set,

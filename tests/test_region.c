@@ -248,29 +248,44 @@ static void test_region_small_with_deny(void **state) {
   }
   assert_int_equal(seen, 3); /* not one predictable pick */
 
-  /* A numbered group left empty by the split (NL has one source): the
-   * same group of the continent, then of the global set. */
+  /* Numbered names: every source has one group, the same in every set
+   * (homes: de in DE, nl in NL, us in NORTH_AMERICA, any global; taken in
+   * that order of homes, each to the group lightest overall: de 0, nl 1,
+   * us 2, any 3).  A group empty in NL falls back to the continent's, then
+   * the global one, and the four names never share a source. */
   fx_client c2;
   prefs = fx_client_init(&c2, V4);
   prefs->regions = nl_eu;
   prefs->n_regions = 2;
-  unsigned region_of[5] = {0};
+  static const char *const want_name[5] = {NULL, "de", "nl", "us", "any"};
+  static const unsigned want_region[5] = {0, 2, 1, 0, 0};
   for (unsigned g = 1; g <= 4; g++) {
     prefs->subpool = g;
+    for (int i = 0; i < 20; i++) {
+      ntspool_selection sel;
+      assert_int_equal(ntspool_policy_select(p, p->current, prefs,
+                                             &(ntspool_attempts){0}, &rng, 0,
+                                             &sel),
+                       0);
+      assert_string_equal(ntspool_source_name(sel.source), want_name[g]);
+      assert_int_equal(sel.region, want_region[g]);
+      assert_int_equal(sel.subpool, g);
+    }
+  }
+  /* Group 0 denied (de): the wider sets' group 0 has nothing else, so the
+   * whole global set, never the denied one. */
+  fx_client_deny(&c2, "de.example");
+  prefs->subpool = 1;
+  for (int i = 0; i < 50; i++) {
     ntspool_selection sel;
     assert_int_equal(ntspool_policy_select(p, p->current, prefs,
                                            &(ntspool_attempts){0}, &rng, 0,
                                            &sel),
                      0);
-    region_of[g] = sel.region;
-    assert_int_equal(sel.subpool, g);
+    assert_int_equal(sel.region, 0);
+    assert_int_equal(sel.subpool, 0);
+    assert_false(sel.denied);
   }
-  /* nl (weight 1) fills group 0 of NL; EUROPE has nl and de in groups 0
-   * and 1; the global set's four sources fill one group each. */
-  assert_int_equal(region_of[1], 1);
-  assert_int_equal(region_of[2], 2);
-  assert_int_equal(region_of[3], 0);
-  assert_int_equal(region_of[4], 0);
   ntspool_policy_free(p);
 }
 

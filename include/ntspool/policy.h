@@ -161,9 +161,10 @@ NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
  *     enabled = BOOL                                 (true)
  *     record-numbering = iana | draft                (iana)
  *     list-server-names = BOOL (ask for record 11)   (false)
- *     regions = NAME[, NAME...] (kept for a geographic selection; none
- *       means global only; up to NTSPOOL_MAX_REGIONS names of 1..64
- *       printable characters without spaces or commas)   (none)
+ *     regions = NAME[, NAME...], region = NAME (both repeatable, adding
+ *       to the list; ntspool_policy_select's regions; none means global
+ *       only; up to NTSPOOL_MAX_REGIONS names of 1..64 printable
+ *       characters without spaces or commas)              (none)
  *
  * BOOL is true/false, yes/no, on/off or 1/0.  Repeating a key that is not a
  * list is an error; a repeated [upstream NAME] section continues the same
@@ -224,6 +225,15 @@ NTSPOOL_API uint64_t ntspool_registry_generation(const ntspool_registry *reg);
 NTSPOOL_API size_t ntspool_registry_count(const ntspool_registry *reg);
 NTSPOOL_API const ntspool_source *
 ntspool_registry_source(const ntspool_registry *reg, size_t i);
+
+/* The selection sets of `family` (see ntspool_policy_select): i = 0 is
+ * the global set, named "*"; i >= 1 the regions its sources list, in
+ * name order.  counts[0] is the set's number of sources, counts[1..4]
+ * those of its groups 0 to 3.  Returns the name (valid while reg is held),
+ * or NULL when i is past the end (counts untouched). */
+NTSPOOL_API const char *ntspool_registry_region(const ntspool_registry *reg,
+                                                enum ntspool_family family,
+                                                size_t i, size_t counts[5]);
 
 /* The source of section [upstream NAME], or the one whose uuid equals
  * `uuid` (the monitor's UUID Request), or NULL. */
@@ -357,14 +367,18 @@ typedef struct ntspool_selection {
  * gives one: the sources listing prefs->regions[0] (for the client's
  * family), then those listing regions[1], ..., then every source of the
  * family (global).  With prefs->subpool g + 1 each of these sets is
- * narrowed to its group g: every set is split into four disjoint groups
- * balanced by weight (heaviest source first, each to the group with the
- * least weight so far; ties by uuid, else name), the same on every
- * replica for the same list; after the global group comes the whole
- * global set.  A set other than the last is passed over when it has no
- * more members than the client denied names, and left for the next when
- * nothing in it is usable or only a denied source would remain, so a
- * small region never pins a client to one source and never fails it.
+ * narrowed to group g: every source of a family has one of four groups,
+ * the same in every set, so the four numbered names never share a source,
+ * whichever set they fall back to.  Groups are balanced by weight within
+ * each source's home, the smallest region it lists (the global set if
+ * none): by home, heaviest first (ties by uuid, else name), each source
+ * goes to the group with the least weight in its home so far, then the
+ * least overall, then the lowest number; the same on every replica for
+ * the same list.  After the global group comes the whole global set.
+ * A set other than the last is passed over when it has no more members
+ * than the client denied names, and left for the next when nothing in it
+ * is usable or only a denied source would remain, so a small region never
+ * pins a client to one source and never fails it.
  * Back-off fallback and a denied draw that stands happen in the last set
  * only.  sel->region and sel->subpool say which set gave the source.
  *
