@@ -130,7 +130,7 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
     o = &none;
   nts_pool_ke_metrics_session(outcome, us, o->sent_error, o->nts_error);
   char extra[200] = "";
-  if (o->source_name)
+  if (o->region || o->subpool) /* not the whole global set */
     snprintf(extra, sizeof extra, " region=%u subpool=%u", o->region,
              o->subpool);
   if (o->sent_error) {
