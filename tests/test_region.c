@@ -21,6 +21,22 @@ static const fx_kv world[] = {{"upstream nl", "domain", "nl.example"},
                               {"upstream any", "domain", "any.example"},
                               {NULL, NULL, NULL}};
 
+/* One selection from the current registry with fresh attempts. */
+static int select1(ntspool_policy *p, const ntspool_client_prefs *prefs,
+                   ntspool_rng *rng, ntspool_selection *sel) {
+  return ntspool_policy_select(p, p->current, prefs, &(ntspool_attempts){0},
+                               rng, 0, sel);
+}
+
+/* A client of family fam in the given regions. */
+static ntspool_client_prefs *client_in(fx_client *c, enum ntspool_family fam,
+                                       const char *const *regions, size_t n) {
+  ntspool_client_prefs *prefs = fx_client_init(c, fam);
+  prefs->regions = regions;
+  prefs->n_regions = n;
+  return prefs;
+}
+
 /* Draws `rounds` times with fresh attempts, recording which names came
  * and from which set; fails on any other region than `region`. */
 static unsigned draw_mask(ntspool_policy *p, const ntspool_client_prefs *prefs,
@@ -28,11 +44,8 @@ static unsigned draw_mask(ntspool_policy *p, const ntspool_client_prefs *prefs,
                           const char *const *names, size_t n_names) {
   unsigned mask = 0;
   for (int i = 0; i < 200; i++) {
-    ntspool_registry *reg = ntspool_policy_acquire(p);
-    ntspool_attempts tried = {0};
     ntspool_selection sel;
-    assert_int_equal(ntspool_policy_select(p, reg, prefs, &tried, rng, 0, &sel),
-                     0);
+    assert_int_equal(select1(p, prefs, rng, &sel), 0);
     assert_int_equal(sel.region, region);
     const char *got = ntspool_source_name(sel.source);
     size_t j = 0;
@@ -40,7 +53,6 @@ static unsigned draw_mask(ntspool_policy *p, const ntspool_client_prefs *prefs,
       j++;
     assert_true(j < n_names);
     mask |= 1u << j;
-    ntspool_registry_release(reg);
   }
   return mask;
 }
@@ -57,10 +69,8 @@ static void test_region_fallback_order(void **state) {
   fx_rng_state rs;
   ntspool_rng rng = fx_rng(&rs, 7);
   fx_client c;
-  ntspool_client_prefs *prefs = fx_client_init(&c, V4);
   const char *nl_eu[] = {"nl", "EUROPE"};
-  prefs->regions = nl_eu;
-  prefs->n_regions = 2;
+  ntspool_client_prefs *prefs = client_in(&c, V4, nl_eu, 2);
   /* The country first, in either family. */
   assert_int_equal(draw_mask(p, prefs, &rng, 1, all, 4), NL);
   prefs->family = V6;
@@ -104,21 +114,15 @@ static void test_region_fallback_order(void **state) {
 
   /* Bad arguments. */
   prefs->n_regions = NTSPOOL_MAX_CLIENT_REGIONS + 1;
-  assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                         &(ntspool_attempts){0}, &rng, 0, &sel),
-                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(select1(p, prefs, &rng, &sel), NTSPOOL_ERR_INVALID_ARG);
   prefs->n_regions = 1;
   prefs->subpool = NTSPOOL_SUBPOOLS + 1;
-  assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                         &(ntspool_attempts){0}, &rng, 0, &sel),
-                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(select1(p, prefs, &rng, &sel), NTSPOOL_ERR_INVALID_ARG);
   ntspool_policy_free(p);
 }
 
-/* Sixteen sources in region EU, weights 1..16, in the order given. */
-static ntspool_policy *sixteen(bool reversed) {
-  ntspool_policy *p = NULL;
-  assert_int_equal(ntspool_policy_new(NULL, &fx_conn_ops, &p), 0);
+/* Sets sixteen sources in region EU, weights 1..16, in the order given. */
+static void set_sixteen(ntspool_policy *p, bool reversed) {
   for (int k = 0; k < 16; k++) {
     int i = reversed ? 15 - k : k;
     char sec[32], dom[32], w[8];
@@ -130,6 +134,12 @@ static ntspool_policy *sixteen(bool reversed) {
     assert_int_equal(ntspool_policy_set(p, sec, "region", "EU"), 0);
   }
   assert_int_equal(ntspool_policy_commit(p), 0);
+}
+
+static ntspool_policy *sixteen(bool reversed) {
+  ntspool_policy *p = NULL;
+  assert_int_equal(ntspool_policy_new(NULL, &fx_conn_ops, &p), 0);
+  set_sixteen(p, reversed);
   return p;
 }
 
@@ -167,16 +177,7 @@ static void test_region_split(void **state) {
   /* A reload that changes nothing splits alike. */
   struct ntspool_registry *before = p->current;
   ntspool_registry_retain(before);
-  for (int i = 0; i < 16; i++) {
-    char sec[32], dom[32], w[8];
-    snprintf(sec, sizeof sec, "upstream s%02d", i);
-    snprintf(dom, sizeof dom, "s%02d.example", i);
-    snprintf(w, sizeof w, "%d", i + 1);
-    assert_int_equal(ntspool_policy_set(p, sec, "domain", dom), 0);
-    assert_int_equal(ntspool_policy_set(p, sec, "weight", w), 0);
-    assert_int_equal(ntspool_policy_set(p, sec, "region", "EU"), 0);
-  }
-  assert_int_equal(ntspool_policy_commit(p), 0);
+  set_sixteen(p, false);
   assert_ptr_not_equal(before, p->current);
   groups_of(ntspool_select_level_find(before, 0, "EU"), b);
   groups_of(ntspool_select_level_find(p->current, 0, "EU"), c);
@@ -188,23 +189,17 @@ static void test_region_split(void **state) {
   fx_rng_state rs;
   ntspool_rng rng = fx_rng(&rs, 11);
   fx_client cl;
-  ntspool_client_prefs *prefs = fx_client_init(&cl, V4);
   const char *eu[] = {"EU"};
-  prefs->regions = eu;
-  prefs->n_regions = 1;
+  ntspool_client_prefs *prefs = client_in(&cl, V4, eu, 1);
   for (unsigned g = 1; g <= 4; g++) {
     prefs->subpool = g;
     for (int i = 0; i < 100; i++) {
       ntspool_selection sel;
-      ntspool_registry *reg = ntspool_policy_acquire(p);
-      ntspool_attempts tried = {0};
-      assert_int_equal(
-          ntspool_policy_select(p, reg, prefs, &tried, &rng, 0, &sel), 0);
+      assert_int_equal(select1(p, prefs, &rng, &sel), 0);
       assert_int_equal(sel.region, 1);
       assert_int_equal(sel.subpool, g);
       assert_int_equal(a[atoi(ntspool_source_name(sel.source) + 1)],
                        (int)g - 1);
-      ntspool_registry_release(reg);
     }
   }
   ntspool_policy_free(p);
@@ -217,18 +212,13 @@ static void test_region_small_with_deny(void **state) {
   fx_rng_state rs;
   ntspool_rng rng = fx_rng(&rs, 5);
   fx_client c;
-  ntspool_client_prefs *prefs = fx_client_init(&c, V4);
   const char *nl_eu[] = {"NL", "EUROPE"};
-  prefs->regions = nl_eu;
-  prefs->n_regions = 2;
+  ntspool_client_prefs *prefs = client_in(&c, V4, nl_eu, 2);
   /* NL has one source and the client denied it: never pinned to it. */
   fx_client_deny(&c, "nl.example");
   for (int i = 0; i < 100; i++) {
     ntspool_selection sel;
-    assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                           &(ntspool_attempts){0}, &rng, 0,
-                                           &sel),
-                     0);
+    assert_int_equal(select1(p, prefs, &rng, &sel), 0);
     assert_string_equal(ntspool_source_name(sel.source), "de");
     assert_int_equal(sel.region, 2);
     assert_false(sel.denied);
@@ -238,10 +228,7 @@ static void test_region_small_with_deny(void **state) {
   unsigned seen = 0;
   for (int i = 0; i < 100; i++) {
     ntspool_selection sel;
-    assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                           &(ntspool_attempts){0}, &rng, 0,
-                                           &sel),
-                     0);
+    assert_int_equal(select1(p, prefs, &rng, &sel), 0);
     assert_int_equal(sel.region, 0);
     assert_false(sel.denied);
     seen |= strcmp(ntspool_source_name(sel.source), "us") == 0 ? 1u : 2u;
@@ -254,19 +241,14 @@ static void test_region_small_with_deny(void **state) {
    * us 2, any 3).  A group empty in NL falls back to the continent's, then
    * the global one, and the four names never share a source. */
   fx_client c2;
-  prefs = fx_client_init(&c2, V4);
-  prefs->regions = nl_eu;
-  prefs->n_regions = 2;
+  prefs = client_in(&c2, V4, nl_eu, 2);
   static const char *const want_name[5] = {NULL, "de", "nl", "us", "any"};
   static const unsigned want_region[5] = {0, 2, 1, 0, 0};
   for (unsigned g = 1; g <= 4; g++) {
     prefs->subpool = g;
     for (int i = 0; i < 20; i++) {
       ntspool_selection sel;
-      assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                             &(ntspool_attempts){0}, &rng, 0,
-                                             &sel),
-                       0);
+      assert_int_equal(select1(p, prefs, &rng, &sel), 0);
       assert_string_equal(ntspool_source_name(sel.source), want_name[g]);
       assert_int_equal(sel.region, want_region[g]);
       assert_int_equal(sel.subpool, g);
@@ -278,10 +260,7 @@ static void test_region_small_with_deny(void **state) {
   prefs->subpool = 1;
   for (int i = 0; i < 50; i++) {
     ntspool_selection sel;
-    assert_int_equal(ntspool_policy_select(p, p->current, prefs,
-                                           &(ntspool_attempts){0}, &rng, 0,
-                                           &sel),
-                     0);
+    assert_int_equal(select1(p, prefs, &rng, &sel), 0);
     assert_int_equal(sel.region, 0);
     assert_int_equal(sel.subpool, 0);
     assert_false(sel.denied);
