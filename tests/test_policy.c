@@ -109,7 +109,7 @@ static void test_policy_config_errors(void **state) {
        "EU, aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
        NTSPOOL_ERR_CONFIG},
       {"upstream a", "regions", "EU, \x01", NTSPOOL_ERR_CONFIG},
-      {"upstream a", "regions", "", 0},                    /* global only */
+      {"upstream a", "regions", "", 0},   /* global only */
       {"upstream a", "regions", "EU", 0}, /* repeatable: adds */
       {"upstream a", "region", "NL", 0},
   };
