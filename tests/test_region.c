@@ -268,11 +268,37 @@ static void test_region_small_with_deny(void **state) {
   ntspool_policy_free(p);
 }
 
+/* What nts-pool-ke -t prints: every set of a family with its groups. */
+static void test_region_listing(void **state) {
+  (void)state;
+  ntspool_policy *p = fx_policy(world);
+  size_t c[5];
+  static const char *const v4[] = {"*", "de", "EUROPE", "NL", "NORTH_AMERICA",
+                                   "US"};
+  static const size_t v4_n[] = {4, 1, 2, 1, 1, 1};
+  for (size_t i = 0; i < 6; i++) {
+    const char *name = ntspool_registry_region(p->current, V4, i, c);
+    assert_non_null(name);
+    assert_string_equal(name, v4[i]);
+    assert_int_equal(c[0], v4_n[i]);
+    assert_int_equal(c[1] + c[2] + c[3] + c[4], c[0]);
+  }
+  assert_null(ntspool_registry_region(p->current, V4, 6, c));
+  /* IPv6: de serves IPv4 only, so its country is not a set there. */
+  assert_string_equal(ntspool_registry_region(p->current, V6, 1, c), "EUROPE");
+  assert_int_equal(c[0], 1);
+  assert_null(ntspool_registry_region(p->current, V6, 5, c));
+  assert_null(ntspool_registry_region(NULL, V4, 0, c));
+  assert_null(ntspool_registry_region(p->current, V4, 0, NULL));
+  ntspool_policy_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_region_fallback_order),
       cmocka_unit_test(test_region_split),
       cmocka_unit_test(test_region_small_with_deny),
+      cmocka_unit_test(test_region_listing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
