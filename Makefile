@@ -8,6 +8,7 @@
 #   make test          unit tests of this build only (SAN=1: sanitizer build)
 #   TLS=openssl        any target with the OpenSSL 3 backend instead of
 #                      mbedTLS (separate trees: build-openssl, build-san-openssl)
+#   GEO=0              nts-pool-ke without libmaxminddb (no geolocation-db)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make deb           Debian packages (debian/) in build/deb/
@@ -180,15 +181,35 @@ $(BUILD)/tests/test_server_list: tests/test_server_list.c cli/server_list.c cli/
 	  cli/server_list.c cli/file.c $(TEST_SUPPORT) $(LDFLAGS) $(STATIC) $(JANSSON_LIBS) \
 	  $(CMOCKA_LIBS) $(LINK_LIBS)
 CLI := $(BUILD)/nts-pool-ke
+# Client location (cli/geo.c) with libmaxminddb; GEO=0 builds the daemon
+# without it (a configured geolocation-db then fails to load, saying so).
+GEO ?= 1
+MAXMINDDB_LIBS = $(shell $(PKG_CONFIG) --libs libmaxminddb 2>/dev/null || echo -lmaxminddb)
+CLI_CMD = $(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS) \
+  -DNTS_POOL_KE_GEO=$(1) -o $@ $(CLI_SRCS) $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) \
+  $(if $(filter 1,$(1)),$(MAXMINDDB_LIBS)) $(LINK_LIBS)
 
-$(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(MBEDTLS_CFLAGS) $(CPPFLAGS) -o $@ $(CLI_SRCS) \
-	  $(LDFLAGS) $(STATIC) $(INIH_LIBS) $(JANSSON_LIBS) $(LINK_LIBS)
+# Rebuilds the daemon when GEO changes.
+$(BUILD)/cli-geo: FORCE
+	@mkdir -p $(@D)
+	@echo $(GEO) | cmp -s - $@ || echo $(GEO) > $@
+
+$(CLI): $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC) $(BUILD)/cli-geo
+	$(call CLI_CMD,$(GEO))
+
+# The same without libmaxminddb, for the integration test of GEO=0.
+$(BUILD)/tests/helpers/nts-pool-ke-nogeo: $(CLI_SRCS) $(wildcard cli/*.h include/*.h include/ntspool/*.h) $(STATIC)
+	@mkdir -p $(@D)
+	$(call CLI_CMD,0)
+
+.PHONY: FORCE
+FORCE:
 
 cli: $(CLI)
 
 # Integration tests: the daemon on loopback against test time sources.
-HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
+HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client \
+  $(BUILD)/tests/helpers/nts-pool-ke-nogeo
 
 # The helpers may use the internal TLS module, as unit tests do (-Ilib).
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls.h) $(STATIC)

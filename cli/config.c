@@ -38,7 +38,7 @@ typedef struct loader {
   char warned[256]; /* last secret file warned about (legacy keys repeat) */
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
-      seen_pid, seen_watch;
+      seen_pid, seen_watch, seen_geo;
   /* the Rust format's two timesource-timeout keys (0: not given) */
   unsigned long kelb_timeout_server, kelb_timeout_backend;
   uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
@@ -246,6 +246,17 @@ static int server_key(loader *l, const char *name, const char *value) {
     c->watch_interval_s = (unsigned)v;
     return 1;
   }
+  if (strcmp(name, "geolocation-db") == 0) {
+    if (!once(l, &l->seen_geo, "server", name))
+      return 0;
+    if (!*value || strlen(value) >= sizeof c->geolocation_db)
+      return fail(l, "[server] geolocation-db: expected a file name");
+    memcpy(c->geolocation_db, value, strlen(value) + 1);
+    /* watched: a new database is read by the reload it causes */
+    if (nts_pool_ke_config_files_add(&c->files, value) != 0)
+      return fail(l, "out of memory");
+    return 1;
+  }
   if (strcmp(name, "key-exchange-timeout-ms") == 0)
     note_timeout(value, &c->ke_timeout_ms);
   return forward(l, "server", name, value);
@@ -439,10 +450,8 @@ static bool kind_fits(const nts_pool_ke_kelb_key *k,
   return v->kind == k->kind;
 }
 
-/* The three files nothing reads yet: kept, shown by -t, logged once. */
+/* The files nothing reads yet: kept, shown by -t, logged once. */
 static char *stored_slot(nts_pool_ke_config *c, const char *name) {
-  if (strcmp(name, "geolocation-db") == 0)
-    return c->geolocation_db;
   if (strcmp(name, "monitoring-keys") == 0)
     return c->monitoring_keys;
   return c->server_list;
@@ -601,6 +610,14 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
   enum ntspool_log_level level = level_override     ? *level_override
                                  : c->has_log_level ? c->log_level
                                                     : NTSPOOL_LOG_INFO;
+  /* A database that does not open fails the load: a reload keeps the
+   * running configuration and its database. */
+  char geo_err[NTS_POOL_KE_ERROR_LEN];
+  if (*c->geolocation_db && nts_pool_ke_geo_open(c->geolocation_db, &c->geo,
+                                                 geo_err, sizeof geo_err)) {
+    snprintf(l->err, l->err_len, "%s: %s", l->path, geo_err);
+    return -1;
+  }
   ntspool_upstream_ops ops = nts_pool_ke_upstream_ops(c);
   /* The list's sources join the [upstream NAME] sections. */
   if (nts_pool_ke_config_files_load_list(&c->files, c->ctx, l->err,
@@ -697,5 +714,6 @@ void nts_pool_ke_config_unref(nts_pool_ke_config *cfg) {
    * upstream_io with this configuration as user data. */
   ntspool_ctx_unref(cfg->ctx);
   nts_pool_ke_config_files_free(&cfg->files);
+  nts_pool_ke_geo_close(cfg->geo);
   free(cfg);
 }

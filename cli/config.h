@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 
 #include "config_files.h"
+#include "geo.h"
 #include "net.h"
 
 #define NTS_POOL_KE_MAX_LISTEN 16
@@ -37,6 +38,8 @@ typedef struct nts_pool_ke_config {
   ntspool_time_ms ke_timeout_ms;       /* copy of the library's value */
   ntspool_time_ms upstream_timeout_ms; /* connect bound for upstream_io */
   unsigned watch_interval_s;           /* 0: no watch (watch.h) */
+  char geolocation_db[PATH_MAX];       /* "": every client is global */
+  nts_pool_ke_geo *geo;                /* open geolocation_db, or NULL */
 
   /* files read besides this one: server list, watched paths */
   nts_pool_ke_config_files files;
@@ -51,7 +54,6 @@ typedef struct nts_pool_ke_config {
    * that nothing reads yet, and one line per Rust key saying what it
    * became (nts-pool-ke -t prints them). */
   bool kelb_style;
-  char geolocation_db[PATH_MAX];
   char monitoring_keys[PATH_MAX];
   char server_list[PATH_MAX];
   char mapping[8192];

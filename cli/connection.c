@@ -97,6 +97,31 @@ static enum nts_pool_ke_outcome classify(int rc, const ntspool_outcome *o) {
   return NTS_POOL_KE_DROPPED;
 }
 
+/* Where the client is, given to the session as its regions; the levels
+ * are kept for the metrics. */
+static void locate(const nts_pool_ke_config *cfg, ntspool_session *s,
+                   const struct sockaddr_storage *peer,
+                   nts_pool_ke_geo_result *where) {
+  memset(where, 0, sizeof *where);
+  if (!cfg->geo)
+    return;
+  nts_pool_ke_geo_lookup(cfg->geo, (const struct sockaddr *)peer, where);
+  const char *names[2] = {where->names[0], where->names[1]};
+  if (where->n > 0 && ntspool_session_set_regions(s, names, where->n) != 0)
+    where->n = 0;
+}
+
+/* Counts the set a source came from (metrics.h). */
+static void count_selection(const nts_pool_ke_geo_result *where,
+                            const ntspool_outcome *o) {
+  if (!o->source_name)
+    return;
+  enum nts_pool_ke_geo_level level = NTS_POOL_KE_GEO_GLOBAL;
+  if (o->region >= 1 && o->region <= where->n)
+    level = where->level[o->region - 1];
+  nts_pool_ke_metrics_selection(level, o->subpool);
+}
+
 static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
                    int64_t accepted_us, const ntspool_outcome *o) {
   int64_t us = nts_pool_ke_now_us() - accepted_us;
@@ -105,8 +130,13 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
     o = &none;
   nts_pool_ke_metrics_session(outcome, us, o->sent_error, o->nts_error);
   char extra[200] = "";
-  if (o->sent_error)
-    snprintf(extra, sizeof extra, " nts_error=%u", o->nts_error);
+  if (o->region || o->subpool) /* not the whole global set */
+    snprintf(extra, sizeof extra, " region=%u subpool=%u", o->region,
+             o->subpool);
+  if (o->sent_error) {
+    size_t n = strlen(extra);
+    snprintf(extra + n, sizeof extra - n, " nts_error=%u", o->nts_error);
+  }
   if (o->status != 0) {
     size_t n = strlen(extra);
     snprintf(extra + n, sizeof extra - n, " reason=\"%s\"",
@@ -175,6 +205,8 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
     finish(NTS_POOL_KE_INTERNAL, text, accepted_us, NULL);
     goto out;
   }
+  nts_pool_ke_geo_result where;
+  locate(cfg, s, &peer, &where);
   while ((rc = ntspool_session_step(s, nts_pool_ke_now_ms())) ==
          NTSPOOL_ERR_WOULD_BLOCK)
     wait_session(s);
@@ -182,6 +214,7 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   ntspool_session_outcome(s, &o);
   if (rc != 0 && o.status == 0)
     o.status = rc;
+  count_selection(&where, &o);
   finish(classify(rc, &o), text, accepted_us, &o);
   ntspool_session_free(s);
 out:

@@ -28,5 +28,23 @@ void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
       fprintf(out, "%s%s", r ? "," : "", ntspool_source_region(s, r));
     fputs(nr ? "\n" : "-\n", out);
   }
+  /* What each client location draws from (nts-pool-ke.conf(5) REGIONS). */
+  static const struct {
+    enum ntspool_family family;
+    const char *name;
+  } fams[] = {{NTSPOOL_FAMILY_IPV4, "ipv4"}, {NTSPOOL_FAMILY_IPV6, "ipv6"}};
+  for (size_t f = 0; f < 2; f++) {
+    size_t c[5];
+    const char *name;
+    for (size_t i = 0;
+         (name = ntspool_registry_region(reg, fams[f].family, i, c)) != NULL;
+         i++)
+      fprintf(out, "region %s %s sources=%zu groups=%zu,%zu,%zu,%zu\n",
+              fams[f].name, name, c[0], c[1], c[2], c[3], c[4]);
+  }
+  fprintf(out, "geolocation-db: %s\n",
+          *cfg->geolocation_db ? cfg->geolocation_db
+                               : "none (every client "
+                                 "is global)");
   ntspool_registry_release(reg);
 }

@@ -41,11 +41,6 @@ static void usage(FILE *to) {
 /* Files the Rust nts-pool-ke's keys name that nothing reads yet: said once
  * at start (-t prints them with the mapping). */
 static void log_stored_files(const nts_pool_ke_config *cfg) {
-  if (*cfg->geolocation_db)
-    NTS_POOL_KE_WARN("config",
-                     "geolocation-db path=%s is not used yet: every source "
-                     "serves every client",
-                     cfg->geolocation_db);
   if (*cfg->server_list)
     NTS_POOL_KE_WARN("config",
                      "key-exchange-servers path=%s is not read yet: sources "

@@ -37,6 +37,7 @@ static struct {
   atomic_uint_fast64_t duration_sum_us;
   atomic_int active;
   atomic_uint_fast64_t reloads_ok, reloads_failed;
+  atomic_uint_fast64_t selections[NTS_POOL_KE_GEO_LEVELS][5]; /* [subpool] */
 } counters;
 
 const char *nts_pool_ke_outcome_name(enum nts_pool_ke_outcome o) {
@@ -68,6 +69,12 @@ void nts_pool_ke_metrics_active(int delta) {
 
 void nts_pool_ke_metrics_reload(bool ok) {
   atomic_fetch_add(ok ? &counters.reloads_ok : &counters.reloads_failed, 1);
+}
+
+void nts_pool_ke_metrics_selection(enum nts_pool_ke_geo_level level,
+                                   unsigned subpool) {
+  if ((unsigned)level < NTS_POOL_KE_GEO_LEVELS && subpool < 5)
+    atomic_fetch_add(&counters.selections[level][subpool], 1);
 }
 
 /* ---- Rendering ---------------------------------------------------------- */
@@ -156,6 +163,19 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
   put(t, "nts_pool_ke_session_duration_seconds_sum %.6f\n",
       (double)atomic_load(&counters.duration_sum_us) / 1e6);
   put(t, "nts_pool_ke_session_duration_seconds_count %llu\n", count);
+
+  head(t, "nts_pool_ke_selections_total", "counter",
+       "Clients given a source, by the region level of the set it came from "
+       "(country, continent, global) and the numbered name's group (none for "
+       "other names).");
+  static const char *const groups[] = {"none", "0", "1", "2", "3"};
+  for (int l = 0; l < NTS_POOL_KE_GEO_LEVELS; l++)
+    for (int g = 0; g < 5; g++)
+      put(t,
+          "nts_pool_ke_selections_total{region=\"%s\",subpool=\"%s\"} "
+          "%llu\n",
+          nts_pool_ke_geo_level_name((enum nts_pool_ke_geo_level)l), groups[g],
+          (unsigned long long)atomic_load(&counters.selections[l][g]));
 
   head(t, "nts_pool_ke_active_connections", "gauge",
        "Client connections being served now.");

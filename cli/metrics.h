@@ -33,6 +33,10 @@ void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
 /* Connections being served (+1 at start, -1 at the end). */
 void nts_pool_ke_metrics_active(int delta);
 void nts_pool_ke_metrics_reload(bool ok);
+/* A client given a source: the region level its set had and its numbered
+ * group (ntspool_outcome subpool: 0 the whole set, g + 1 for "g."). */
+void nts_pool_ke_metrics_selection(enum nts_pool_ke_geo_level level,
+                                   unsigned subpool);
 
 /* Binds the metrics listener (before privileges are dropped).
  * Returns the fd or -1 with errno. */

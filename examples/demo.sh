@@ -12,7 +12,9 @@
 #      measures the clock offset against the source it was given -- with
 #      -Q, so it never sets the clock, and without CAP_SYS_TIME;
 #   5. the example client collects two distinct sources from the pool
-#      (--count 2) and checks each with an NTS NTP exchange.
+#      (--count 2) and checks each with an NTS NTP exchange;
+#   6. clients asking for 0.localhost and 1.localhost (numbered sub-pools,
+#      openssl s_client) get sources from disjoint groups.
 #
 # Everything it starts it stops by PID, on success and on failure alike;
 # logs and configurations stay in the directory it names.  `make demo`
@@ -126,8 +128,9 @@ mkdir -p "$P"
   for n in localhost ts1.test ts2.test; do
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
       -keyout "$n.key" -out "$n.csr" -subj "/CN=$n" 2>/dev/null
-    printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' \
-      "$n" >"$n.ext"
+    # the pool's also names its numbered sub-pools 0.localhost, 1.localhost
+    printf 'subjectAltName=DNS:%s%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' \
+      "$n" "$([ "$n" = localhost ] && echo ',DNS:0.localhost,DNS:1.localhost')" >"$n.ext"
     openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
       -out "$n.pem" -days 2 -extfile "$n.ext" 2>/dev/null
   done
@@ -239,5 +242,19 @@ fi
 grep -E '^source|server:|port:|offset:|authenticated' "$D/ntske-client.log" |
   grep -v 'ntp server' | indent
 [ "$(grep -c 'authenticated NTP reply: ok' "$D/ntske-client.log")" = 2 ] || { say "expected two sources"; exit 1; }
+# ---- 6. numbered sub-pools --------------------------------------------------
+# A client configured with 0.pool... and 1.pool... (chrony, NTPsec: no
+# Server Deny) must get distinct sources: the TLS server name picks one of
+# four disjoint groups.  openssl s_client sends the name and a 16-byte
+# NTS-KE request (NTPv4, AES-SIV-CMAC-256, End of Message).
+say "numbered names: clients asking for 0.localhost and 1.localhost (openssl s_client as the client):"
+for n in 0 1; do
+  printf '\x80\x01\x00\x02\x00\x00\x80\x04\x00\x02\x00\x0f\x80\x00\x00\x00' |
+    timeout 10 openssl s_client -quiet -connect "127.0.0.1:$POOL_PORT" -servername "$n.localhost" \
+      -alpn ntske/1 -CAfile "$P/ca.pem" -verify_return_error >/dev/null 2>&1
+  line=$(grep 'outcome=ok' "$D/nts-pool-ke.log" | tail -n 1)
+  grep -q " subpool=$((n + 1))" <<<"$line" || { say "no answer from sub-pool $n:"; indent <<<"$line"; exit 1; }
+  say "  $n.localhost got source $(sed 's/.* source=\([^ ]*\).*/\1/' <<<"$line") from sub-pool $n (the global set's group $n: no geolocation-db here)"
+done
 say "pool log: $(grep -c 'outcome=ok' "$D/nts-pool-ke.log") sessions served: $(grep -o 'source=ts[12]' "$D/nts-pool-ke.log" | sort | uniq -c | awk '{printf "%s%s x%s", sep, substr($2, 8), $1; sep=", "}')"
 status=0

@@ -138,6 +138,7 @@ static const struct key source_keys[] = {
     {"list-server-names", V_BOOL, 0, 0, 0,
      offsetof(struct ntspool_draft_source, list_server_names), 0},
     {"regions", V_REGIONS, 0, 0, 0, 0, 0},
+    {"region", V_REGIONS, 0, 0, 0, 0, 0},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -268,15 +269,17 @@ static int token_from_file(ntspool_policy *p, struct ntspool_draft_source *s,
   return rc;
 }
 
-/* "EU, NL" or "EU NL": region names, kept NUL-separated.  An empty value
- * is no region (global only). */
+/* "EU, NL" or "EU NL": region names, kept NUL-separated, added to those
+ * given before (region and regions repeat).  An empty value adds none. */
 static int set_regions(ntspool_policy *p, struct ntspool_draft_source *s,
                        const char *value, const char *where) {
   size_t len = strlen(value);
-  char *out = ntspool_malloc(&p->alloc, len + 1);
+  char *out = ntspool_malloc(&p->alloc, s->regions_len + len + 1);
   if (out == NULL)
     return NTSPOOL_ERR_NO_MEMORY;
-  size_t n = 0, used = 0;
+  size_t n = s->n_regions, used = s->regions_len;
+  if (used > 0)
+    memcpy(out, s->regions, used);
   for (const char *v = value; *v != '\0';) {
     v += strspn(v, ", \t");
     size_t w = strcspn(v, ", \t");
@@ -302,6 +305,7 @@ static int set_regions(ntspool_policy *p, struct ntspool_draft_source *s,
     n++;
     v += w;
   }
+  ntspool_free(&p->alloc, s->regions);
   s->regions = out;
   s->n_regions = n;
   s->regions_len = used;
@@ -471,7 +475,7 @@ int ntspool_policy_set(ntspool_policy *p, const char *section, const char *name,
       bit = 1u << find_key(keys, n_keys, "auth-token");
   }
   bool first = !(*seen & bit);
-  if (!first && k->kind != V_PROTOCOL) {
+  if (!first && k->kind != V_PROTOCOL && k->kind != V_REGIONS) {
     ntspool_policy_error(p, "%s: given twice", where);
     return NTSPOOL_ERR_CONFIG;
   }

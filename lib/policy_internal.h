@@ -148,8 +148,7 @@ struct ntspool_source {
 
 /* The sources one kind of client may draw (static membership: enabled,
  * weight > 0, reach the family) with prefix sums of their weights, so a
- * weighted draw is a binary search.  One set per family today; a
- * geographic selection adds one per (family, region) next to them. */
+ * weighted draw is a binary search. */
 struct ntspool_select_set {
   size_t n;
   const struct ntspool_source **members; /* in registry order */
@@ -158,6 +157,21 @@ struct ntspool_select_set {
 };
 
 #define NTSPOOL_SELECT_SETS 2 /* indexed by ntspool_family_index */
+#define NTSPOOL_SUBPOOLS 4    /* numbered names 0. to 3. */
+
+/* One region (or the global set) of one family: its members, and the four
+ * disjoint groups the numbered names draw from. */
+struct ntspool_select_level {
+  const char *name; /* a source's region name; NULL for the global set */
+  struct ntspool_select_set whole;
+  struct ntspool_select_set group[NTSPOOL_SUBPOOLS];
+};
+
+struct ntspool_family_sets {
+  struct ntspool_select_level global; /* every member of the family */
+  size_t n_regions;
+  struct ntspool_select_level *regions; /* ordered by ntspool_region_cmp */
+};
 
 struct ntspool_registry {
   atomic_size_t refs;
@@ -166,7 +180,7 @@ struct ntspool_registry {
   struct ntspool_settings settings;
   size_t n_sources;
   struct ntspool_source *sources;
-  struct ntspool_select_set sets[NTSPOOL_SELECT_SETS];
+  struct ntspool_family_sets sets[NTSPOOL_SELECT_SETS];
   struct ntspool_name_index by_name, by_uuid; /* lookups without a walk */
 };
 
@@ -175,9 +189,20 @@ struct ntspool_registry {
 int ntspool_select_sets_build(struct ntspool_registry *reg);
 void ntspool_select_sets_free(struct ntspool_registry *reg);
 
-/* The set for family index f (0 IPv4, 1 IPv6), or NULL. */
+/* The global set for family index f (0 IPv4, 1 IPv6), or NULL. */
 const struct ntspool_select_set *
 ntspool_select_set_of(const struct ntspool_registry *reg, int f);
+
+/* The level of region `name` for family index f, or NULL when no member
+ * of the family lists it.  O(log regions). */
+const struct ntspool_select_level *
+ntspool_select_level_find(const struct ntspool_registry *reg, int f,
+                          const char *name);
+
+/* Region names compare ASCII case-insensitively with '-' equal to '_'
+ * (the Rust KELB names one continent SOUTH_AMERICA, another
+ * NORTH-AMERICA). */
+int ntspool_region_cmp(const char *a, const char *b);
 
 /* Index of the member that owns r, for r < set->total (set->n >= 1). */
 size_t ntspool_select_set_find(const struct ntspool_select_set *set,

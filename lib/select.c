@@ -144,6 +144,7 @@ struct pick {
   const ntspool_rng *rng;
   ntspool_time_ms now;
   int f;
+  bool last; /* drawing from the last set: nothing wider to fall back to */
   /* denied candidates dropped so far (at most deny-max-skips) */
   unsigned skips;
   const ntspool_source *dropped[NTSPOOL_MAX_DENY_SKIPS];
@@ -297,10 +298,11 @@ static int next_in_turn(struct pick *k, const struct ntspool_select_set *set,
   return 0;
 }
 
-/* The candidate for this client: drawn (or taken in turn), a denied one
- * dropped and the draw repeated at most deny-max-skips times, never the
- * last one dropped.  Returns 1 with *chosen, 0 if nothing is usable, or a
- * status. */
+/* The candidate for this client from `set`: drawn (or taken in turn), a
+ * denied one dropped and the draw repeated at most deny-max-skips times in
+ * all sets.  In the last set the last one dropped stands rather than
+ * nothing; in a narrower one a denied draw means "try the wider set".
+ * Returns 1 with *chosen, 0 if nothing is usable, or a status. */
 static int choose(struct pick *k, const struct ntspool_select_set *set,
                   struct cand *chosen, bool *denied) {
   size_t start = 0;
@@ -313,7 +315,7 @@ static int choose(struct pick *k, const struct ntspool_select_set *set,
     if (rc < 0)
       return rc;
     if (rc == 0) {
-      if (k->pending.src == NULL)
+      if (k->pending.src == NULL || !k->last)
         return 0;
       /* Everything else is gone: the last one dropped stands. */
       *chosen = k->pending;
@@ -327,12 +329,59 @@ static int choose(struct pick *k, const struct ntspool_select_set *set,
     if (!*denied)
       return 1;
     if (k->skips >= k->s->deny_max_skips) {
+      if (!k->last)
+        return 0;
       atomic_fetch_add(&k->p->deny_ignored, 1);
       return 1;
     }
     k->dropped[k->skips++] = chosen->src;
     k->pending = *chosen;
   }
+}
+
+/* One set a client may draw from, and what sel->region/subpool say of it. */
+struct level {
+  const struct ntspool_select_set *set;
+  unsigned region, subpool;
+};
+
+/* The sets this client draws from, narrowest first, the whole global set
+ * last.  Returns how many (at most NTSPOOL_MAX_CLIENT_REGIONS + 2). */
+static size_t levels_of(const struct ntspool_registry *reg, int f,
+                        const ntspool_client_prefs *prefs, struct level *out) {
+  size_t n = 0;
+  unsigned g = prefs->subpool;
+  for (size_t i = 0; i < prefs->n_regions; i++) {
+    const struct ntspool_select_level *l =
+        ntspool_select_level_find(reg, f, prefs->regions[i]);
+    if (l != NULL)
+      out[n++] =
+          (struct level){g ? &l->group[g - 1] : &l->whole, (unsigned)i + 1, g};
+  }
+  const struct ntspool_select_level *global = &reg->sets[f].global;
+  if (g != 0)
+    out[n++] = (struct level){&global->group[g - 1], 0, g};
+  out[n++] = (struct level){&global->whole, 0, 0};
+  return n;
+}
+
+/* Draws from the levels in order; 1 with *chosen and the level used in
+ * *used, 0, or a status. */
+static int choose_level(struct pick *k, const struct level *levels, size_t n,
+                        struct cand *chosen, bool *denied, size_t *used) {
+  for (size_t i = 0; i < n; i++) {
+    const struct ntspool_select_set *set = levels[i].set;
+    k->last = i + 1 == n;
+    /* A set no larger than the client's deny list may hold nothing but
+     * sources it already has. */
+    if (set->n == 0 || (!k->last && set->n <= k->prefs->n_denied))
+      continue;
+    *used = i;
+    int rc = choose(k, set, chosen, denied);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
 }
 
 int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
@@ -342,8 +391,14 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
   int f = prefs != NULL ? ntspool_family_index(prefs->family) : -1;
   if (p == NULL || reg == NULL || attempts == NULL || sel == NULL || f < 0 ||
       attempts->count > NTSPOOL_MAX_ATTEMPTS ||
-      (prefs->n_denied > 0 && prefs->denied == NULL))
+      (prefs->n_denied > 0 && prefs->denied == NULL) ||
+      prefs->n_regions > NTSPOOL_MAX_CLIENT_REGIONS ||
+      (prefs->n_regions > 0 && prefs->regions == NULL) ||
+      prefs->subpool > NTSPOOL_SUBPOOLS)
     return NTSPOOL_ERR_INVALID_ARG;
+  for (size_t i = 0; i < prefs->n_regions; i++)
+    if (prefs->regions[i] == NULL)
+      return NTSPOOL_ERR_INVALID_ARG;
   memset(sel, 0, sizeof *sel);
   static const ntspool_rng default_rng = {default_fill, NULL};
   const struct ntspool_select_set *set = ntspool_select_set_of(reg, f);
@@ -361,15 +416,19 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
   k.now = now;
   k.f = f;
 
+  struct level levels[NTSPOOL_MAX_CLIENT_REGIONS + 2];
+  size_t n_levels = levels_of(reg, f, prefs, levels);
+  size_t used = n_levels - 1;
   struct cand chosen = {NULL, NTSPOOL_CAPS_MISSING, {0}};
   bool denied = false;
-  int rc = choose(&k, set, &chosen, &denied);
+  int rc = choose_level(&k, levels, n_levels, &chosen, &denied, &used);
   if (rc < 0)
     return rc;
   if (rc == 0 && k.fallback.src != NULL) {
     /* Every candidate is backing off: try the one that recovers first
      * rather than fail every client until a back-off ends. */
     chosen = k.fallback;
+    used = n_levels - 1;
     denied = prefs->n_denied > 0 && is_denied(chosen.src, prefs);
     sel->backoff_fallback = true;
     atomic_fetch_add(&p->backoff_fallbacks, 1);
@@ -390,6 +449,8 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
   sel->caps = chosen.caps;
   sel->denied = denied;
   sel->backoff_fallback = fallback_used;
+  sel->region = levels[used].region;
+  sel->subpool = levels[used].subpool;
   attempts->tried[attempts->count++] = chosen.src;
   atomic_fetch_add(&p->selections, 1);
   return 0;

@@ -187,6 +187,8 @@ struct ntspool_session {
   size_t n_denied;  /* client: the names it sends in Server Deny */
   char **denied;
   struct ntspool_pool_work *pool; /* pool */
+  size_t n_regions;               /* pool: ntspool_session_set_regions */
+  char regions[NTSPOOL_MAX_CLIENT_REGIONS][64];
   size_t size;                    /* bytes allocated, wiped at free */
   uint8_t *buffers;               /* rx then tx, ctx->max_message each */
   union ntspool_role_part part[]; /* none for a pool session */

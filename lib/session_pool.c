@@ -31,6 +31,7 @@ struct ntspool_pool_work {
   ntspool_registry *reg;
   ntspool_request req; /* views into the session's rx buffer */
   ntspool_client_prefs prefs;
+  const char *regions[NTSPOOL_MAX_CLIENT_REGIONS]; /* prefs.regions */
   ntspool_attempts attempts;
   ntspool_selection sel;
   enum up_state state;
@@ -309,6 +310,8 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
   snprintf(w->source_name, sizeof w->source_name, "%s",
            ntspool_source_name(w->sel.source));
   s->outcome.source_name = w->source_name;
+  s->outcome.region = w->sel.region;
+  s->outcome.subpool = w->sel.subpool;
   w->up_deadline = now + s->ctx->upstream_timeout_ms;
   s->deadline = w->up_deadline < s->session_deadline ? w->up_deadline
                                                      : s->session_deadline;
@@ -376,6 +379,16 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   }
 }
 
+/* The numbered group a TLS server name asks for: "0.pool.example" is
+ * group 0 (returned as 1), ..., "3." group 3; any other name, or none,
+ * the whole set (0). */
+static unsigned subpool_of(const char *server_name) {
+  if (server_name != NULL && server_name[0] >= '0' && server_name[0] <= '3' &&
+      server_name[1] == '.' && server_name[2] != '\0')
+    return (unsigned)(server_name[0] - '0') + 1;
+  return 0;
+}
+
 static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
@@ -393,9 +406,32 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   }
   w->reg = ntspool_policy_acquire(s->ctx->policy);
   ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
+  for (size_t i = 0; i < s->n_regions; i++)
+    w->regions[i] = s->regions[i];
+  w->prefs.regions = w->regions;
+  w->prefs.n_regions = s->n_regions;
+  w->prefs.subpool = subpool_of(ntspool_tls_server_name(s->ch.tls));
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
   return upstream_step(s, now);
+}
+
+int ntspool_session_set_regions(ntspool_session *s, const char *const *regions,
+                                size_t n_regions) {
+  if (s == NULL || (n_regions > 0 && regions == NULL) ||
+      n_regions > NTSPOOL_MAX_CLIENT_REGIONS)
+    return NTSPOOL_ERR_INVALID_ARG;
+  if (s->ops != &ntspool_pool_role)
+    return NTSPOOL_ERR_STATE;
+  for (size_t i = 0; i < n_regions; i++) {
+    size_t len = regions[i] != NULL ? strlen(regions[i]) : 0;
+    if (len == 0 || len >= sizeof s->regions[i])
+      return NTSPOOL_ERR_INVALID_ARG;
+  }
+  for (size_t i = 0; i < n_regions; i++)
+    memcpy(s->regions[i], regions[i], strlen(regions[i]) + 1);
+  s->n_regions = n_regions;
+  return 0;
 }
 
 /* A pool session allocates its upstream work only when a request came. */

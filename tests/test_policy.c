@@ -109,8 +109,9 @@ static void test_policy_config_errors(void **state) {
        "EU, aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
        NTSPOOL_ERR_CONFIG},
       {"upstream a", "regions", "EU, \x01", NTSPOOL_ERR_CONFIG},
-      {"upstream a", "regions", "", 0},                    /* global only */
-      {"upstream a", "regions", "EU", NTSPOOL_ERR_CONFIG}, /* twice */
+      {"upstream a", "regions", "", 0},   /* global only */
+      {"upstream a", "regions", "EU", 0}, /* repeatable: adds */
+      {"upstream a", "region", "NL", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int rc =
@@ -130,6 +131,10 @@ static void test_policy_config_errors(void **state) {
   assert_int_equal(reg->settings.n_allowed, 2);
   assert_int_equal(reg->settings.allowed[1], NTSPOOL_PROTO_DRAFT_NTPV5);
   assert_int_equal(reg->settings.conn_cache_size, 0);
+  const ntspool_source *ra = ntspool_registry_find(reg, "a");
+  assert_int_equal(ntspool_source_region_count(ra), 2);
+  assert_string_equal(ntspool_source_region(ra, 0), "EU");
+  assert_string_equal(ntspool_source_region(ra, 1), "NL");
   ntspool_registry_release(reg);
 
   /* Commit-time checks keep the running configuration. */

@@ -579,6 +579,56 @@ static void test_session_source_keep_alive_default(void **state) {
   ntspool_tls_config_free(cfg);
 }
 
+/* The client's regions: copied by a pool session, checked, and refused by
+ * other roles. */
+static void test_session_set_regions(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_peer peer = {4, "127.0.0.1"};
+  ntspool_session *ps, *ss;
+  assert_int_equal(ntspool_session_new_server(
+                       W.pool, ntspool_test_pipe_io(p, 1), &peer, W.now, &ps),
+                   0);
+  char where[2][8] = {"NL", "EUROPE"};
+  const char *regions[NTSPOOL_MAX_CLIENT_REGIONS + 1] = {where[0], where[1]};
+  assert_int_equal(ntspool_session_set_regions(ps, regions, 2), 0);
+  where[0][0] = 'X'; /* copied: the caller's strings may go */
+  assert_string_equal(ps->regions[0], "NL");
+  assert_int_equal(ps->n_regions, 2);
+  assert_int_equal(ntspool_session_set_regions(ps, NULL, 0), 0);
+  assert_int_equal(ps->n_regions, 0);
+  char long_name[65];
+  memset(long_name, 'A', 64);
+  long_name[64] = '\0';
+  regions[0] = long_name;
+  assert_int_equal(ntspool_session_set_regions(ps, regions, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  regions[0] = "";
+  assert_int_equal(ntspool_session_set_regions(ps, regions, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  regions[0] = NULL;
+  assert_int_equal(ntspool_session_set_regions(ps, regions, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  for (size_t i = 0; i <= NTSPOOL_MAX_CLIENT_REGIONS; i++)
+    regions[i] = "NL";
+  assert_int_equal(
+      ntspool_session_set_regions(ps, regions, NTSPOOL_MAX_CLIENT_REGIONS + 1),
+      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_session_set_regions(ps, NULL, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ps->n_regions, 0); /* a refused call changes nothing */
+  ntspool_session_free(ps);
+  assert_int_equal(ntspool_session_new_server(W.sources[0].ctx,
+                                              ntspool_test_pipe_io(p, 1), &peer,
+                                              W.now, &ss),
+                   0);
+  assert_int_equal(ntspool_session_set_regions(ss, regions, 1),
+                   NTSPOOL_ERR_STATE);
+  ntspool_session_free(ss);
+  ntspool_test_pipe_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_session_chain_aead15_iana, teardown),
@@ -611,6 +661,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_fault_stall_after_keys, teardown),
       cmocka_unit_test_teardown(test_session_pool_refuses, teardown),
       cmocka_unit_test_teardown(test_session_source_refuses, teardown),
+      cmocka_unit_test_teardown(test_session_set_regions, teardown),
   };
   return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }

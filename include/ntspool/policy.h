@@ -161,9 +161,10 @@ NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
  *     enabled = BOOL                                 (true)
  *     record-numbering = iana | draft                (iana)
  *     list-server-names = BOOL (ask for record 11)   (false)
- *     regions = NAME[, NAME...] (kept for a geographic selection; none
- *       means global only; up to NTSPOOL_MAX_REGIONS names of 1..64
- *       printable characters without spaces or commas)   (none)
+ *     regions = NAME[, NAME...], region = NAME (both repeatable, adding
+ *       to the list; ntspool_policy_select's regions; none means global
+ *       only; up to NTSPOOL_MAX_REGIONS names of 1..64 printable
+ *       characters without spaces or commas)              (none)
  *
  * BOOL is true/false, yes/no, on/off or 1/0.  Repeating a key that is not a
  * list is an error; a repeated [upstream NAME] section continues the same
@@ -224,6 +225,15 @@ NTSPOOL_API uint64_t ntspool_registry_generation(const ntspool_registry *reg);
 NTSPOOL_API size_t ntspool_registry_count(const ntspool_registry *reg);
 NTSPOOL_API const ntspool_source *
 ntspool_registry_source(const ntspool_registry *reg, size_t i);
+
+/* The selection sets of `family` (see ntspool_policy_select): i = 0 is
+ * the global set, named "*"; i >= 1 the regions its sources list, in
+ * name order.  counts[0] is the set's number of sources, counts[1..4]
+ * those of its groups 0 to 3.  Returns the name (valid while reg is held),
+ * or NULL when i is past the end (counts untouched). */
+NTSPOOL_API const char *ntspool_registry_region(const ntspool_registry *reg,
+                                                enum ntspool_family family,
+                                                size_t i, size_t counts[5]);
 
 /* The source of section [upstream NAME], or the one whose uuid equals
  * `uuid` (the monitor's UUID Request), or NULL. */
@@ -288,7 +298,18 @@ typedef struct ntspool_client_prefs {
   const ntspool_bytes *denied; /* NTP Server Deny names */
   size_t n_denied;
   bool compliant_128gcm; /* the client sent record 1024 */
+  /* Where the client is, narrowest first (for example "NL", "EUROPE"):
+   * names as the sources' regions give them, at most
+   * NTSPOOL_MAX_CLIENT_REGIONS; none = the global set only.  The library
+   * never looks addresses up: the application does. */
+  const char *const *regions;
+  size_t n_regions;
+  /* 0: the whole region; 1..4: only group 0..3 of it (the numbered names
+   * 0. to 3., see ntspool_policy_select). */
+  unsigned subpool;
 } ntspool_client_prefs;
+
+#define NTSPOOL_MAX_CLIENT_REGIONS 8
 
 /* Copies the views of `req` (kept, denied names included) and `family`
  * into *out.  Never fails for non-NULL arguments (else does nothing). */
@@ -319,6 +340,9 @@ typedef struct ntspool_selection {
   uint16_t key_len; /* from the source's Supported Algorithm List */
   bool denied;      /* the client denied it; nothing else within the skips */
   bool backoff_fallback; /* every candidate was backing off */
+  unsigned region;  /* the set drawn from: i + 1 for prefs->regions[i], 0 the
+                       global set */
+  unsigned subpool; /* its group g + 1 (numbered name g.), 0 the whole set */
 } ntspool_selection;
 
 /* Chooses a time source for a client from `reg` (the session's registry).
@@ -339,10 +363,30 @@ typedef struct ntspool_selection {
  * name is dropped and the draw repeated, at most deny-max-skips times and
  * never dropping the last candidate; after that the draw stands (denied).
  *
+ * Regions: the candidates are drawn from the first of these sets that
+ * gives one: the sources listing prefs->regions[0] (for the client's
+ * family), then those listing regions[1], ..., then every source of the
+ * family (global).  With prefs->subpool g + 1 each of these sets is
+ * narrowed to group g: every source of a family has one of four groups,
+ * the same in every set, so the four numbered names never share a source,
+ * whichever set they fall back to.  Groups are balanced by weight within
+ * each source's home, the smallest region it lists (the global set if
+ * none): by home, heaviest first (ties by uuid, else name), each source
+ * goes to the group with the least weight in its home so far, then the
+ * least overall, then the lowest number; the same on every replica for
+ * the same list.  After the global group comes the whole global set.
+ * A set other than the last is passed over when it has no more members
+ * than the client denied names, and left for the next when nothing in it
+ * is usable or only a denied source would remain, so a small region never
+ * pins a client to one source and never fails it.
+ * Back-off fallback and a denied draw that stands happen in the last set
+ * only.  sel->region and sel->subpool say which set gave the source.
+ *
  * Cost: a weighted draw is a binary search over the registry's prefix sums
- * of weights (per address family), and only the drawn source is judged
- * (one lock); a draw that lands on a source that cannot serve the client
- * now is repeated, and only after 32 such draws is every source walked.
+ * of weights (per address family and region), and only the drawn source is
+ * judged (one lock); a draw that lands on a source that cannot serve the
+ * client now is repeated, and only after 32 such draws is the set walked.
+ * Finding a region is a binary search over the family's region names.
  * No allocation.
  *
  * With fresh capabilities, sel->negotiated is true and protocol/AEAD are
@@ -354,7 +398,8 @@ typedef struct ntspool_selection {
  * candidates left were refused by their fresh capabilities: answer "nothing
  * in common"; with NO_AEAD, sel->protocol is the protocol that would have
  * been used); NTSPOOL_ERR_CRYPTO (or the rng's error);
- * NTSPOOL_ERR_INVALID_ARG. */
+ * NTSPOOL_ERR_INVALID_ARG (also more than NTSPOOL_MAX_CLIENT_REGIONS
+ * regions, a NULL region name or subpool > 4). */
 NTSPOOL_API int
 ntspool_policy_select(ntspool_policy *policy, const ntspool_registry *reg,
                       const ntspool_client_prefs *prefs,

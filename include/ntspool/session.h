@@ -252,6 +252,20 @@ NTSPOOL_API int ntspool_session_new_server(ntspool_ctx *ctx,
                                            ntspool_time_ms now,
                                            ntspool_session **out);
 
+/* Where the client of a pool session is, narrowest first (for example its
+ * country "NL", then its continent "EUROPE"), as the application looked its
+ * address up; copied, at most NTSPOOL_MAX_CLIENT_REGIONS names of 1..63
+ * bytes.  Selection draws from the first of them with an eligible source,
+ * then the next, then the global set (ntspool_policy_select).  Call before
+ * the first ntspool_session_step; without it the client is global.  The
+ * TLS server name the client asked for picks the numbered group: a name
+ * starting with "0." to "3." draws from group 0 to 3 of each set.
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (too many or too long names, NULL);
+ * NTSPOOL_ERR_STATE (not a pool session). */
+NTSPOOL_API int ntspool_session_set_regions(ntspool_session *s,
+                                            const char *const *regions,
+                                            size_t n_regions);
+
 /* Client session of a client context: key exchange with `host` (SNI and
  * certificate name) sending one NTP Server Deny per name in `denied`
  * (copied).  Caller owns *out.
@@ -305,6 +319,11 @@ typedef struct ntspool_outcome {
   uint16_t nts_error;      /* ... with this code */
   const char *source_name; /* pool: the time source used, or NULL */
   int tls_error;           /* raw TLS backend code, 0 if none */
+  /* pool, with a source: the set it was drawn from (ntspool_selection's
+   * region: i + 1 for the i-th name of ntspool_session_set_regions, 0 the
+   * global set) and its numbered group (g + 1 for "g.", 0 the whole set) */
+  unsigned region;
+  unsigned subpool;
 } ntspool_outcome;
 
 NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,

@@ -8,7 +8,11 @@
  *           selecting from whatever registry is current: every one of
  *           their selections must succeed;
  *   memory  VmRSS growth per listed source once 10,000 are committed (no
- *           connection cached).
+ *           connection cached);
+ *   geo     ns per selection with 10,000 sources in 50 regions (40
+ *           countries, 10 continents; each source in one of each) for a
+ *           client with a country and a continent, and the same client
+ *           asking for a numbered name; CPU ms of that commit.
  *
  * Sources are configured as the server list gives them: uuid, domain,
  * port, weight, tokens derived from a base secret.
@@ -53,8 +57,9 @@ static long rss_kib(void) {
 }
 
 /* Configures n sources (generation `gen` changes the randomizer of every
- * tenth, as a list update would) and commits. */
-static void configure(ntspool_policy *p, int n, int gen) {
+ * tenth, as a list update would; with `regions`, source i is in country
+ * C(i mod 40) and continent K(i mod 40 / 4)) and commits. */
+static void configure_in(ntspool_policy *p, int n, int gen, bool regions) {
   must(ntspool_policy_set(p, "upstream-tls", "base-shared-secret-path",
                           secret_path),
        "base secret", p);
@@ -70,15 +75,32 @@ static void configure(ntspool_policy *p, int n, int gen) {
     must(ntspool_policy_set(p, section, "domain", domain), "domain", p);
     must(ntspool_policy_set(p, section, "weight", weight), "weight", p);
     must(ntspool_policy_set(p, section, "randomizer", rnd), "randomizer", p);
+    if (regions) {
+      char where[32];
+      snprintf(where, sizeof where, "C%02d K%d", i % 40, i % 40 / 4);
+      must(ntspool_policy_set(p, section, "regions", where), "regions", p);
+    }
   }
   must(ntspool_policy_commit(p), "commit", p);
 }
+
+static void configure(ntspool_policy *p, int n, int gen) {
+  configure_in(p, n, gen, false);
+}
+
+/* The client of the geo rows: none means global, as the other rows. */
+static const char *const *client_regions;
+static size_t client_n_regions;
+static unsigned client_subpool;
 
 static int select_once(ntspool_policy *p, ntspool_registry *reg) {
   ntspool_attempts tried = {0};
   ntspool_client_prefs prefs;
   memset(&prefs, 0, sizeof prefs);
   prefs.family = NTSPOOL_FAMILY_IPV4;
+  prefs.regions = client_regions;
+  prefs.n_regions = client_n_regions;
+  prefs.subpool = client_subpool;
   ntspool_selection sel;
   return ntspool_policy_select(p, reg, &prefs, &tried, NULL, 0, &sel);
 }
@@ -162,6 +184,36 @@ int main(int argc, char **argv) {
     qsort(ns[i], ROUNDS, sizeof ns[i][0], by_value);
     printf("select_ns_%d=%.0f\n", sizes[i], ns[i][ROUNDS / 2]);
     ntspool_policy_free(ps[i]);
+  }
+
+  /* Regions: 10,000 sources in 50 regions; a client in country C07
+   * (continent K1), then the same client with a numbered name. */
+  {
+    ntspool_policy *g = NULL;
+    must(ntspool_policy_new(NULL, NULL, &g), "policy", NULL);
+    double t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
+    configure_in(g, 10000, 0, true);
+    printf("geo_commit_cpu_ms=%.1f\n",
+           (seconds(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e3);
+    static const char *const where[] = {"C07", "K1"};
+    client_regions = where;
+    client_n_regions = 2;
+    double geo[ROUNDS], sub[ROUNDS];
+    select_cost(g, iters / 10);
+    for (int r = 0; r < ROUNDS; r++) {
+      client_subpool = 0;
+      geo[r] = select_cost(g, iters / ROUNDS);
+      client_subpool = 2;
+      sub[r] = select_cost(g, iters / ROUNDS);
+    }
+    qsort(geo, ROUNDS, sizeof geo[0], by_value);
+    qsort(sub, ROUNDS, sizeof sub[0], by_value);
+    printf("select_ns_geo_10000=%.0f\nselect_ns_subpool_10000=%.0f\n",
+           geo[ROUNDS / 2], sub[ROUNDS / 2]);
+    client_regions = NULL;
+    client_n_regions = 0;
+    client_subpool = 0;
+    ntspool_policy_free(g);
   }
 
   /* Reload, twice, under selection from four threads. */

@@ -4,13 +4,16 @@
  * client role on a blocking socket, ntspool_socket_io_deadline).
  *
  *   test-client -a ADDR -p PORT [-n TLS_NAME] [-d DENY]... [-c COUNT]
- *               [-x SRC_ADDR:PORT] [-C CA_FILE] [-t TIMEOUT_MS] [-D]
+ *               [-x SRC_ADDR:PORT] [-b LOCAL_ADDR] [-C CA_FILE]
+ *               [-t TIMEOUT_MS] [-D]
  *
  * Runs COUNT key exchanges one after another and prints one line each:
  * "ok server=NAME port=N aead=N cookies=N local_port=N us=N" (us: from
  * connect() to the result, in microseconds) or "fail status=...".  -x sends
  * a PROXY protocol v2 header naming SRC_ADDR:PORT first (IPv4 or [IPv6]),
- * as a load balancer would.  Exits 0 when every exchange succeeded.
+ * as a load balancer would.  -b binds the connection to LOCAL_ADDR first
+ * (say 127.0.0.2: a client from another loopback address, for the
+ * geographic selection).  Exits 0 when every exchange succeeded.
  *
  * -D is the slow-drip attacker instead: it completes the TLS handshake,
  * then sends a valid request one byte per TLS record, one record a second,
@@ -75,13 +78,25 @@ static size_t proxy_header(const char *src, uint8_t *out) {
   return 28;
 }
 
+static const char *local_addr; /* -b */
+
 static int connect_to(const char *addr, const char *port) {
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-  struct addrinfo *res;
+  struct addrinfo *res, *local = NULL;
   if (getaddrinfo(addr, port, &hints, &res) != 0)
     return -1;
+  if (local_addr && getaddrinfo(local_addr, "0", &hints, &local) != 0) {
+    freeaddrinfo(res);
+    return -1;
+  }
   int fd = socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0 && local && bind(fd, local->ai_addr, local->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  if (local)
+    freeaddrinfo(local);
   if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
     close(fd);
     fd = -1;
@@ -216,7 +231,7 @@ int main(int argc, char **argv) {
   long count = 1;
   int opt;
   bool slow_drip = false;
-  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:C:t:D")) != -1) {
+  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:b:C:t:D")) != -1) {
     switch (opt) {
     case 'D':
       slow_drip = true;
@@ -240,6 +255,9 @@ int main(int argc, char **argv) {
     case 'x':
       proxy_src = optarg;
       break;
+    case 'b':
+      local_addr = optarg;
+      break;
     case 'C':
       ca = optarg;
       break;
@@ -247,9 +265,10 @@ int main(int argc, char **argv) {
       timeout = optarg;
       break;
     default:
-      fprintf(stderr, "usage: test-client -a ADDR -p PORT [-n NAME] "
-                      "[-d DENY]... [-c COUNT] [-x SRC:PORT] [-C CA] "
-                      "[-t MS] [-D]\n");
+      fprintf(stderr,
+              "usage: test-client -a ADDR -p PORT [-n NAME] "
+              "[-d DENY]... [-c COUNT] [-x SRC:PORT] [-b LOCAL] [-C CA] "
+              "[-t MS] [-D]\n");
       return 2;
     }
   }

@@ -145,7 +145,10 @@ sed -i "s|^private-key-path = .*|private-key-path = $WORK/own-group.key|" "$WORK
 out=$("$DAEMON" -t -c "$WORK/own-group.conf" 2>&1)
 check "secrets: readable by the daemon's own group only, no warning" \
   test "$out" = "$WORK/own-group.conf: configuration OK
-sources: 0 (0 from $WORK/empty.json)"
+sources: 0 (0 from $WORK/empty.json)
+region ipv4 * sources=0 groups=0,0,0,0
+region ipv6 * sources=0 groups=0,0,0,0
+geolocation-db: none (every client is global)"
 chmod 660 "$WORK/own-group.key"
 out=$("$DAEMON" -t -c "$WORK/own-group.conf" 2>&1)
 check "secrets: a group-writable key warns" \
@@ -165,7 +168,14 @@ check "list: -t lists the joined sources with their regions" test "$out" = "$LC:
 sources: 3 (2 from $LDIR/servers.json)
 source manual domain=ts2.test port=$S2_PORT weight=1 ipv4=yes ipv6=yes enabled=yes uuid=- token=set regions=-
 source $UA domain=localhost port=$LA_PORT weight=1 ipv4=yes ipv6=yes enabled=yes uuid=$UA token=set regions=EUROPE,NL
-source $UB domain=localhost port=$LB_PORT weight=5 ipv4=no ipv6=yes enabled=yes uuid=$UB token=set regions=-"
+source $UB domain=localhost port=$LB_PORT weight=5 ipv4=no ipv6=yes enabled=yes uuid=$UB token=set regions=-
+region ipv4 * sources=2 groups=1,1,0,0
+region ipv4 EUROPE sources=1 groups=1,0,0,0
+region ipv4 NL sources=1 groups=1,0,0,0
+region ipv6 * sources=3 groups=1,1,1,0
+region ipv6 EUROPE sources=1 groups=1,0,0,0
+region ipv6 NL sources=1 groups=1,0,0,0
+geolocation-db: none (every client is global)"
 start_pool PL "$LC" || not_ok "start list pool"
 out=$(client -a 127.0.0.1 -p "$PL_PORT" -c 12)
 check "list: list and [upstream] sources both serve IPv4 clients, B (IPv6 only) never" \
