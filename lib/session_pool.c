@@ -385,6 +385,19 @@ static const ntspool_channel *upstream_channel(const ntspool_session *s,
   return &s->pool->up->ch;
 }
 
+/* Runs `start` (which picks a source and starts the work with it).  A new
+ * source has a new deadline: the application hears of it before this
+ * session waits on the new connection.  Returns 1 to go on, 0 when the
+ * session left the upstream state, or NTSPOOL_ERR_WOULD_BLOCK. */
+static int start_with(ntspool_session *s, ntspool_time_ms now,
+                      int (*start)(ntspool_session *, ntspool_time_ms)) {
+  ntspool_time_ms was = s->deadline;
+  start(s, now);
+  if (s->state != NTSPOOL_ST_UPSTREAM)
+    return 0;
+  return s->deadline != was ? NTSPOOL_ERR_WOULD_BLOCK : 1;
+}
+
 static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
@@ -394,14 +407,9 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     if (w->state == UP_SELECT) {
-      ntspool_time_ms was = s->deadline;
-      select_source(s, now);
-      if (s->state != NTSPOOL_ST_UPSTREAM)
-        return 0;
-      /* A new source has a new deadline: the application hears of it
-       * before this session waits on the new connection. */
-      if (s->deadline != was)
-        return NTSPOOL_ERR_WOULD_BLOCK;
+      int rc = start_with(s, now, select_source);
+      if (rc != 1)
+        return rc;
       continue;
     }
     int rc = now >= w->up_deadline ? NTSPOOL_ERR_TIMEOUT
@@ -478,14 +486,9 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
-  if (req->kind == NTSPOOL_REQUEST_UUID) {
-    ntspool_time_ms was = s->deadline;
-    take_probe(s, now);
-    if (s->state != NTSPOOL_ST_UPSTREAM)
-      return 0;
-    if (s->deadline != was)
-      return NTSPOOL_ERR_WOULD_BLOCK;
-  }
+  if (req->kind == NTSPOOL_REQUEST_UUID &&
+      (rc = start_with(s, now, take_probe)) != 1)
+    return rc;
   return upstream_step(s, now);
 }
 
