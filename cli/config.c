@@ -246,6 +246,14 @@ static int server_key(loader *l, const char *name, const char *value) {
     c->watch_interval_s = (unsigned)v;
     return 1;
   }
+  if (strcmp(name, "monitoring-keys-path") == 0) {
+    char why[NTS_POOL_KE_ERROR_LEN / 2];
+    check_secret(l, value);
+    if (nts_pool_ke_config_files_set_monitor_keys(&c->files, value, why,
+                                                  sizeof why) != 0)
+      return fail(l, "%s", why);
+    return 1;
+  }
   if (strcmp(name, "key-exchange-timeout-ms") == 0)
     note_timeout(value, &c->ke_timeout_ms);
   return forward(l, "server", name, value);
@@ -439,13 +447,10 @@ static bool kind_fits(const nts_pool_ke_kelb_key *k,
   return v->kind == k->kind;
 }
 
-/* The three files nothing reads yet: kept, shown by -t, logged once. */
+/* The file nothing reads yet: kept, shown by -t, logged once. */
 static char *stored_slot(nts_pool_ke_config *c, const char *name) {
-  if (strcmp(name, "geolocation-db") == 0)
-    return c->geolocation_db;
-  if (strcmp(name, "monitoring-keys") == 0)
-    return c->monitoring_keys;
-  return c->server_list;
+  (void)name;
+  return c->geolocation_db;
 }
 
 /* Our key refused the value: the message names our key; put the Rust

@@ -38,7 +38,7 @@ static void usage(FILE *to) {
           NTS_POOL_KE_DEFAULT_CONFIG);
 }
 
-/* Files the Rust nts-pool-ke's keys name that nothing reads yet: said once
+/* A file the Rust nts-pool-ke's keys name that nothing reads yet: said once
  * at start (-t prints them with the mapping). */
 static void log_stored_files(const nts_pool_ke_config *cfg) {
   if (*cfg->geolocation_db)
@@ -46,16 +46,6 @@ static void log_stored_files(const nts_pool_ke_config *cfg) {
                      "geolocation-db path=%s is not used yet: every source "
                      "serves every client",
                      cfg->geolocation_db);
-  if (*cfg->server_list)
-    NTS_POOL_KE_WARN("config",
-                     "key-exchange-servers path=%s is not read yet: sources "
-                     "come from [upstream NAME] sections",
-                     cfg->server_list);
-  if (*cfg->monitoring_keys)
-    NTS_POOL_KE_WARN("config",
-                     "monitoring-keys path=%s is not read yet: monitor (UUID) "
-                     "requests are refused",
-                     cfg->monitoring_keys);
 }
 
 int main(int argc, char **argv) {
