@@ -196,7 +196,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspo
 	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(LINK_LIBS)
 
-integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source
+integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source $(BUILD)/examples/ntske-client
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 
