@@ -31,6 +31,10 @@ printf '%s\n' "$(upstream manual ts2.test "$S2_PORT")" >>"$MCONF"
 # One dual-stack listener: "localhost" reaches it over either family.
 sed -i '/^listen = /d; s/^\[server\]$/[server]\nlisten = [::]:0/' "$MCONF"
 
+out=$("$DAEMON" -t -c "$MCONF" 2>&1)
+check "monitor: -t counts the keys, never shows one" \
+  test "$(grep -c "^monitor keys: 2 from $MKEYS\$" <<<"$out")" -eq 1 -a "$(grep -c 'mon-key-' <<<"$out")" -eq 0
+
 # probe KEYFILE UUID [ARGS]: one probe with ntske-client; prints its output.
 probe() {
   timeout 30 "$NTSKE" --ca "$PKI/ca.pem" --port "$MP_PORT" --monitor-key "$1" \
