@@ -172,13 +172,13 @@ CLI_SRCS := $(sort $(wildcard cli/*.c))
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
-# The daemon's server-list translation has unit tests of its own, which
-# compile it (and its file reader) with the test.
+# The daemon's server-list and monitor-keys translations have unit tests of
+# their own, which compile them (and the file reader) with the test.
 $(BUILD)/tests/test_server_list: tests/test_server_list.c cli/server_list.c cli/file.c \
-    cli/server_list.h cli/file.h $(TEST_SUPPORT) $(STATIC)
+    cli/monitor_keys.c cli/server_list.h cli/file.h cli/monitor_keys.h $(TEST_SUPPORT) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CPPFLAGS) $(JANSSON_CFLAGS) -Itests -Icli -MMD -MP -o $@ $< \
-	  cli/server_list.c cli/file.c $(TEST_SUPPORT) $(LDFLAGS) $(STATIC) $(JANSSON_LIBS) \
+	  cli/server_list.c cli/file.c cli/monitor_keys.c $(TEST_SUPPORT) $(LDFLAGS) $(STATIC) $(JANSSON_LIBS) \
 	  $(CMOCKA_LIBS) $(LINK_LIBS)
 CLI := $(BUILD)/nts-pool-ke
 # Client location (cli/geo.c) with libmaxminddb; GEO=0 builds the daemon
@@ -217,7 +217,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspo
 	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(LINK_LIBS)
 
-integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source
+integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source $(BUILD)/examples/ntske-client
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 

@@ -257,6 +257,14 @@ static int server_key(loader *l, const char *name, const char *value) {
       return fail(l, "out of memory");
     return 1;
   }
+  if (strcmp(name, "monitoring-keys-path") == 0) {
+    char why[NTS_POOL_KE_ERROR_LEN / 2];
+    check_secret(l, value);
+    if (nts_pool_ke_config_files_set_monitor_keys(&c->files, value, why,
+                                                  sizeof why) != 0)
+      return fail(l, "%s", why);
+    return 1;
+  }
   if (strcmp(name, "key-exchange-timeout-ms") == 0)
     note_timeout(value, &c->ke_timeout_ms);
   return forward(l, "server", name, value);
@@ -450,13 +458,6 @@ static bool kind_fits(const nts_pool_ke_kelb_key *k,
   return v->kind == k->kind;
 }
 
-/* The files nothing reads yet: kept, shown by -t, logged once. */
-static char *stored_slot(nts_pool_ke_config *c, const char *name) {
-  if (strcmp(name, "monitoring-keys") == 0)
-    return c->monitoring_keys;
-  return c->server_list;
-}
-
 /* Our key refused the value: the message names our key; put the Rust
  * key the operator wrote in front. */
 static int kelb_failed(loader *l, const nts_pool_ke_kelb_key *k) {
@@ -500,14 +501,6 @@ static int kelb_key(loader *l, const char *section, const char *name,
     return fail(l, "[%s] %s: an empty list", section, name);
   unsigned long ms;
   switch (k->action) {
-  case NTS_POOL_KE_KELB_STORED: {
-    char *slot = stored_slot(l->cfg, name);
-    if (!*v.text || strlen(v.text) >= PATH_MAX)
-      return fail(l, "[%s] %s: expected a file name", section, name);
-    memcpy(slot, v.text, strlen(v.text) + 1);
-    map_line(l, "[%s] %s = %s: %s", section, name, v.text, k->note);
-    return 1;
-  }
   case NTS_POOL_KE_KELB_TIMEOUT: {
     unsigned long *slot = strcmp(section, "server") == 0
                               ? &l->kelb_timeout_server

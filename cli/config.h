@@ -50,12 +50,9 @@ typedef struct nts_pool_ke_config {
   bool has_metrics;
   nts_pool_ke_addr metrics;
 
-  /* The Rust nts-pool-ke's format (config_kelb.h): files its keys name
-   * that nothing reads yet, and one line per Rust key saying what it
-   * became (nts-pool-ke -t prints them). */
+  /* The Rust nts-pool-ke's format (config_kelb.h): one line per Rust key
+   * saying what it became (nts-pool-ke -t prints them). */
   bool kelb_style;
-  char monitoring_keys[PATH_MAX];
-  char server_list[PATH_MAX];
   char mapping[8192];
 
   /* [daemon] */

@@ -8,6 +8,7 @@
 
 #include "config_files.h"
 #include "file.h"
+#include "monitor_keys.h"
 #include "server_list.h"
 
 int nts_pool_ke_config_files_add(nts_pool_ke_config_files *f,
@@ -30,23 +31,37 @@ int nts_pool_ke_config_files_add(nts_pool_ke_config_files *f,
   return 0;
 }
 
-int nts_pool_ke_config_files_set_list(nts_pool_ke_config_files *f,
-                                      const char *path, char *err,
-                                      size_t err_len) {
-  if (f->server_list != NULL) {
-    snprintf(err, err_len, "[upstream-tls] server-list-path is set twice");
+/* A file named by one key, once. */
+static int name_once(nts_pool_ke_config_files *f, char **slot, const char *key,
+                     const char *path, char *err, size_t err_len) {
+  if (*slot != NULL) {
+    snprintf(err, err_len, "%s is set twice", key);
     return -1;
   }
   if (*path == '\0') {
-    snprintf(err, err_len, "[upstream-tls] server-list-path is empty");
+    snprintf(err, err_len, "%s is empty", key);
     return -1;
   }
-  f->server_list = strdup(path);
-  if (f->server_list == NULL || nts_pool_ke_config_files_add(f, path) != 0) {
+  *slot = strdup(path);
+  if (*slot == NULL || nts_pool_ke_config_files_add(f, path) != 0) {
     snprintf(err, err_len, "out of memory");
     return -1;
   }
   return 0;
+}
+
+int nts_pool_ke_config_files_set_list(nts_pool_ke_config_files *f,
+                                      const char *path, char *err,
+                                      size_t err_len) {
+  return name_once(f, &f->server_list, "[upstream-tls] server-list-path", path,
+                   err, err_len);
+}
+
+int nts_pool_ke_config_files_set_monitor_keys(nts_pool_ke_config_files *f,
+                                              const char *path, char *err,
+                                              size_t err_len) {
+  return name_once(f, &f->monitor_keys, "[server] monitoring-keys-path", path,
+                   err, err_len);
 }
 
 static int ctx_set(void *user, const char *section, const char *name,
@@ -58,23 +73,41 @@ static const char *ctx_error(void *user) {
   return ntspool_ctx_error(user);
 }
 
-int nts_pool_ke_config_files_load_list(nts_pool_ke_config_files *f,
-                                       ntspool_ctx *ctx, char *err,
-                                       size_t err_len) {
-  if (f->server_list == NULL)
-    return 0;
+typedef long (*json_parse_fn)(const char *path, const char *text, size_t len,
+                              const nts_pool_ke_key_sink *sink, char *err,
+                              size_t err_len);
+
+/* Reads one JSON file into ctx through `parse`.  Returns the count parse
+ * gave, or -1 with one line in err.  The text is wiped: the monitor keys
+ * are secrets. */
+static long load_json(const char *path, size_t max, json_parse_fn parse,
+                      ntspool_ctx *ctx, char *err, size_t err_len) {
   char *text;
   size_t len;
   char why[256];
-  if (nts_pool_ke_file_read(f->server_list, NTS_POOL_KE_SERVER_LIST_MAX, &text,
-                            &len, why, sizeof why) != 0) {
-    snprintf(err, err_len, "%s: %s", f->server_list, why);
+  if (nts_pool_ke_file_read(path, max, &text, &len, why, sizeof why) != 0) {
+    snprintf(err, err_len, "%s: %s", path, why);
     return -1;
   }
   nts_pool_ke_key_sink sink = {ctx_set, ctx_error, ctx};
-  f->n_listed = nts_pool_ke_server_list_parse(f->server_list, text, len, &sink,
-                                              err, err_len);
+  long n = parse(path, text, len, &sink, err, err_len);
+  memset(text, 0, len);
   free(text);
+  return n;
+}
+
+int nts_pool_ke_config_files_load_list(nts_pool_ke_config_files *f,
+                                       ntspool_ctx *ctx, char *err,
+                                       size_t err_len) {
+  if (f->monitor_keys != NULL &&
+      (f->n_keys =
+           load_json(f->monitor_keys, NTS_POOL_KE_MONITOR_KEYS_MAX,
+                     nts_pool_ke_monitor_keys_parse, ctx, err, err_len)) < 0)
+    return -1;
+  if (f->server_list == NULL)
+    return 0;
+  f->n_listed = load_json(f->server_list, NTS_POOL_KE_SERVER_LIST_MAX,
+                          nts_pool_ke_server_list_parse, ctx, err, err_len);
   return f->n_listed < 0 ? -1 : 0;
 }
 
@@ -83,5 +116,6 @@ void nts_pool_ke_config_files_free(nts_pool_ke_config_files *f) {
     free(f->paths[i]);
   free(f->paths);
   free(f->server_list);
+  free(f->monitor_keys);
   memset(f, 0, sizeof *f);
 }

@@ -128,7 +128,8 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
   static const ntspool_outcome none = {0};
   if (!o)
     o = &none;
-  nts_pool_ke_metrics_session(outcome, us, o->sent_error, o->nts_error);
+  nts_pool_ke_metrics_session(outcome, us, o->monitor, o->sent_error,
+                              o->nts_error);
   char extra[200] = "";
   if (o->region || o->subpool) /* not the whole global set */
     snprintf(extra, sizeof extra, " region=%u subpool=%u", o->region,
@@ -144,10 +145,10 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
   }
   NTS_POOL_KE_INFO("session",
                    "client session peer=%s outcome=%s source=%s "
-                   "duration_ms=%.3f%s",
+                   "duration_ms=%.3f%s%s",
                    peer, nts_pool_ke_outcome_name(outcome),
                    o->source_name ? o->source_name : "-", (double)us / 1000.0,
-                   extra);
+                   o->monitor ? " monitor=yes" : "", extra);
 }
 
 /* Waits until the transport the session waits on is ready or its
@@ -207,11 +208,22 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   }
   nts_pool_ke_geo_result where;
   locate(cfg, s, &peer, &where);
+  ntspool_outcome o = {0};
+  /* A probe is known once its request was read: from then on it counts
+   * among the active monitors. */
   while ((rc = ntspool_session_step(s, nts_pool_ke_now_ms())) ==
-         NTSPOOL_ERR_WOULD_BLOCK)
+         NTSPOOL_ERR_WOULD_BLOCK) {
+    if (!o.monitor) {
+      ntspool_session_outcome(s, &o);
+      if (o.monitor)
+        nts_pool_ke_metrics_active_monitors(1);
+    }
     wait_session(s);
-  ntspool_outcome o;
+  }
+  bool counted = o.monitor;
   ntspool_session_outcome(s, &o);
+  if (counted)
+    nts_pool_ke_metrics_active_monitors(-1);
   if (rc != 0 && o.status == 0)
     o.status = rc;
   count_selection(&where, &o);

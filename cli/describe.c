@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* nts-pool-ke -t: the sources (describe.h). */
+/* nts-pool-ke -t: the sources and the monitor keys (describe.h). */
 #include "describe.h"
 
 void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
@@ -10,6 +10,9 @@ void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
   if (cfg->files.server_list != NULL)
     fprintf(out, " (%ld from %s)", cfg->files.n_listed, cfg->files.server_list);
   fputc('\n', out);
+  if (cfg->files.monitor_keys != NULL) /* how many, never which */
+    fprintf(out, "monitor keys: %ld from %s\n", cfg->files.n_keys,
+            cfg->files.monitor_keys);
   for (size_t i = 0; i < n; i++) {
     const ntspool_source *s = ntspool_registry_source(reg, i);
     const char *uuid = ntspool_source_uuid(s);

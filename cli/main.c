@@ -38,21 +38,6 @@ static void usage(FILE *to) {
           NTS_POOL_KE_DEFAULT_CONFIG);
 }
 
-/* Files the Rust nts-pool-ke's keys name that nothing reads yet: said once
- * at start (-t prints them with the mapping). */
-static void log_stored_files(const nts_pool_ke_config *cfg) {
-  if (*cfg->server_list)
-    NTS_POOL_KE_WARN("config",
-                     "key-exchange-servers path=%s is not read yet: sources "
-                     "come from [upstream NAME] sections",
-                     cfg->server_list);
-  if (*cfg->monitoring_keys)
-    NTS_POOL_KE_WARN("config",
-                     "monitoring-keys path=%s is not read yet: monitor (UUID) "
-                     "requests are refused",
-                     cfg->monitoring_keys);
-}
-
 int main(int argc, char **argv) {
   static const struct option longs[] = {
       {"config", required_argument, NULL, 'c'},
@@ -133,7 +118,6 @@ int main(int argc, char **argv) {
   }
   if (!override && cfg->has_log_level)
     nts_pool_ke_log_set_level(cfg->log_level);
-  log_stored_files(cfg);
 
   if (nts_pool_ke_serve_signals() != 0) {
     NTS_POOL_KE_ERROR("server", "cannot install signal handlers: %s",

@@ -29,13 +29,19 @@ static const int64_t bucket_us[] = {1000,    2500,    5000,    10000,  25000,
                                     2500000, 5000000, 10000000};
 #define N_BUCKETS (sizeof bucket_us / sizeof *bucket_us)
 
+/* Error codes counted by name: RFC 8915's three, the nts-pool codes only
+ * monitors get, and any other (a source's code passed on to a monitor). */
+static const uint16_t error_codes[] = {0, 1, 2, 0xF000, 0xF001, 0xF002, 0xF003};
+#define N_CODES (sizeof error_codes / sizeof *error_codes + 1)
+
 static struct {
-  atomic_uint_fast64_t sessions[NTS_POOL_KE_OUTCOMES];
-  atomic_uint_fast64_t errors[4]; /* code 0, 1, 2, any other */
+  /* [monitor][...]: ordinary clients, monitors' probes */
+  atomic_uint_fast64_t sessions[2][NTS_POOL_KE_OUTCOMES];
+  atomic_uint_fast64_t errors[2][N_CODES];
   atomic_uint_fast64_t buckets[N_BUCKETS];
   atomic_uint_fast64_t duration_count;
   atomic_uint_fast64_t duration_sum_us;
-  atomic_int active;
+  atomic_int active, active_monitors;
   atomic_uint_fast64_t reloads_ok, reloads_failed;
   atomic_uint_fast64_t selections[NTS_POOL_KE_GEO_LEVELS][5]; /* [subpool] */
 } counters;
@@ -45,12 +51,16 @@ const char *nts_pool_ke_outcome_name(enum nts_pool_ke_outcome o) {
 }
 
 void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
-                                 ntspool_time_ms duration_us, bool sent_error,
-                                 uint16_t nts_error) {
+                                 ntspool_time_ms duration_us, bool monitor,
+                                 bool sent_error, uint16_t nts_error) {
   if (o < NTS_POOL_KE_OUTCOMES)
-    atomic_fetch_add(&counters.sessions[o], 1);
-  if (sent_error)
-    atomic_fetch_add(&counters.errors[nts_error < 3 ? nts_error : 3], 1);
+    atomic_fetch_add(&counters.sessions[monitor][o], 1);
+  if (sent_error) {
+    size_t i = 0;
+    while (i < N_CODES - 1 && error_codes[i] != nts_error)
+      i++;
+    atomic_fetch_add(&counters.errors[monitor][i], 1);
+  }
   if (duration_us < 0)
     duration_us = 0;
   /* Cumulative buckets are summed at render time: one increment here. */
@@ -65,6 +75,10 @@ void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
 
 void nts_pool_ke_metrics_active(int delta) {
   atomic_fetch_add(&counters.active, delta);
+}
+
+void nts_pool_ke_metrics_active_monitors(int delta) {
+  atomic_fetch_add(&counters.active_monitors, delta);
 }
 
 void nts_pool_ke_metrics_reload(bool ok) {
@@ -135,19 +149,28 @@ static const char *label(const char *in, char *out, size_t cap) {
 }
 
 static void render_own(text *t, const nts_pool_ke_config *cfg) {
+  static const char *const monitor[] = {"false", "true"};
   head(t, "nts_pool_ke_sessions_total", "counter",
-       "Client connections by how they ended.");
-  for (int i = 0; i < NTS_POOL_KE_OUTCOMES; i++)
-    put(t, "nts_pool_ke_sessions_total{outcome=\"%s\"} %llu\n",
-        outcome_names[i],
-        (unsigned long long)atomic_load(&counters.sessions[i]));
+       "Client connections by how they ended; monitor=\"true\": the NTS "
+       "pool monitor's probes.");
+  for (int m = 0; m < 2; m++)
+    for (int i = 0; i < NTS_POOL_KE_OUTCOMES; i++)
+      put(t, "nts_pool_ke_sessions_total{outcome=\"%s\",monitor=\"%s\"} %llu\n",
+          outcome_names[i], monitor[m],
+          (unsigned long long)atomic_load(&counters.sessions[m][i]));
 
   head(t, "nts_pool_ke_error_responses_total", "counter",
-       "NTS-KE Error records sent to clients, by code.");
-  static const char *const codes[] = {"0", "1", "2", "other"};
-  for (int i = 0; i < 4; i++)
-    put(t, "nts_pool_ke_error_responses_total{code=\"%s\"} %llu\n", codes[i],
-        (unsigned long long)atomic_load(&counters.errors[i]));
+       "NTS-KE Error records sent to clients, by code; the 0xf00x codes "
+       "go to monitors only.");
+  static const char *const codes[N_CODES] = {
+      "0", "1", "2", "0xf000", "0xf001", "0xf002", "0xf003", "other"};
+  for (int m = 0; m < 2; m++)
+    for (size_t i = 0; i < N_CODES; i++)
+      put(t,
+          "nts_pool_ke_error_responses_total{code=\"%s\",monitor=\"%s\"} "
+          "%llu\n",
+          codes[i], monitor[m],
+          (unsigned long long)atomic_load(&counters.errors[m][i]));
 
   head(t, "nts_pool_ke_session_duration_seconds", "histogram",
        "Time from accept to close of client connections.");
@@ -180,6 +203,10 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
   head(t, "nts_pool_ke_active_connections", "gauge",
        "Client connections being served now.");
   put(t, "nts_pool_ke_active_connections %d\n", atomic_load(&counters.active));
+  head(t, "nts_pool_ke_active_monitor_connections", "gauge",
+       "Client connections being served now that are monitor probes.");
+  put(t, "nts_pool_ke_active_monitor_connections %d\n",
+      atomic_load(&counters.active_monitors));
   head(t, "nts_pool_ke_max_connections", "gauge",
        "Configured limit of concurrent client connections.");
   put(t, "nts_pool_ke_max_connections %u\n", cfg->max_connections);
@@ -209,6 +236,15 @@ static void latency(text *t, const char *name, const char *labels,
       (double)h->sum_ms / 1e3);
   put(t, "%s_count{%s,outcome=\"%s\"} %llu\n", name, labels, outcome,
       (unsigned long long)h->count);
+}
+
+/* A counter's success and failure series. */
+static void outcomes(text *t, const char *name, const char *labels, uint64_t ok,
+                     uint64_t failed) {
+  put(t, "%s{%s,outcome=\"success\"} %llu\n", name, labels,
+      (unsigned long long)ok);
+  put(t, "%s{%s,outcome=\"failure\"} %llu\n", name, labels,
+      (unsigned long long)failed);
 }
 
 static void render_policy(text *t, ntspool_policy *pol) {
@@ -260,6 +296,9 @@ static void render_policy(text *t, ntspool_policy *pol) {
        "Failed exchanges since the last success."},
       {"nts_pool_ke_source_capabilities_fresh", "gauge",
        "1 when the source's protocols and algorithms are cached and fresh."},
+      {"nts_pool_ke_monitor_probes_total", "counter",
+       "The NTS pool monitor's probes of the source (UUID requests) by "
+       "outcome; they leave its health alone."},
       {"nts_pool_ke_upstream_connections_cached", "gauge",
        "Idle kept-alive connections to the source."},
       {"nts_pool_ke_upstream_connection_cache_total", "counter",
@@ -298,10 +337,7 @@ static void render_policy(text *t, ntspool_policy *pol) {
           put(t, "%s{%s} %llu\n", mn, lb, (unsigned long long)st.selected);
           break;
         case 1:
-          put(t, "%s{%s,outcome=\"success\"} %llu\n", mn, lb,
-              (unsigned long long)st.successes);
-          put(t, "%s{%s,outcome=\"failure\"} %llu\n", mn, lb,
-              (unsigned long long)st.failures);
+          outcomes(t, mn, lb, st.successes, st.failures);
           break;
         case 2:
           put(t, "%s{%s} %d\n", mn, lb, st.backing_off ? 0 : 1);
@@ -313,9 +349,12 @@ static void render_policy(text *t, ntspool_policy *pol) {
           put(t, "%s{%s} %d\n", mn, lb, st.caps == NTSPOOL_CAPS_HIT);
           break;
         case 5:
+          outcomes(t, mn, lb, st.probe_successes, st.probe_failures);
+          break;
+        case 6:
           put(t, "%s{%s} %zu\n", mn, lb, st.idle_connections);
           break;
-        case 6: {
+        case 7: {
           const struct {
             const char *event;
             uint64_t v;
@@ -332,7 +371,7 @@ static void render_policy(text *t, ntspool_policy *pol) {
         default:
           for (int ok = 1; ok >= 0; ok--)
             latency(t, mn, lb, ok ? "success" : "failure",
-                    &st.latency[m == 7 ? NTSPOOL_EXCHANGE_SUPPORT
+                    &st.latency[m == 8 ? NTSPOOL_EXCHANGE_SUPPORT
                                        : NTSPOOL_EXCHANGE_FIXED_KEY][ok]);
         }
       }

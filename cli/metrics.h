@@ -26,12 +26,15 @@ enum nts_pool_ke_outcome {
 
 const char *nts_pool_ke_outcome_name(enum nts_pool_ke_outcome o);
 
-/* Counts a finished connection; duration from accept to close. */
+/* Counts a finished connection (a monitor's probe or not); duration from
+ * accept to close. */
 void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
-                                 ntspool_time_ms duration_us, bool sent_error,
-                                 uint16_t nts_error);
-/* Connections being served (+1 at start, -1 at the end). */
+                                 ntspool_time_ms duration_us, bool monitor,
+                                 bool sent_error, uint16_t nts_error);
+/* Connections being served (+1 at start, -1 at the end), and those of
+ * them known to be monitor probes (+1 once known, -1 at the end). */
 void nts_pool_ke_metrics_active(int delta);
+void nts_pool_ke_metrics_active_monitors(int delta);
 void nts_pool_ke_metrics_reload(bool ok);
 /* A client given a source: the region level its set had and its numbered
  * group (ntspool_outcome subpool: 0 the whole set, g + 1 for "g."). */

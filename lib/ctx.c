@@ -206,6 +206,22 @@ static int set_aead(ntspool_ctx *ctx, const char *value, size_t offset) {
   return add_id(ctx, value, ctx->aeads, &ctx->n_aeads, &ctx->aeads_set);
 }
 
+/* Monitor keys travel in an Authentication record, whose body must be
+ * printable ASCII (doc/protocol.md 3.3).  A client sends one. */
+static int set_monitoring_key(ntspool_ctx *ctx, const char *value,
+                              size_t offset) {
+  (void)offset;
+  size_t n = strlen(value);
+  if (n == 0 || n > 1024)
+    return config_error(ctx, "a monitoring key has 1 to 1024 characters");
+  for (size_t i = 0; i < n; i++)
+    if (value[i] < 0x20 || value[i] > 0x7e)
+      return config_error(ctx, "a monitoring key is printable ASCII");
+  if (ctx->role == NTSPOOL_ROLE_CLIENT && ctx->monitoring_keys.count)
+    return config_error(ctx, "a client sends one monitoring key");
+  return strlist_add(ctx, &ctx->monitoring_keys, value);
+}
+
 #define OFF(field) offsetof(ntspool_ctx, field)
 
 static const struct key {
@@ -222,6 +238,7 @@ static const struct key {
     {"server", "handshake-timeout-ms", ROLE_POOL, set_ms,
      OFF(handshake_timeout_ms)},
     {"server", "max-message-bytes", ROLE_POOL, set_message_bytes, 0},
+    {"server", "monitoring-key", ROLE_POOL, set_monitoring_key, 0},
     {"upstream-tls", "certificate-authority-path", ROLE_POOL, set_string,
      OFF(ca_path)},
     {"upstream-tls", "additional-certificate-authority-path", ROLE_POOL,
@@ -268,6 +285,7 @@ static const struct key {
     {"client", "max-message-bytes", ROLE_CLIENT, set_message_bytes, 0},
     {"client", "protocol", ROLE_CLIENT, set_protocol, 0},
     {"client", "aead", ROLE_CLIENT, set_aead, 0},
+    {"client", "monitoring-key", ROLE_CLIENT, set_monitoring_key, 0},
 };
 
 /* ---- Life cycle -------------------------------------------------------- */

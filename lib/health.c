@@ -70,6 +70,18 @@ int ntspool_policy_record_latency(ntspool_policy *p, const ntspool_source *src,
   return 0;
 }
 
+int ntspool_policy_record_probe(ntspool_policy *p, const ntspool_source *src,
+                                enum ntspool_family family, bool ok) {
+  int f = ntspool_family_index(family);
+  if (p == NULL || src == NULL || f < 0)
+    return NTSPOOL_ERR_INVALID_ARG;
+  struct ntspool_source_state *st = src->state;
+  pthread_mutex_lock(&st->lock);
+  st->fam[f].probes[ok]++;
+  pthread_mutex_unlock(&st->lock);
+  return 0;
+}
+
 int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
                                 enum ntspool_family family, ntspool_time_ms now,
                                 ntspool_source_stats *out) {
@@ -83,6 +95,8 @@ int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
   out->selected = atomic_load_explicit(&fs->selected, memory_order_relaxed);
   out->successes = fs->successes;
   out->failures = fs->failures;
+  out->probe_successes = fs->probes[1];
+  out->probe_failures = fs->probes[0];
   out->consecutive_failures = fs->consecutive_failures;
   out->backoff_until = fs->backoff_until;
   out->backing_off = fs->backoff_until > now;

@@ -75,6 +75,24 @@ int ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
+int ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
+                               ntspool_bytes key, ntspool_bytes uuid,
+                               const uint16_t *protocols, size_t n_protocols,
+                               const uint16_t *aeads, size_t n_aeads) {
+  ntspool_writer w;
+  int st = start(&w, buf, cap, len, NTSPOOL_NUMBERING_IANA);
+  if (st)
+    return st;
+  /* The pool takes a UUID only after the key that authorises it. */
+  if (!key.len || !uuid.len || !key.data || !uuid.data)
+    return NTSPOOL_ERR_INVALID_ARG;
+  put_token(&w, key);
+  ntspool_put_record(&w, NTSPOOL_REC_UUID, true, uuid.data, uuid.len);
+  ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, protocols, n_protocols);
+  ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, aeads, n_aeads);
+  return finish(&w, len);
+}
+
 int ntspool_build_support_request(uint8_t *buf, size_t cap, size_t *len,
                                   enum ntspool_numbering n, ntspool_bytes token,
                                   unsigned want, bool keep_alive) {

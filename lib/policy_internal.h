@@ -73,6 +73,7 @@ struct ntspool_family_state {
   uint64_t conn_reused, conn_stored, conn_closed_dead, conn_closed_expired,
       conn_evicted;
   ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
+  uint64_t probes[2];            /* monitor probes, [ok] */
 };
 
 struct ntspool_source_state {

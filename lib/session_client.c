@@ -29,10 +29,24 @@ static int build_request(ntspool_session *s) {
   /* Record 1024 tells a chrony server we export AES-128-GCM-SIV keys with
    * the RFC context, so offering 30 is safe. */
   bool gcm = offered(ctx->aeads, ctx->n_aeads, NTSPOOL_AEAD_AES_128_GCM_SIV);
-  int rc = ntspool_build_ke_request(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
-                                    NTSPOOL_NUMBERING_IANA, ctx->protocols,
-                                    ctx->n_protocols, ctx->aeads, ctx->n_aeads,
-                                    denied, s->n_denied, gcm);
+  const char *uuid = s->part->client.uuid;
+  int rc;
+  if (*uuid) {
+    const char *key = ctx->monitoring_keys.items[0];
+    rc = ntspool_build_uuid_request(
+        s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+        (ntspool_bytes){(const uint8_t *)key, strlen(key)},
+        (ntspool_bytes){(const uint8_t *)uuid, strlen(uuid)}, ctx->protocols,
+        ctx->n_protocols, ctx->aeads, ctx->n_aeads);
+    if (rc)
+      return ntspool_session_finish(s, rc);
+    s->ch.tx_sent = 0;
+    return 0;
+  }
+  rc = ntspool_build_ke_request(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+                                NTSPOOL_NUMBERING_IANA, ctx->protocols,
+                                ctx->n_protocols, ctx->aeads, ctx->n_aeads,
+                                denied, s->n_denied, gcm);
   if (rc)
     return ntspool_session_finish(s, rc);
   s->ch.tx_sent = 0;
@@ -143,6 +157,24 @@ const struct ntspool_role_ops ntspool_client_role = {
     .on_message = check_answer,
     .result = copy_result,
     .release = release};
+
+int ntspool_session_new_probe(ntspool_ctx *ctx, const ntspool_io *io,
+                              const char *host, const char *uuid,
+                              ntspool_time_ms now, ntspool_session **out) {
+  size_t n = uuid ? strlen(uuid) : 0;
+  if (n == 0 || n > 255)
+    return NTSPOOL_ERR_INVALID_ARG;
+  for (size_t i = 0; i < n; i++)
+    if (uuid[i] < 0x20 || uuid[i] > 0x7e)
+      return NTSPOOL_ERR_INVALID_ARG;
+  if (ctx && ctx->role_ops == &ntspool_client_role &&
+      ctx->monitoring_keys.count == 0)
+    return NTSPOOL_ERR_STATE;
+  int rc = ntspool_session_new_client(ctx, io, host, NULL, 0, now, out);
+  if (rc == 0)
+    memcpy((*out)->part->client.uuid, uuid, n + 1);
+  return rc;
+}
 
 int ntspool_session_new_client(ntspool_ctx *ctx, const ntspool_io *io,
                                const char *host, const char *const *denied,

@@ -109,6 +109,17 @@ extern const ntspool_conn_ops ntspool_upstream_conn_ops;
 void *ntspool_ctx_alloc(const ntspool_ctx *ctx, size_t size);
 void ntspool_ctx_free_mem(const ntspool_ctx *ctx, void *p);
 
+/* ---- Monitor probes (probe.c) ------------------------------------------ */
+
+/* True if `key` is one of ctx's [server] monitoring-key values (constant
+ * time; false when none is configured). */
+bool ntspool_monitor_key_ok(const ntspool_ctx *ctx, ntspool_bytes key);
+
+/* The Error code a monitor's failed probe is answered with: before the
+ * keys were sent (support query, connecting) or after (Fixed Key), the
+ * failure's status, and with NTSPOOL_ERR_PEER_ERROR the source's code. */
+uint16_t ntspool_probe_error(bool keys_sent, int status, uint16_t source_code);
+
 /* ---- Channel: whole NTS-KE messages over one TLS connection ----------------
  */
 
@@ -165,6 +176,7 @@ union ntspool_role_part {
   ntspool_cookie cookies[NTSPOOL_MAX_COOKIES]; /* time source */
   struct {
     char host[256];
+    char uuid[256]; /* a monitor's probe: the source it names; "" if not */
     ntspool_ke_result result;
     bool has_result;
   } client;

@@ -14,6 +14,11 @@
  * that point on, any failure becomes Internal Server Error to the client.
  * The client never sees Keep Alive or the nts-pool private error codes, and
  * the source's protocol and AEAD must be the ones asked for.
+ *
+ * A monitor's probe (a UUID request with a monitor key, session.h) takes
+ * the same path with one source, named instead of selected: a new
+ * connection, no fail-over, no health recorded, and its failures answered
+ * with the nts-pool codes (probe.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +47,7 @@ struct ntspool_pool_work {
   int refusal; /* NO_PROTOCOL / NO_AEAD from a source's capabilities */
   bool refusal_has_protocol;
   uint16_t refusal_protocol;
+  bool probe; /* a monitor's probe of the source its UUID named */
   char source_name[128];
 };
 
@@ -90,11 +96,30 @@ static int answer_no_overlap(ntspool_session *s, bool has_protocol,
 static int connect_source(ntspool_session *s, ntspool_time_ms now);
 static int start_support(ntspool_session *s, ntspool_time_ms now);
 
+/* A probe ends at its first failure, answered as the nts-pool monitor
+ * expects; its source's health stays as it was. */
+static int probe_failed(ntspool_session *s, bool keys_sent, int why,
+                        uint16_t source_code, ntspool_time_ms now) {
+  struct ntspool_pool_work *w = s->pool;
+  (void)now;
+  ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
+                              false);
+  uint16_t code = ntspool_probe_error(keys_sent, why, source_code);
+  ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
+              "peer=%s monitor probe source=%s failed: %s (error %u)", s->peer,
+              w->source_name, ntspool_strerror(why), code);
+  return answer_error(s, code, why);
+}
+
 /* Before keys were sent: this source failed; try another.  A cached
  * connection the source dropped while idle says nothing about the source:
  * the query is repeated once on a fresh connection instead. */
 static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
+  if (w->probe) {
+    probe_failed(s, false, why, 0, now);
+    return;
+  }
   if (w->up_reused && w->state == UP_SUPPORT) {
     ntspool_upconn_close(w->up);
     w->up = NULL;
@@ -120,9 +145,11 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   void *conn = NULL;
   ntspool_time_ms created;
-  w->up_reused =
-      ntspool_policy_conn_take(s->ctx->policy, w->sel.source, family_of(s), now,
-                               &conn, &created) == 1;
+  /* A probe measures the path a new client's connection takes, so a kept
+   * connection (which may outlive the source's reachability) is not it. */
+  w->up_reused = !w->probe && ntspool_policy_conn_take(
+                                  s->ctx->policy, w->sel.source, family_of(s),
+                                  now, &conn, &created) == 1;
   if (w->up_reused) {
     w->up = conn;
     return 0;
@@ -143,6 +170,8 @@ static unsigned support_wants(const ntspool_source *src) {
 static void record_latency(ntspool_session *s, enum ntspool_exchange kind,
                            bool ok, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
+  if (w->probe)
+    return; /* the histograms describe what ordinary clients get */
   ntspool_policy_record_latency(s->ctx->policy, w->sel.source, family_of(s),
                                 kind, ok, now - w->exchange_started);
 }
@@ -219,6 +248,13 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
   bool keep = sup.keep_alive;
   rc = ntspool_policy_negotiate(s->ctx->policy, w->sel.source, &w->prefs, now,
                                 &w->sel);
+  if (w->probe &&
+      (rc == NTSPOOL_ERR_NO_PROTOCOL || rc == NTSPOOL_ERR_NO_AEAD)) {
+    release_connection(s, keep, now);
+    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
+                                false);
+    return answer_no_overlap(s, w->sel.has_protocol, w->sel.protocol, rc);
+  }
   if (rc == NTSPOOL_ERR_NO_PROTOCOL || rc == NTSPOOL_ERR_NO_AEAD) {
     /* Healthy, but cannot serve this client: remember why, try another. */
     w->refusal = rc;
@@ -259,8 +295,16 @@ static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
   if (rc == 0 && r.n_cookies == 0)
     rc = NTSPOOL_ERR_BAD_RESPONSE;
   record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, rc == 0, now);
-  ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
-                               rc == 0, now);
+  if (w->probe && rc) {
+    release_connection(s, false, now);
+    return probe_failed(s, true, rc, r.error_code, now);
+  }
+  if (w->probe)
+    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
+                                true);
+  else
+    ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
+                                 rc == 0, now);
   if (rc) {
     ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
                 "peer=%s source=%s refused the keys: %s", s->peer,
@@ -293,6 +337,8 @@ static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
   return to_client(s, rc);
 }
 
+static int use_source(ntspool_session *s, ntspool_time_ms now);
+
 static int select_source(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   int rc = ntspool_policy_select(s->ctx->policy, w->reg, &w->prefs,
@@ -307,6 +353,15 @@ static int select_source(ntspool_session *s, ntspool_time_ms now) {
                 s->peer, ntspool_strerror(rc));
     return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc);
   }
+  return use_source(s, now);
+}
+
+/* Starts the exchange with w->sel.source: connect, then the Fixed Key
+ * Request when fresh capabilities settled the negotiation, else a support
+ * query. */
+static int use_source(ntspool_session *s, ntspool_time_ms now) {
+  struct ntspool_pool_work *w = s->pool;
+  int rc;
   snprintf(w->source_name, sizeof w->source_name, "%s",
            ntspool_source_name(w->sel.source));
   s->outcome.source_name = w->source_name;
@@ -333,6 +388,19 @@ static const ntspool_channel *upstream_channel(const ntspool_session *s,
   return &s->pool->up->ch;
 }
 
+/* Runs `start` (which picks a source and starts the work with it).  A new
+ * source has a new deadline: the application hears of it before this
+ * session waits on the new connection.  Returns 1 to go on, 0 when the
+ * session left the upstream state, or NTSPOOL_ERR_WOULD_BLOCK. */
+static int start_with(ntspool_session *s, ntspool_time_ms now,
+                      int (*start)(ntspool_session *, ntspool_time_ms)) {
+  ntspool_time_ms was = s->deadline;
+  start(s, now);
+  if (s->state != NTSPOOL_ST_UPSTREAM)
+    return 0;
+  return s->deadline != was ? NTSPOOL_ERR_WOULD_BLOCK : 1;
+}
+
 static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   for (;;) {
@@ -342,14 +410,9 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     if (w->state == UP_SELECT) {
-      ntspool_time_ms was = s->deadline;
-      select_source(s, now);
-      if (s->state != NTSPOOL_ST_UPSTREAM)
-        return 0;
-      /* A new source has a new deadline: the application hears of it
-       * before this session waits on the new connection. */
-      if (s->deadline != was)
-        return NTSPOOL_ERR_WOULD_BLOCK;
+      int rc = start_with(s, now, select_source);
+      if (rc != 1)
+        return rc;
       continue;
     }
     int rc = now >= w->up_deadline ? NTSPOOL_ERR_TIMEOUT
@@ -365,6 +428,8 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
       }
     } else if (rc == 0) {
       return keys_answered(s, now);
+    } else if (w->probe) {
+      return probe_failed(s, true, rc, 0, now);
     } else { /* keys are out: no other source for this client */
       record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
       ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
@@ -389,6 +454,27 @@ static unsigned subpool_of(const char *server_name) {
   return 0;
 }
 
+/* A monitor's probe (session.h): the key was checked; the source is the
+ * one the UUID names, whatever its weight, flags, back-off or family. */
+static int take_probe(ntspool_session *s, ntspool_time_ms now) {
+  struct ntspool_pool_work *w = s->pool;
+  w->probe = true;
+  s->outcome.monitor = true;
+  const ntspool_source *src = ntspool_registry_find_uuid(w->reg, w->req.uuid);
+  if (!src) {
+    ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
+                "peer=%s monitor probe of an unknown uuid", s->peer);
+    return answer_error(s, NTSPOOL_NTS_NO_SUCH_SERVER, NTSPOOL_ERR_NOT_FOUND);
+  }
+  w->sel = (ntspool_selection){.source = src};
+  int rc =
+      ntspool_policy_negotiate(s->ctx->policy, src, &w->prefs, now, &w->sel);
+  if (w->sel.caps == NTSPOOL_CAPS_HIT &&
+      (rc == NTSPOOL_ERR_NO_PROTOCOL || rc == NTSPOOL_ERR_NO_AEAD))
+    return answer_no_overlap(s, w->sel.has_protocol, w->sel.protocol, rc);
+  return use_source(s, now);
+}
+
 static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
@@ -397,8 +483,13 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   s->pool = w;
   req = &w->req;
   int rc = ntspool_parse_client_request(s->ch.rx, s->ch.msg_len, req);
-  if (rc == 0 && req->kind == NTSPOOL_REQUEST_UUID)
-    rc = NTSPOOL_ERR_BAD_REQUEST; /* no monitoring keys are configured */
+  if (rc == 0 && req->kind == NTSPOOL_REQUEST_UUID &&
+      !ntspool_monitor_key_ok(s->ctx, req->token)) {
+    /* As the NTS pool's KE answers a key it does not know. */
+    ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
+                "peer=%s UUID request with an unknown monitor key", s->peer);
+    return answer_error(s, NTSPOOL_NTS_BAD_REQUEST, NTSPOOL_ERR_AUTH);
+  }
   if (rc) {
     ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
                 "peer=%s request refused: %s", s->peer, ntspool_strerror(rc));
@@ -413,6 +504,9 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   w->prefs.subpool = subpool_of(ntspool_tls_server_name(s->ch.tls));
   w->state = UP_SELECT;
   s->state = NTSPOOL_ST_UPSTREAM;
+  if (req->kind == NTSPOOL_REQUEST_UUID &&
+      (rc = start_with(s, now, take_probe)) != 1)
+    return rc;
   return upstream_step(s, now);
 }
 

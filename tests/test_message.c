@@ -232,6 +232,13 @@ static int b66(uint8_t *buf, size_t cap, size_t *len) {
                                   false);
 }
 
+/* The monitor's probe (doc/protocol.md 3.4): key, UUID, then negotiation. */
+static int b_uuid_request(uint8_t *buf, size_t cap, size_t *len) {
+  static const uint16_t p[] = {0}, a[] = {17, 15};
+  return ntspool_build_uuid_request(buf, cap, len, str("mk"), str("u1"), p, 1,
+                                    a, 2);
+}
+
 static int b67(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0, 1}, a[] = {0, 1};
   ntspool_bytes deny[] = {str("test")};
@@ -1439,6 +1446,20 @@ static void test_message_build_ke_request_65_67(void **state) {
                 "800100020000 80040004001e000f 04000000 80000000");
   assert_builds(b_ke_request_draft,
                 "800100020000 80040002000f 400300026869 80000000");
+  assert_builds(b_uuid_request, "000e00026d6b cf0100027531 800100020000 "
+                                "800400040011000f 80000000");
+  /* What it builds, the pool reads as a UUID request. */
+  uint8_t msg[64];
+  size_t len;
+  ntspool_request req;
+  assert_int_equal(b_uuid_request(msg, sizeof msg, &len), 0);
+  assert_int_equal(ntspool_parse_client_request(msg, len, &req), 0);
+  assert_int_equal(req.kind, NTSPOOL_REQUEST_UUID);
+  assert_int_equal(req.uuid.len, 2);
+  static const uint16_t p[] = {0};
+  assert_int_equal(ntspool_build_uuid_request(msg, sizeof msg, &len, str(""),
+                                              str("u1"), p, 1, p, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
 }
 
 static void test_message_build_fixed_key_74_77(void **state) {

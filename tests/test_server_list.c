@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's server list (cli/server_list.c): servers.json entries into
  * [upstream UUID] keys of a real policy, every member, every default and
- * every error message; and the whole-file reader (cli/file.c). */
+ * every error message; the monitor keys file (cli/monitor_keys.c) into a
+ * real pool context; and the whole-file reader (cli/file.c). */
 #include "policy_fixture.h"
 
 #include "file.h"
+#include "monitor_keys.h"
 #include "server_list.h"
+#include "session_internal.h"
 
 #define V4 NTSPOOL_FAMILY_IPV4
 #define V6 NTSPOOL_FAMILY_IPV6
@@ -270,6 +273,74 @@ static void test_file_read(void **state) {
   assert_string_equal(err, "not a regular file");
 }
 
+/* ---- monitoring.json ------------------------------------------------- */
+
+static int ctx_sink_set(void *user, const char *section, const char *name,
+                        const char *value) {
+  return ntspool_ctx_set(user, section, name, value);
+}
+
+static const char *ctx_sink_error(void *user) {
+  return ntspool_ctx_error(user);
+}
+
+/* The keys in `json` into a fresh pool context (*ctx, the caller's). */
+static long parse_keys(ntspool_ctx **ctx, const char *json, char *err,
+                       size_t err_len) {
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, ctx), 0);
+  nts_pool_ke_key_sink sink = {ctx_sink_set, ctx_sink_error, *ctx};
+  err[0] = '\0';
+  return nts_pool_ke_monitor_keys_parse("monitoring.json", json, strlen(json),
+                                        &sink, err, err_len);
+}
+
+static bool key_ok(const ntspool_ctx *ctx, const char *key) {
+  return ntspool_monitor_key_ok(
+      ctx, (ntspool_bytes){(const uint8_t *)key, strlen(key)});
+}
+
+static void test_monitor_keys(void **state) {
+  (void)state;
+  char err[256];
+  ntspool_ctx *ctx;
+  assert_int_equal(
+      parse_keys(&ctx, "[\"key-one\", \"key two\"]", err, sizeof err), 2);
+  assert_true(key_ok(ctx, "key-one"));
+  assert_true(key_ok(ctx, "key two"));
+  assert_false(key_ok(ctx, "key-on"));
+  assert_false(key_ok(ctx, "key-one2"));
+  assert_false(key_ok(ctx, ""));
+  ntspool_ctx_unref(ctx);
+  /* No key: no monitor. */
+  assert_int_equal(parse_keys(&ctx, "[]", err, sizeof err), 0);
+  assert_false(key_ok(ctx, "key-one"));
+  ntspool_ctx_unref(ctx);
+}
+
+static void expect_keys_error(const char *json, const char *expect) {
+  char err[256];
+  ntspool_ctx *ctx;
+  assert_int_equal(parse_keys(&ctx, json, err, sizeof err), -1);
+  assert_string_equal(err, expect);
+  ntspool_ctx_unref(ctx);
+}
+
+static void test_monitor_keys_errors(void **state) {
+  (void)state;
+  expect_keys_error("[\"a\",", "monitoring.json:1:5: ']' expected "
+                               "near end of file");
+  expect_keys_error("{\"a\": \"b\"}", "monitoring.json: expected an array "
+                                      "of monitor keys (strings)");
+  expect_keys_error("[\"a\", 3]",
+                    "monitoring.json: entry 1: expected a string");
+  expect_keys_error("[\"a\", \"\"]", "monitoring.json: entry 1: a monitoring "
+                                     "key has 1 to 1024 characters");
+  /* The key is never in the message. */
+  expect_keys_error("[\"secret\\u0001key\"]",
+                    "monitoring.json: entry 0: a monitoring key is printable "
+                    "ASCII");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list_every_member),
@@ -277,6 +348,8 @@ int main(void) {
       cmocka_unit_test(test_list_errors),
       cmocka_unit_test(test_list_key_index_past_secret),
       cmocka_unit_test(test_file_read),
+      cmocka_unit_test(test_monitor_keys),
+      cmocka_unit_test(test_monitor_keys_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

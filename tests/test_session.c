@@ -626,6 +626,208 @@ static void test_session_set_regions(void **state) {
   assert_int_equal(ntspool_session_set_regions(ss, regions, 1),
                    NTSPOOL_ERR_STATE);
   ntspool_session_free(ss);
+}
+
+/* ---- Monitor probes ------------------------------------------------------
+ * Two sources: ts1 (uuid u-1) that no ordinary client may get (weight 0, no
+ * IPv4), ts2 (u-2) an ordinary one; the pool knows two monitor keys. */
+
+static void probe_world(const char *client_key) {
+  static const char *extra[] = {"server",
+                                "monitoring-key",
+                                "mk-other",
+                                "server",
+                                "monitoring-key",
+                                "mk-good",
+                                "upstream ts1",
+                                "uuid",
+                                "u-1",
+                                "upstream ts1",
+                                "weight",
+                                "0",
+                                "upstream ts1",
+                                "ipv4",
+                                "false",
+                                "upstream ts2",
+                                "uuid",
+                                "u-2",
+                                "client",
+                                "monitoring-key",
+                                NULL,
+                                NULL};
+  extra[20] = client_key;
+  world_init(&W, 2, NTSPOOL_NUMBERING_IANA, extra);
+}
+
+static ntspool_source_stats probe_stats(const char *name) {
+  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  ntspool_source_stats st;
+  assert_int_equal(ntspool_policy_source_stats(pol,
+                                               ntspool_registry_find(reg, name),
+                                               NTSPOOL_FAMILY_IPV4, W.now, &st),
+                   0);
+  ntspool_registry_release(reg);
+  return st;
+}
+
+static int probe(const char *uuid, ntspool_ke_result *res,
+                 ntspool_outcome *out) {
+  W.probe_uuid = uuid;
+  int rc = world_run_client(&W, -1, NULL, 4, res, out, NULL, 0);
+  W.probe_uuid = NULL;
+  return rc;
+}
+
+/* The named source serves the probe although no ordinary client could get
+ * it, over a new connection each time, and its health stays untouched. */
+static void test_session_probe_named_source(void **state) {
+  (void)state;
+  probe_world("mk-good");
+  ntspool_ke_result res;
+  ntspool_outcome out;
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(probe("u-1", &res, &out), 0);
+    assert_true(out.monitor);
+    assert_false(out.sent_error);
+    assert_string_equal(res.server, "ts1.test");
+    assert_int_equal(res.n_cookies, 8);
+    assert_keys_match(&res, (size_t)i + 1);
+    assert_int_equal(W.keys[i].source, 0);
+    assert_int_equal(world_links_opened(&W, 0), (size_t)i + 1);
+  }
+  ntspool_source_stats st = probe_stats("ts1");
+  assert_int_equal(st.probe_successes, 2);
+  assert_int_equal(st.probe_failures, 0);
+  assert_int_equal(st.successes + st.failures + st.selected, 0);
+  assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count, 0);
+  /* It filled the capability cache as any support query does. */
+  assert_int_equal(st.caps, NTSPOOL_CAPS_HIT);
+  /* Ordinary clients still never get ts1. */
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, &out, NULL, 0), 0);
+    assert_false(out.monitor);
+    assert_string_equal(res.server, "ts2.test");
+  }
+}
+
+static void test_session_probe_refused(void **state) {
+  (void)state;
+  probe_world("mk-good");
+  ntspool_outcome out;
+  assert_int_equal(probe("u-9", NULL, &out), NTSPOOL_ERR_PEER_ERROR);
+  assert_true(out.monitor);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_NO_SUCH_SERVER);
+  assert_int_equal(world_links_opened(&W, 0) + world_links_opened(&W, 1), 0);
+  world_free(&W);
+  /* A key the pool does not know: Bad Request, and not a monitor. */
+  probe_world("mk-bad");
+  assert_int_equal(probe("u-1", NULL, &out), NTSPOOL_ERR_PEER_ERROR);
+  assert_false(out.monitor);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_BAD_REQUEST);
+  assert_int_equal(out.status, NTSPOOL_ERR_AUTH);
+  assert_int_equal(world_links_opened(&W, 0), 0);
+}
+
+/* A probe of a failing source gets the nts-pool code, no other source is
+ * tried and the source's health is unchanged; an ordinary client of the
+ * same failing source gets Internal Server Error, never 0xF00x. */
+static void probe_fault(enum world_fault f, uint16_t want) {
+  probe_world("mk-good");
+  W.sources[1].fault = f;
+  ntspool_outcome out;
+  assert_int_equal(probe("u-2", NULL, &out), NTSPOOL_ERR_PEER_ERROR);
+  assert_true(out.monitor);
+  assert_true(out.sent_error);
+  assert_int_equal(out.nts_error, want);
+  assert_int_equal(world_links_opened(&W, 0), 0);
+  ntspool_source_stats st = probe_stats("ts2");
+  assert_int_equal(st.probe_failures, 1);
+  assert_int_equal(st.failures + st.consecutive_failures, 0);
+  assert_false(st.backing_off);
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, &out, NULL, 0),
+                   NTSPOOL_ERR_PEER_ERROR);
+  assert_false(out.monitor);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+}
+
+static void test_session_probe_faults(void **state) {
+  (void)state;
+  static const struct {
+    enum world_fault f;
+    uint16_t want;
+  } table[] = {
+      {WORLD_REFUSE, NTSPOOL_NTS_COULD_NOT_CONNECT},
+      {WORLD_CLOSE_AT_ONCE, NTSPOOL_NTS_COULD_NOT_CONNECT},
+      {WORLD_GARBAGE, NTSPOOL_NTS_COULD_NOT_CONNECT},
+      {WORLD_STALL, NTSPOOL_NTS_COULD_NOT_GET_CAPABILITIES},
+      {WORLD_WRONG_TOKEN, NTSPOOL_NTS_COULD_NOT_GET_CAPABILITIES},
+      {WORLD_CLOSE_AFTER_KEYS, NTSPOOL_NTS_COULD_NOT_CONNECT},
+      {WORLD_ERROR_AFTER_KEYS, NTSPOOL_NTS_INTERNAL_ERROR}, /* passed on */
+      {WORLD_STALL_AFTER_KEYS, NTSPOOL_NTS_INTERNAL_ERROR}, /* timeout */
+  };
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+    probe_fault(table[i].f, table[i].want);
+    world_free(&W);
+  }
+  /* The source's Error 1 to the Fixed Key Request (capabilities were
+   * fresh, so the keys went first): 0xF003. */
+  probe_world("mk-good");
+  ntspool_outcome out;
+  assert_int_equal(probe("u-2", NULL, &out), 0);
+  W.sources[1].fault = WORLD_WRONG_TOKEN;
+  assert_int_equal(probe("u-2", NULL, &out), NTSPOOL_ERR_PEER_ERROR);
+  assert_int_equal(out.nts_error, NTSPOOL_NTS_COULD_NOT_GET_COOKIES);
+}
+
+/* The mapping itself (probe.c), as the NTS pool's KE answers its monitor. */
+static void test_session_probe_error_table(void **state) {
+  (void)state;
+  static const struct {
+    bool keys_sent;
+    int status;
+    uint16_t source_code, want;
+  } table[] = {
+      {false, NTSPOOL_ERR_IO, 0, 0xF001},
+      {false, NTSPOOL_ERR_TLS, 0, 0xF001},
+      {false, NTSPOOL_ERR_EOF, 0, 0xF001},
+      {false, NTSPOOL_ERR_TIMEOUT, 0, 0xF002},
+      {false, NTSPOOL_ERR_BAD_RESPONSE, 0, 0xF002},
+      {false, NTSPOOL_ERR_PEER_ERROR, 1, 0xF002},
+      {false, NTSPOOL_ERR_NO_MEMORY, 0, 0xF002},
+      {true, NTSPOOL_ERR_IO, 0, 0xF001},
+      {true, NTSPOOL_ERR_TLS, 0, 0xF001},
+      {true, NTSPOOL_ERR_EOF, 0, 0xF001},
+      {true, NTSPOOL_ERR_PEER_ERROR, 0, 0xF003},
+      {true, NTSPOOL_ERR_PEER_ERROR, 1, 0xF003},
+      {true, NTSPOOL_ERR_PEER_ERROR, 2, 2},
+      {true, NTSPOOL_ERR_PEER_ERROR, 0x8123, 0x8123},
+      {true, NTSPOOL_ERR_TIMEOUT, 0, 2},
+      {true, NTSPOOL_ERR_BAD_RESPONSE, 0, 2},
+      {true, NTSPOOL_ERR_PEER_WARNING, 0, 2},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+    assert_int_equal(ntspool_probe_error(table[i].keys_sent, table[i].status,
+                                         table[i].source_code),
+                     table[i].want);
+}
+
+/* A client context without a monitoring key cannot probe; a bad uuid is
+ * refused before anything is sent. */
+static void test_session_probe_client_args(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_session *s = NULL;
+  assert_int_equal(ntspool_session_new_probe(W.client,
+                                             ntspool_test_pipe_io(p, 0),
+                                             "localhost", "u-1", W.now, &s),
+                   NTSPOOL_ERR_STATE);
+  assert_int_equal(ntspool_session_new_probe(W.client,
+                                             ntspool_test_pipe_io(p, 0),
+                                             "localhost", "", W.now, &s),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_null(s);
   ntspool_test_pipe_free(p);
 }
 
@@ -662,6 +864,11 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_pool_refuses, teardown),
       cmocka_unit_test_teardown(test_session_source_refuses, teardown),
       cmocka_unit_test_teardown(test_session_set_regions, teardown),
+      cmocka_unit_test_teardown(test_session_probe_named_source, teardown),
+      cmocka_unit_test_teardown(test_session_probe_refused, teardown),
+      cmocka_unit_test_teardown(test_session_probe_faults, teardown),
+      cmocka_unit_test(test_session_probe_error_table),
+      cmocka_unit_test_teardown(test_session_probe_client_args, teardown),
   };
   return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }

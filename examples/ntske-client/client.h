@@ -15,11 +15,13 @@
 
 #include <ntspool.h>
 
-/* Key exchange with host:port; fills *res.  Returns 0, or -1 with the
- * reason in err. */
+/* Key exchange with host:port; fills *res.  With `uuid`, a monitor's
+ * probe of that source instead (the context holds the monitor key; no
+ * denied names).  Returns 0, or -1 with the reason in err. */
 int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
-              const char *const *denied, size_t n_denied, int timeout_ms,
-              ntspool_ke_result *res, char *err, size_t err_cap);
+              const char *uuid, const char *const *denied, size_t n_denied,
+              int timeout_ms, ntspool_ke_result *res, char *err,
+              size_t err_cap);
 
 /* What one NTS NTP exchange measured. */
 typedef struct client_ntp_result {

@@ -12,8 +12,9 @@
 #include "common/net.h"
 
 int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
-              const char *const *denied, size_t n_denied, int timeout_ms,
-              ntspool_ke_result *res, char *err, size_t err_cap) {
+              const char *uuid, const char *const *denied, size_t n_denied,
+              int timeout_ms, ntspool_ke_result *res, char *err,
+              size_t err_cap) {
   int fd = ex_connect(host, port, SOCK_STREAM, timeout_ms, err, err_cap);
   if (fd < 0)
     return -1;
@@ -21,8 +22,10 @@ int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
   ntspool_io sio;
   ntspool_socket_io_deadline(&sock, &sio);
   ntspool_session *s;
-  int rc = ntspool_session_new_client(ctx, &sio, host, denied, n_denied,
-                                      ex_now_ms(), &s);
+  int rc =
+      uuid ? ntspool_session_new_probe(ctx, &sio, host, uuid, ex_now_ms(), &s)
+           : ntspool_session_new_client(ctx, &sio, host, denied, n_denied,
+                                        ex_now_ms(), &s);
   if (rc == 0) {
     do {
       sock.deadline = ntspool_session_deadline(s);

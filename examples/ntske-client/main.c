@@ -35,6 +35,10 @@ static const char usage_text[] =
     "  --aead ID        AEAD to offer, in order: 15, 16, 17 (repeatable;\n"
     "                   default 17 then 15)\n"
     "  --ntp            check each source with one NTS NTP exchange\n"
+    "  --monitor-key FILE  probe one source as the NTS pool's monitor does:\n"
+    "                   send the key in FILE (its first line) and\n"
+    "  --uuid UUID      a UUID request naming the source (both needed;\n"
+    "                   not with --deny or --count)\n"
     "  --timeout-ms N   per connection and exchange (5000)\n"
     "  --log-level L    library log lines on stderr (warning)\n"
     "  -h, --help    -V, --version\n"
@@ -51,7 +55,9 @@ enum {
   OPT_AEAD,
   OPT_NTP,
   OPT_TIMEOUT,
-  OPT_LOG_LEVEL
+  OPT_LOG_LEVEL,
+  OPT_MONITOR_KEY,
+  OPT_UUID
 };
 
 static const struct option long_options[] = {
@@ -63,12 +69,16 @@ static const struct option long_options[] = {
     {"ntp", no_argument, NULL, OPT_NTP},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"monitor-key", required_argument, NULL, OPT_MONITOR_KEY},
+    {"uuid", required_argument, NULL, OPT_UUID},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
 
 typedef struct options {
   const char *port, *host;
+  const char *uuid; /* --uuid: a monitor's probe */
+  bool has_monitor_key;
   const char *denied[NTSPOOL_MAX_DENIED];
   size_t n_denied;
   long count, timeout_ms;
@@ -78,6 +88,22 @@ typedef struct options {
 static int usage_error(const char *what, const char *arg) {
   fprintf(stderr, "ntske-client: %s%s\n(see ntske-client --help)\n", what, arg);
   return EXIT_USAGE;
+}
+
+/* --monitor-key FILE: the key is the file's first line (a secret: wiped
+ * after the context copied it). */
+static int set_monitor_key(ntspool_ctx *ctx, const char *path) {
+  char line[1100] = "";
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return usage_error("--monitor-key: cannot open ", path);
+  if (!fgets(line, sizeof line, f))
+    line[0] = '\0';
+  fclose(f);
+  line[strcspn(line, "\r\n")] = '\0';
+  int rc = ntspool_ctx_set(ctx, "client", "monitoring-key", line);
+  mbedtls_platform_zeroize(line, sizeof line);
+  return rc ? usage_error("--monitor-key: ", ntspool_ctx_error(ctx)) : 0;
 }
 
 static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
@@ -120,6 +146,14 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
           ntspool_ctx_set(ctx, "client", "key-exchange-timeout-ms", optarg))
         return usage_error("--timeout-ms: expected 1 to 600000: ", optarg);
       break;
+    case OPT_MONITOR_KEY:
+      if (set_monitor_key(ctx, optarg))
+        return EXIT_USAGE;
+      o->has_monitor_key = true;
+      break;
+    case OPT_UUID:
+      o->uuid = optarg;
+      break;
     case OPT_LOG_LEVEL:
       if (ex_log_parse_level(optarg, &level))
         return usage_error("--log-level: unknown level ", optarg);
@@ -138,6 +172,10 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
   }
   if (optind + 1 != argc)
     return usage_error("expected one HOST", "");
+  if (!o->uuid != !o->has_monitor_key)
+    return usage_error("--monitor-key and --uuid go together", "");
+  if (o->uuid && (o->n_denied || o->count > 1))
+    return usage_error("a probe names its source: no --deny or --count", "");
   o->host = argv[optind];
   return 0;
 }
@@ -197,8 +235,8 @@ static int run(ntspool_ctx *ctx, options *o) {
     size_t n = o->n_denied;
     memcpy(denied, o->denied, n * sizeof *denied);
     n += ntspool_poolclient_denied(pc, denied + n, NTSPOOL_MAX_DENIED - n);
-    if (client_ke(ctx, o->host, o->port, denied, n, (int)o->timeout_ms, &res,
-                  err, sizeof err)) {
+    if (client_ke(ctx, o->host, o->port, o->uuid, denied, n, (int)o->timeout_ms,
+                  &res, err, sizeof err)) {
       fprintf(stderr, "ntske-client: key exchange failed: %s\n", err);
       status = EXIT_FAIL;
       break;

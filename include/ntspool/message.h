@@ -216,6 +216,17 @@ ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
                          size_t n_aeads, const ntspool_bytes *denied,
                          size_t n_denied, bool compliant_128gcm);
 
+/* A monitor's probe of one source through the pool (nts-pool's UUID
+ * request, doc/protocol.md 3.4): Authentication (the monitor key), UUID
+ * Request (critical, the source's uuid), Next Protocol, AEAD; the order
+ * the pool requires and the nts-pool monitor sends.  Both bodies must be
+ * non-empty.  Always IANA numbering. */
+NTSPOOL_API int
+ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
+                           ntspool_bytes key, ntspool_bytes uuid,
+                           const uint16_t *protocols, size_t n_protocols,
+                           const uint16_t *aeads, size_t n_aeads);
+
 /* Support query from the pool: Authentication (token) first, then the lists
  * in `want` (Supported Algorithm List, Supported Next Protocol List, List
  * Server Names: nts-pool-ke's order), Keep Alive if asked.  With a zero-length

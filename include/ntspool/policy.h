@@ -434,6 +434,16 @@ NTSPOOL_API int ntspool_policy_record_result(ntspool_policy *policy,
                                              enum ntspool_family family,
                                              bool ok, ntspool_time_ms now);
 
+/* Counts one monitor probe of (source, family) (session.h, "Monitor
+ * probes") and its result, without touching health or back-off: what a
+ * monitor finds is the monitor's to score, and a source that is down is
+ * avoided by ordinary clients' own failures within one back-off step.
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG. */
+NTSPOOL_API int ntspool_policy_record_probe(ntspool_policy *policy,
+                                            const ntspool_source *source,
+                                            enum ntspool_family family,
+                                            bool ok);
+
 /* ---- Capability cache ------------------------------------------------- */
 
 typedef struct ntspool_algorithm {
@@ -565,6 +575,8 @@ typedef struct ntspool_source_stats {
   uint64_t conn_closed_expired;  /* idle or age limit */
   uint64_t conn_evicted;         /* oldest dropped from a full cache */
   ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
+  uint64_t probe_successes;      /* ntspool_policy_record_probe(ok) */
+  uint64_t probe_failures;
 } ntspool_source_stats;
 
 /* Counters of (source, family) at `now`.

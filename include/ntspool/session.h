@@ -100,6 +100,14 @@ NTSPOOL_API int ntspool_ctx_new(enum ntspool_role role,
  * [upstream NAME]), plus [time-source] and [client] for the other roles.  A
  * repeated key adds to a list.  Values are copied.  On failure
  * ntspool_ctx_error() says why.
+ *
+ * Monitor keys (secrets: wiped when freed, never logged), 1 to 1024
+ * printable ASCII characters each:
+ *   [server] monitoring-key = KEY   pool, repeatable: the keys that make a
+ *       UUID request a monitor's probe (see "Monitor probes" below); none
+ *       configured, every UUID request is Bad Request.
+ *   [client] monitoring-key = KEY   client, once: the key
+ *       ntspool_session_new_probe() sends.
  * Returns: 0; NTSPOOL_ERR_CONFIG (unknown section or key, bad value);
  * NTSPOOL_ERR_STATE (context already ready); NTSPOOL_ERR_NO_MEMORY. */
 NTSPOOL_API int ntspool_ctx_set(ntspool_ctx *ctx, const char *section,
@@ -163,6 +171,24 @@ NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
  * its configuration functions; configure through ntspool_ctx_set().
  * NULL for other roles or a NULL ctx. */
 NTSPOOL_API struct ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx);
+
+/* Monitor probes (pool role).  The NTS pool's monitor scores each time
+ * source through the pool: a request with an Authentication record holding
+ * a monitor key, then a UUID Request naming the source (doc/protocol.md
+ * 3.4, 5.9).  The pool compares the key in constant time with every
+ * [server] monitoring-key (wrong or none: Bad Request), finds the source by
+ * uuid among all listed sources, whatever their weight, enabled flag,
+ * address families, back-off or the client's deny (unknown: Error 0xF000),
+ * and does the exchange with that one source over the monitor's own
+ * address family, on a new connection, with no fail-over.  Failures answer
+ * as the NTS pool's KE does: connect, TLS or I/O failures 0xF001; another
+ * failure before the keys were sent 0xF002 (a timeout included); after:
+ * the source's Error 0 or 1 becomes 0xF003, its other codes are passed
+ * on, I/O 0xF001, anything else (a timeout, a bad answer) Error 2.  A
+ * probe leaves the source's health and back-off alone (ordinary clients'
+ * selection does not hear of it) but fills the capability cache like any
+ * support query and counts in ntspool_source_stats.probes.  Only monitors
+ * ever get the codes 0xF000-0xF003. */
 
 /* ---- Role callbacks ---------------------------------------------------- */
 
@@ -277,6 +303,22 @@ NTSPOOL_API int ntspool_session_new_client(ntspool_ctx *ctx,
                                            size_t n_denied, ntspool_time_ms now,
                                            ntspool_session **out);
 
+/* Client session of a client context that probes one source of a pool
+ * as the pool's monitor does: sends the context's [client] monitoring-key
+ * and a UUID Request for `uuid` (printable ASCII, 1 to 255 characters)
+ * instead of Server Deny records; the result is the named source's, as
+ * ntspool_session_new_client's.  The pool's refusals end the session with
+ * NTSPOOL_ERR_PEER_ERROR and the code in ntspool_outcome.nts_error (0xF000
+ * no such source, 0xF001-0xF003 the source failed, see "Monitor probes").
+ * Caller owns *out.
+ * Returns as ntspool_session_new_client, and NTSPOOL_ERR_STATE when the
+ * context has no monitoring-key. */
+NTSPOOL_API int ntspool_session_new_probe(ntspool_ctx *ctx,
+                                          const ntspool_io *io,
+                                          const char *host, const char *uuid,
+                                          ntspool_time_ms now,
+                                          ntspool_session **out);
+
 /* Advances the session as far as the transports allow, with `now` on the
  * clock of ntspool_session_deadline.  Returns as soon as a transport would
  * block or the deadline changed (see "Driving a session" above).
@@ -311,7 +353,7 @@ NTSPOOL_API unsigned ntspool_session_wants(const ntspool_session *s,
                                            const ntspool_io **io);
 
 /* What happened, for logs and metrics; valid after step() stopped
- * returning WOULD_BLOCK. */
+ * returning WOULD_BLOCK (`monitor` earlier: see there). */
 typedef struct ntspool_outcome {
   int status;              /* 0, or why it failed or was refused (also when
                               step() returned 0 after answering an error) */
@@ -324,6 +366,8 @@ typedef struct ntspool_outcome {
    * global set) and its numbered group (g + 1 for "g.", 0 the whole set) */
   unsigned region;
   unsigned subpool;
+  bool monitor;            /* pool: a monitor's probe (its key matched); set
+                              as soon as known, readable after any step() */
 } ntspool_outcome;
 
 NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,

@@ -5,7 +5,7 @@
  *
  *   test-client -a ADDR -p PORT [-n TLS_NAME] [-d DENY]... [-c COUNT]
  *               [-x SRC_ADDR:PORT] [-b LOCAL_ADDR] [-C CA_FILE]
- *               [-t TIMEOUT_MS] [-D]
+ *               [-t TIMEOUT_MS] [-D] [-M MONITOR_KEY -U UUID]
  *
  * Runs COUNT key exchanges one after another and prints one line each:
  * "ok server=NAME port=N aead=N cookies=N local_port=N us=N" (us: from
@@ -13,7 +13,9 @@
  * a PROXY protocol v2 header naming SRC_ADDR:PORT first (IPv4 or [IPv6]),
  * as a load balancer would.  -b binds the connection to LOCAL_ADDR first
  * (say 127.0.0.2: a client from another loopback address, for the
- * geographic selection).  Exits 0 when every exchange succeeded.
+ * geographic selection).  -M and -U make each exchange a monitor's probe of
+ * source UUID (ntspool_session_new_probe), as the NTS pool's monitor sends
+ * it, behind PROXY too.  Exits 0 when every exchange succeeded.
  *
  * -D is the slow-drip attacker instead: it completes the TLS handshake,
  * then sends a valid request one byte per TLS record, one record a second,
@@ -116,7 +118,7 @@ static int64_t now_us(void) {
 
 static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
                     const char *name, const char *const *deny, size_t n_deny,
-                    const char *proxy_src) {
+                    const char *proxy_src, const char *uuid) {
   int64_t started = now_us();
   int fd = connect_to(addr, port);
   if (fd < 0) {
@@ -136,8 +138,9 @@ static int exchange(ntspool_ctx *ctx, const char *addr, const char *port,
   ntspool_io io;
   ntspool_socket_io_deadline(&sock, &io);
   ntspool_session *s;
-  int rc =
-      ntspool_session_new_client(ctx, &io, name, deny, n_deny, now_ms(), &s);
+  int rc = uuid ? ntspool_session_new_probe(ctx, &io, name, uuid, now_ms(), &s)
+                : ntspool_session_new_client(ctx, &io, name, deny, n_deny,
+                                             now_ms(), &s);
   if (rc) {
     printf("fail status=%s\n", ntspool_strerror(rc));
     close(fd);
@@ -226,15 +229,22 @@ static int drip(const char *addr, const char *port, const char *name,
 int main(int argc, char **argv) {
   const char *addr = "127.0.0.1", *port = NULL, *name = "localhost";
   const char *ca = "tests/pki/ca.pem", *proxy_src = NULL, *timeout = NULL;
+  const char *monitor_key = NULL, *uuid = NULL;
   const char *deny[8];
   size_t n_deny = 0;
   long count = 1;
   int opt;
   bool slow_drip = false;
-  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:b:C:t:D")) != -1) {
+  while ((opt = getopt(argc, argv, "a:p:n:d:c:x:b:C:t:DM:U:")) != -1) {
     switch (opt) {
     case 'D':
       slow_drip = true;
+      break;
+    case 'M':
+      monitor_key = optarg;
+      break;
+    case 'U':
+      uuid = optarg;
       break;
     case 'a':
       addr = optarg;
@@ -268,7 +278,7 @@ int main(int argc, char **argv) {
       fprintf(stderr,
               "usage: test-client -a ADDR -p PORT [-n NAME] "
               "[-d DENY]... [-c COUNT] [-x SRC:PORT] [-b LOCAL] [-C CA] "
-              "[-t MS] [-D]\n");
+              "[-t MS] [-D] [-M KEY -U UUID]\n");
       return 2;
     }
   }
@@ -284,13 +294,15 @@ int main(int argc, char **argv) {
       ntspool_ctx_set(ctx, "client", "certificate-authority-path", ca) != 0 ||
       (timeout && ntspool_ctx_set(ctx, "client", "key-exchange-timeout-ms",
                                   timeout) != 0) ||
+      (monitor_key &&
+       ntspool_ctx_set(ctx, "client", "monitoring-key", monitor_key) != 0) ||
       ntspool_ctx_ready(ctx) != 0) {
     fprintf(stderr, "test-client: %s\n", ntspool_ctx_error(ctx));
     return 2;
   }
   int failed = 0;
   for (long i = 0; i < count; i++) {
-    failed += exchange(ctx, addr, port, name, deny, n_deny, proxy_src);
+    failed += exchange(ctx, addr, port, name, deny, n_deny, proxy_src, uuid);
     fflush(stdout);
   }
   ntspool_ctx_unref(ctx);

@@ -371,10 +371,15 @@ int world_run_client(world *w, int target, const char *const *denied,
   ntspool_session *c, *ps;
   ntspool_peer peer = {family, family == 6 ? "::1" : "127.0.0.1"};
   ntspool_ctx *server = target < 0 ? w->pool : w->sources[target].ctx;
-  must(ntspool_session_new_client(w->client, ntspool_test_pipe_io(p, 0),
-                                  target < 0 ? "localhost" : "ts1.test", denied,
-                                  n_denied, w->now, &c),
-       "client session", w->client);
+  const char *host = target < 0 ? "localhost" : "ts1.test";
+  if (w->probe_uuid)
+    must(ntspool_session_new_probe(w->client, ntspool_test_pipe_io(p, 0), host,
+                                   w->probe_uuid, w->now, &c),
+         "probe session", w->client);
+  else
+    must(ntspool_session_new_client(w->client, ntspool_test_pipe_io(p, 0), host,
+                                    denied, n_denied, w->now, &c),
+         "client session", w->client);
   must(ntspool_session_new_server(server, ntspool_test_pipe_io(p, 1), &peer,
                                   w->now, &ps),
        "server session", server);

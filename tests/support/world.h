@@ -83,6 +83,10 @@ typedef struct world {
   size_t wants_deadline; /* ... that named nothing: a new deadline */
   size_t wants_bad;      /* ... that did not hold (must stay 0) */
   char wants_error[160]; /* the first that did not hold */
+  /* When set, world_run_client's client session is a monitor's probe of
+   * this uuid (ntspool_session_new_probe; the client context needs its
+   * [client] monitoring-key). */
+  const char *probe_uuid;
   /* Every line any context logged (debug level included). */
   char log[65536];
   size_t log_len;
