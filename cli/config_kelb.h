@@ -62,9 +62,9 @@ int nts_pool_ke_toml_decode(const char *value, nts_pool_ke_toml *out,
 
 /* How a Rust key is applied. */
 enum nts_pool_ke_kelb_action {
-  NTS_POOL_KE_KELB_SAME,    /* our key, value as it is */
-  NTS_POOL_KE_KELB_EACH,    /* our repeatable key, once per array item */
-  NTS_POOL_KE_KELB_TIMEOUT  /* one of the two timesource-timeout keys */
+  NTS_POOL_KE_KELB_SAME,   /* our key, value as it is */
+  NTS_POOL_KE_KELB_EACH,   /* our repeatable key, once per array item */
+  NTS_POOL_KE_KELB_TIMEOUT /* one of the two timesource-timeout keys */
 };
 
 typedef struct nts_pool_ke_kelb_key {

@@ -366,8 +366,8 @@ typedef struct ntspool_outcome {
    * global set) and its numbered group (g + 1 for "g.", 0 the whole set) */
   unsigned region;
   unsigned subpool;
-  bool monitor;            /* pool: a monitor's probe (its key matched); set
-                              as soon as known, readable after any step() */
+  bool monitor; /* pool: a monitor's probe (its key matched); set
+                   as soon as known, readable after any step() */
 } ntspool_outcome;
 
 NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,
