@@ -58,7 +58,14 @@ int ntspool_policy_record_latency(ntspool_policy *p, const ntspool_source *src,
     ms = 0;
   struct ntspool_source_state *st = src->state;
   pthread_mutex_lock(&st->lock);
-  ntspool_latency *h = &st->fam[f].latency[exchange][ok];
+  struct ntspool_family_state *fs = &st->fam[f];
+  if (fs->latency == NULL &&
+      (fs->latency = ntspool_calloc(&st->alloc, 2 * sizeof *fs->latency)) ==
+          NULL) {
+    pthread_mutex_unlock(&st->lock);
+    return NTSPOOL_ERR_NO_MEMORY;
+  }
+  ntspool_latency *h = &fs->latency[exchange][ok];
   for (size_t i = 0; i < NTSPOOL_LATENCY_BUCKETS; i++)
     if ((uint64_t)ms * 1000 <= latency_edges_us[i]) {
       h->buckets[i]++;
@@ -109,7 +116,8 @@ int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
   out->conn_closed_dead = fs->conn_closed_dead;
   out->conn_closed_expired = fs->conn_closed_expired;
   out->conn_evicted = fs->conn_evicted;
-  memcpy(out->latency, fs->latency, sizeof out->latency);
+  if (fs->latency != NULL)
+    memcpy(out->latency, fs->latency, sizeof out->latency);
   pthread_mutex_unlock(&st->lock);
   return 0;
 }

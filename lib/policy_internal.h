@@ -72,8 +72,11 @@ struct ntspool_family_state {
   struct ntspool_cached_conn *conns;
   uint64_t conn_reused, conn_stored, conn_closed_dead, conn_closed_expired,
       conn_evicted;
-  ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
-  uint64_t probes[2];            /* monitor probes, [ok] */
+  /* latency histograms, [enum ntspool_exchange][ok]: allocated with the
+   * first reading (like conns), so a source that is never used costs no
+   * room for them */
+  ntspool_latency (*latency)[2];
+  uint64_t probes[2]; /* monitor probes, [ok] */
 };
 
 struct ntspool_source_state {

@@ -70,6 +70,7 @@ void ntspool_source_state_release(struct ntspool_source_state *st) {
   for (int f = 0; f < 2; f++) {
     ntspool_free(&st->alloc, st->fam[f].names);
     ntspool_free(&st->alloc, st->fam[f].conns);
+    ntspool_free(&st->alloc, st->fam[f].latency);
   }
   for (size_t i = 0; i < NTSPOOL_LEARNED_NAMES; i++)
     ntspool_free(&st->alloc, st->learned[i]);

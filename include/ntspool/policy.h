@@ -552,7 +552,9 @@ typedef struct ntspool_latency {
 
 /* Records how long one exchange took, from its request being started (a
  * new connection's TCP and TLS handshakes included, a kept-alive one's
- * not) to its answer or failure.  Returns: 0; NTSPOOL_ERR_INVALID_ARG. */
+ * not) to its answer or failure.  A source's histograms are allocated
+ * with its first reading.  Returns: 0; NTSPOOL_ERR_INVALID_ARG;
+ * NTSPOOL_ERR_NO_MEMORY (the reading is lost, nothing else changes). */
 NTSPOOL_API int ntspool_policy_record_latency(ntspool_policy *policy,
                                               const ntspool_source *source,
                                               enum ntspool_family family,
