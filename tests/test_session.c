@@ -626,6 +626,7 @@ static void test_session_set_regions(void **state) {
   assert_int_equal(ntspool_session_set_regions(ss, regions, 1),
                    NTSPOOL_ERR_STATE);
   ntspool_session_free(ss);
+  ntspool_test_pipe_free(p);
 }
 
 /* ---- Monitor probes ------------------------------------------------------
