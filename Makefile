@@ -39,13 +39,13 @@ MBEDTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags mbedtls mbedx509 mbedcrypto 2>/d
 MBEDTLS_LIBS = $(shell $(PKG_CONFIG) --libs mbedtls mbedx509 mbedcrypto 2>/dev/null || echo -lmbedtls -lmbedx509 -lmbedcrypto)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
-# The library's TLS backend (lib/tls.h): mbedTLS 3.6 by default, or OpenSSL
-# 3 (TLS=openssl).  Only lib/tls_*.c differ; the examples' own crypto and the
+# The library's TLS backend (lib/tls/tls.h): mbedTLS 3.6 by default, or OpenSSL
+# 3 (TLS=openssl).  Only lib/tls/tls_*.c differ; the examples' own crypto and the
 # tests' rule-breaking TLS peers use mbedTLS with either.
 TLS ?= mbedtls
-MBEDTLS_TLS_SRCS := lib/tls_mbedtls.c lib/tls_config.c lib/tls_info.c \
-  lib/tls_certfile.c lib/tls_crypto.c lib/tls_requirements.c
-OPENSSL_TLS_SRCS := $(wildcard lib/tls_openssl*.c)
+MBEDTLS_TLS_SRCS := $(addprefix lib/tls/,tls_mbedtls.c tls_config.c tls_info.c \
+  tls_certfile.c tls_crypto.c tls_requirements.c)
+OPENSSL_TLS_SRCS := $(wildcard lib/tls/tls_openssl*.c)
 ifeq ($(TLS),openssl)
 TLS_SUFFIX := -openssl
 TLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null) -DNTSPOOL_TLS_OPENSSL
@@ -76,7 +76,7 @@ LIB_CPPFLAGS = -Iinclude -Ilib -DNTSPOOL_BUILDING $(TLS_CFLAGS) $(MBEDTLS_CFLAGS
 # backend, then mbedTLS for the programs' own use.
 LINK_LIBS = $(TLS_LIBS) $(if $(filter openssl,$(TLS)),$(MBEDTLS_LIBS)) -lpthread
 
-LIB_SRCS := $(filter-out $(TLS_OTHER_SRCS),$(sort $(wildcard lib/*.c)))
+LIB_SRCS := $(filter-out $(TLS_OTHER_SRCS),$(sort $(wildcard lib/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -212,7 +212,7 @@ HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
   $(BUILD)/tests/helpers/nts-pool-ke-nogeo
 
 # The helpers may use the internal TLS module, as unit tests do (-Ilib).
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls.h) $(STATIC)
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(wildcard include/*.h include/ntspool/*.h lib/tls/tls.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude -Ilib $(CPPFLAGS) -o $@ $< $(LDFLAGS) $(STATIC) \
 	  $(LINK_LIBS)
@@ -221,7 +221,10 @@ integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source $(BUILD)/examples/n
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 
+# The layer check (tests/check-layers) first: a lower layer of lib/ never
+# includes a higher one, and the check itself catches a planted violation.
 test: $(TEST_BINS)
+	@tests/check-layers && tests/check-layers --self-test >/dev/null
 	@tests/run-tests $(TEST_BINS)
 
 # Missing dependencies: `check` installs everything make check needs,
@@ -291,14 +294,14 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_SECONDS ?= 8
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -o $@ $< $(LIB_SRCS) \
 	  $(TLS_LIBS) -lpthread
 
 # The daemon's server list translation, with jansson (not instrumented).
 $(FUZZ_BUILD)/fuzz_server_list: tests/fuzz/fuzz_server_list.c cli/server_list.c cli/server_list.h \
-    $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
+    $(LIB_SRCS) $(wildcard lib/*/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Icli $(JANSSON_CFLAGS) \
 	  -o $@ $< cli/server_list.c $(LIB_SRCS) $(JANSSON_LIBS) $(TLS_LIBS) -lpthread
@@ -319,7 +322,7 @@ $(BUILD)/bench/loadgen: tests/bench/loadgen.c tests/bench/addr.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iinclude $(CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) -lssl -lcrypto -lpthread
 
-$(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls.h $(STATIC)
+$(BUILD)/bench/benchd: tests/bench/benchd.c tests/bench/addr.c lib/tls/tls.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(LIB_CPPFLAGS) -o $@ $< tests/bench/addr.c \
 	  $(LDFLAGS) $(STATIC) $(LINK_LIBS)
@@ -396,7 +399,7 @@ clean:
 	rm -rf build build-san build-openssl build-san-openssl $(FUZZ_BUILD)
 
 format:
-	clang-format -i include/*.h include/ntspool/*.h lib/*.[ch] tests/*.c tests/*/*.[ch] \
+	clang-format -i include/*.h include/ntspool/*.h lib/*/*.[ch] tests/*.c tests/*/*.[ch] \
 	  $(wildcard cli/*.[ch] examples/*.[ch] examples/*/*.[ch])
 
 -include $(LIB_OBJS:.o=.d) $(TEST_BINS:=.d)

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "ntspool.h"
-#include "policy_internal.h"
+#include "policy/policy_internal.h"
 
 /* splitmix64: small, seedable, good enough for frequency tests. */
 typedef struct fx_rng_state {

@@ -3,7 +3,7 @@
  * family, the four-way split for the numbered names, and small regions
  * that must not pin a client that denied their sources. */
 #include "policy_fixture.h"
-#include "policy_internal.h"
+#include "policy/policy_internal.h"
 
 #define V4 NTSPOOL_FAMILY_IPV4
 #define V6 NTSPOOL_FAMILY_IPV6

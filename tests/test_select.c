@@ -2,7 +2,7 @@
 /* Selection: weighted and round-robin draws, Server Deny, family and
  * capability filtering, protocol/AEAD negotiation, attempts. */
 #include "policy_fixture.h"
-#include "policy_internal.h"
+#include "policy/policy_internal.h"
 
 #define V4 NTSPOOL_FAMILY_IPV4
 #define V6 NTSPOOL_FAMILY_IPV6

@@ -8,7 +8,7 @@
 #include "file.h"
 #include "monitor_keys.h"
 #include "server_list.h"
-#include "session_internal.h"
+#include "session/session_internal.h"
 
 #define V4 NTSPOOL_FAMILY_IPV4
 #define V6 NTSPOOL_FAMILY_IPV6

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "support/hex.h"
-#include "session_internal.h"
+#include "session/session_internal.h"
 #include "support/world.h"
 
 static world W;

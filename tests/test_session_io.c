@@ -30,7 +30,7 @@
 #include "ntspool.h"
 #include "ntspool/session.h"
 #include "support/sockio.h"
-#include "tls.h"
+#include "tls/tls.h"
 
 #define TOKEN "token-for-the-io-tests"
 

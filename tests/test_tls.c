@@ -37,10 +37,10 @@
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
-#include "crypto.h"
+#include "base/crypto.h"
 #include "support/pipe.h"
 #include "support/sockio.h"
-#include "tls.h"
+#include "tls/tls.h"
 
 #define CLIENT 0
 #define SERVER 1

@@ -49,7 +49,7 @@
 
 #include <ntspool.h>
 
-#include "tls.h" /* the library's internal TLS module (raw mode) */
+#include "tls/tls.h" /* the library's internal TLS module (raw mode) */
 
 #include "addr.h"
 

@@ -40,7 +40,7 @@
 
 #include <ntspool.h>
 
-#include "tls.h" /* the drip needs records of its own size */
+#include "tls/tls.h" /* the drip needs records of its own size */
 
 static ntspool_time_ms now_ms(void) {
   struct timespec ts;
