@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <ini.h>
 
@@ -35,12 +33,11 @@ typedef struct loader {
   char *err;
   size_t err_len;
   bool failed;
-  char warned[256]; /* last secret file warned about (legacy keys repeat) */
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
       seen_pid, seen_watch, seen_geo;
   /* the Rust format's two timesource-timeout keys (0: not given) */
-  unsigned long kelb_timeout_server, kelb_timeout_backend;
+  uint64_t kelb_timeout_server, kelb_timeout_backend;
   uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
 } loader;
 
@@ -79,81 +76,26 @@ static char *reader(char *str, int num, void *stream) {
   return str;
 }
 
-static int parse_uint(const char *v, unsigned long min, unsigned long max,
-                      unsigned long *out) {
-  if (*v < '0' || *v > '9')
-    return -1;
-  char *end;
-  errno = 0;
-  unsigned long n = strtoul(v, &end, 10);
-  if (errno || *end || n < min || n > max)
-    return -1;
-  *out = n;
-  return 0;
-}
-
-static int parse_bool(const char *v, bool *out) {
-  static const char *const yes[] = {"true", "yes", "on", "1"};
-  static const char *const no[] = {"false", "no", "off", "0"};
-  for (size_t i = 0; i < 4; i++) {
-    if (strcmp(v, yes[i]) == 0)
-      return *out = true, 0;
-    if (strcmp(v, no[i]) == 0)
-      return *out = false, 0;
-  }
-  return -1;
-}
-
 static int once(loader *l, bool *seen, const char *section, const char *name) {
   if (*seen)
-    return fail(l, "[%s] %s is set twice", section, name);
+    return fail(l, "[%s] %s: given twice", section, name);
   *seen = true;
   return 1;
 }
 
-/* Whether the process is in group gid (a file readable by its own group
- * only is how a Kubernetes Secret with fsGroup is meant to be read). */
-static bool in_group(gid_t gid) {
-  gid_t groups[256];
-  int n = getgroups(256, groups);
-  if (gid == getegid())
-    return true;
-  for (int i = 0; i < n; i++)
-    if (groups[i] == gid)
-      return true;
-  return false;
+/* The library's warnings while the file is read (a secret file others
+ * can read) name the line of the key that caused them. */
+static void load_log(void *user, enum ntspool_log_level level,
+                     const char *component, const char *line) {
+  const loader *l = user;
+  nts_pool_ke_log(level, component ? component : "config", "%s:%u: %s", l->path,
+                  l->line, line);
 }
 
-/* Secret files: the library refuses token files others can read; for
- * every secret the daemon also warns when a group other than its own can
- * read it. */
-static void check_secret(loader *l, const char *path) {
-  struct stat st;
-  if (strcmp(path, l->warned) == 0)
-    return;
-  snprintf(l->warned, sizeof l->warned, "%s", path);
-  if (stat(path, &st) == 0 && (st.st_mode & 077) &&
-      ((st.st_mode & 007) || (st.st_mode & 020) || !in_group(st.st_gid)))
-    NTS_POOL_KE_WARN("config",
-                     "%s:%u: secret file %s is readable by group or others "
-                     "(mode %04o); chmod 600 it",
-                     l->path, l->line, path, (unsigned)(st.st_mode & 07777));
-}
-
-static bool is_secret_key(const char *section, const char *name) {
-  if (strcmp(name, "private-key-path") == 0)
-    return strcmp(section, "server") == 0 ||
-           strcmp(section, "upstream-tls") == 0;
-  if (strcmp(name, "base-shared-secret-path") == 0)
-    return strcmp(section, "upstream-tls") == 0;
-  return strcmp(name, "auth-token-path") == 0 &&
-         strncmp(section, "upstream ", 9) == 0;
-}
-
+/* A library key.  Its message is "[section] key: reason" already; an
+ * unknown section is reported at its header, not at its first key. */
 static int forward(loader *l, const char *section, const char *name,
                    const char *value) {
-  if (is_secret_key(section, name))
-    check_secret(l, value);
   size_t n = strlen(name);
   if (n > 5 && strcmp(name + n - 5, "-path") == 0 &&
       nts_pool_ke_config_files_add(&l->cfg->files, value) != 0)
@@ -162,25 +104,9 @@ static int forward(loader *l, const char *section, const char *name,
   if (rc == 0)
     return 1;
   const char *why = ntspool_ctx_error(l->cfg->ctx);
-  if (!*why)
-    why = ntspool_strerror(rc);
-  /* An unknown section is reported at its header, not at its first key. */
-  if (strncmp(why, "unknown section", 15) == 0) {
+  if (ntspool_ctx_error_kind(l->cfg->ctx) == NTSPOOL_CONFIG_UNKNOWN_SECTION)
     l->line = l->section_line;
-    return fail(l, "%s", why);
-  }
-  /* Messages that name the section already are printed as they are; for
-   * the others say which key (never the value: it may be a token). */
-  if (strncmp(why, "unknown ", 8) == 0 || why[0] == '[')
-    return fail(l, "%s", why);
-  return fail(l, "[%s] %s: %s", section, name, why);
-}
-
-/* Keys whose value the daemon also needs (deadlines for its own waits). */
-static void note_timeout(const char *value, ntspool_time_ms *out) {
-  unsigned long v;
-  if (parse_uint(value, 1, 86400000, &v) == 0)
-    *out = (ntspool_time_ms)v;
+  return fail(l, "%s", *why ? why : ntspool_strerror(rc));
 }
 
 /* "a, b c" lists: proxy-protocol-trusted. */
@@ -207,7 +133,7 @@ static int add_trusted(loader *l, const char *value) {
 
 static int server_key(loader *l, const char *name, const char *value) {
   nts_pool_ke_config *c = l->cfg;
-  unsigned long v;
+  uint64_t v;
   if (strcmp(name, "listen") == 0) {
     if (c->n_listen == NTS_POOL_KE_MAX_LISTEN)
       return fail(l, "[server] listen: at most %d addresses",
@@ -223,7 +149,7 @@ static int server_key(loader *l, const char *name, const char *value) {
   if (strcmp(name, "max-connections") == 0) {
     if (!once(l, &l->seen_max_conn, "server", name))
       return 0;
-    if (parse_uint(value, 1, NTS_POOL_KE_MAX_CONNECTIONS, &v))
+    if (ntspool_parse_uint(value, 1, NTS_POOL_KE_MAX_CONNECTIONS, &v))
       return fail(l, "[server] max-connections: expected a number from 1 to %d",
                   NTS_POOL_KE_MAX_CONNECTIONS);
     c->max_connections = (unsigned)v;
@@ -232,7 +158,7 @@ static int server_key(loader *l, const char *name, const char *value) {
   if (strcmp(name, "use-proxy-protocol") == 0) {
     if (!once(l, &l->seen_proxy, "server", name))
       return 0;
-    if (parse_bool(value, &c->use_proxy))
+    if (ntspool_parse_bool(value, &c->use_proxy))
       return fail(l, "[server] use-proxy-protocol: expected true or false");
     return 1;
   }
@@ -241,7 +167,7 @@ static int server_key(loader *l, const char *name, const char *value) {
   if (strcmp(name, "watch-interval-s") == 0) {
     if (!once(l, &l->seen_watch, "server", name))
       return 0;
-    if (parse_uint(value, 0, 86400, &v))
+    if (ntspool_parse_uint(value, 0, 86400, &v))
       return fail(l, "[server] watch-interval-s: expected 0 (off) to 86400");
     c->watch_interval_s = (unsigned)v;
     return 1;
@@ -258,15 +184,18 @@ static int server_key(loader *l, const char *name, const char *value) {
     return 1;
   }
   if (strcmp(name, "monitoring-keys-path") == 0) {
-    char why[NTS_POOL_KE_ERROR_LEN / 2];
-    check_secret(l, value);
+    char why[NTS_POOL_KE_ERROR_LEN / 2], warn[NTS_POOL_KE_ERROR_LEN / 2];
+    /* Read by the daemon (monitor_keys.c), judged by the library's rule
+     * for every secret file. */
+    if (ntspool_secret_path_check(value, why, sizeof why, warn, sizeof warn) ==
+            0 &&
+        *warn)
+      load_log(l, NTSPOOL_LOG_WARNING, "config", warn);
     if (nts_pool_ke_config_files_set_monitor_keys(&c->files, value, why,
                                                   sizeof why) != 0)
       return fail(l, "%s", why);
     return 1;
   }
-  if (strcmp(name, "key-exchange-timeout-ms") == 0)
-    note_timeout(value, &c->ke_timeout_ms);
   return forward(l, "server", name, value);
 }
 
@@ -290,7 +219,7 @@ static int observability_key(loader *l, const char *name, const char *value) {
     c->has_metrics = true;
     return 1;
   }
-  return fail(l, "unknown key '%s' in [observability]", name);
+  return fail(l, "[observability] %s: unknown key", name);
 }
 
 static int daemon_key(loader *l, const char *name, const char *value) {
@@ -314,7 +243,7 @@ static int daemon_key(loader *l, const char *name, const char *value) {
     memcpy(keys[i].dest, value, strlen(value) + 1);
     return 1;
   }
-  return fail(l, "unknown key '%s' in [daemon]", name);
+  return fail(l, "[daemon] %s: unknown key", name);
 }
 
 static int dispatch(loader *l, const char *section, const char *name,
@@ -390,7 +319,7 @@ static int legacy_key(loader *l, const char *name, const char *value) {
       return 0;
     done = 1;
   }
-  return done ? 1 : fail(l, "unknown key '%s' in [nts-pool-ke-server]", name);
+  return done ? 1 : fail(l, "[nts-pool-ke-server] %s: unknown key", name);
 }
 
 static int dispatch(loader *l, const char *section, const char *name,
@@ -411,9 +340,6 @@ static int dispatch(loader *l, const char *section, const char *name,
       return fail(l, "%s", why);
     return 1;
   }
-  if (strcmp(section, "upstream-tls") == 0 &&
-      strcmp(name, "timesource-timeout-ms") == 0)
-    note_timeout(value, &l->cfg->upstream_timeout_ms);
   return forward(l, section, name, value);
 }
 
@@ -478,10 +404,10 @@ static int kelb_key(loader *l, const char *section, const char *name,
                     const char *value) {
   const nts_pool_ke_kelb_key *k = nts_pool_ke_kelb_key_find(section, name);
   if (!k)
-    return fail(l, "unknown key '%s' in [%s] (Rust nts-pool-ke style)", name,
-                section);
+    return fail(l, "[%s] %s: unknown key (Rust nts-pool-ke style)", section,
+                name);
   if (l->kelb_seen & nts_pool_ke_kelb_key_bit(k))
-    return fail(l, "[%s] %s is set twice", section, name);
+    return fail(l, "[%s] %s: given twice", section, name);
   l->kelb_seen |= nts_pool_ke_kelb_key_bit(k);
   nts_pool_ke_toml v;
   const char *why;
@@ -499,13 +425,12 @@ static int kelb_key(loader *l, const char *section, const char *name,
   size_t n = list ? v.n_items : 1;
   if (n == 0)
     return fail(l, "[%s] %s: an empty list", section, name);
-  unsigned long ms;
+  uint64_t ms;
   switch (k->action) {
   case NTS_POOL_KE_KELB_TIMEOUT: {
-    unsigned long *slot = strcmp(section, "server") == 0
-                              ? &l->kelb_timeout_server
-                              : &l->kelb_timeout_backend;
-    if (parse_uint(v.text, 1, 86400000, &ms) != 0)
+    uint64_t *slot = strcmp(section, "server") == 0 ? &l->kelb_timeout_server
+                                                    : &l->kelb_timeout_backend;
+    if (ntspool_parse_uint(v.text, 1, 86400000, &ms) != 0)
       return fail(l, "[%s] %s: expected milliseconds from 1 to 86400000",
                   section, name);
     *slot = ms;
@@ -529,19 +454,19 @@ static int kelb_key(loader *l, const char *section, const char *name,
  * timeouts, and PROXY without a trust list.  Returns 0 or -1. */
 static int finish_kelb(loader *l) {
   nts_pool_ke_config *c = l->cfg;
-  unsigned long srv = l->kelb_timeout_server, be = l->kelb_timeout_backend;
+  unsigned long long srv = l->kelb_timeout_server, be = l->kelb_timeout_backend;
   if (srv || be) {
     /* The Rust KELB spends [backend]'s on the support query and
      * [server]'s on connect plus Fixed Key; our one budget covers all three
      * for each source tried, and takes the larger. */
-    unsigned long ms = srv > be ? srv : be;
-    char text[16];
-    snprintf(text, sizeof text, "%lu", ms);
+    unsigned long long ms = srv > be ? srv : be;
+    char text[24];
+    snprintf(text, sizeof text, "%llu", ms);
     if (!dispatch(l, "upstream-tls", "timesource-timeout-ms", text))
       return -1;
     map_line(l,
-             "[server] timesource-timeout = %lu, [backend] timesource-timeout "
-             "= %lu -> [upstream-tls] timesource-timeout-ms = %lu (the "
+             "[server] timesource-timeout = %llu, [backend] timesource-timeout "
+             "= %llu -> [upstream-tls] timesource-timeout-ms = %llu (the "
              "larger; one budget for connect, support query and Fixed Key)",
              srv ? srv : 2500, be ? be : 2500, ms);
   }
@@ -612,15 +537,19 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
     return -1;
   }
   ntspool_upstream_ops ops = nts_pool_ke_upstream_ops(c);
-  /* The list's sources join the [upstream NAME] sections. */
-  if (nts_pool_ke_config_files_load_list(&c->files, c->ctx, l->err,
-                                         l->err_len) != 0)
-    return -1;
   int rc = ntspool_ctx_set_logger(c->ctx, nts_pool_ke_log_library, NULL, level);
+  /* The list's sources join the [upstream NAME] sections. */
+  if (rc == 0 && nts_pool_ke_config_files_load_list(&c->files, c->ctx, l->err,
+                                                    l->err_len) != 0)
+    return -1;
   if (rc == 0)
     rc = ntspool_ctx_set_upstream_ops(c->ctx, &ops);
   if (rc == 0)
     rc = ntspool_ctx_ready(c->ctx);
+  /* The daemon's own waits follow the library's time-out. */
+  if (rc == 0)
+    rc = ntspool_ctx_get_ms(c->ctx, "server", "key-exchange-timeout-ms",
+                            &c->ke_timeout_ms);
   if (rc) {
     const char *why = ntspool_ctx_error(c->ctx);
     snprintf(l->err, l->err_len, "%s: %s", l->path,
@@ -643,8 +572,6 @@ int nts_pool_ke_config_load(const char *path,
   }
   atomic_init(&c->refs, 1);
   c->max_connections = 100;
-  c->ke_timeout_ms = 5000;
-  c->upstream_timeout_ms = 2500;
   c->watch_interval_s = 60;
   if (nts_pool_ke_config_files_add(&c->files, path) != 0) {
     snprintf(err, err_len, "%s: out of memory", path);
@@ -665,6 +592,13 @@ int nts_pool_ke_config_load(const char *path,
               .cfg = c,
               .err = err,
               .err_len = err_len};
+  /* Until finish(): warnings name the file and line being read. */
+  rc = ntspool_ctx_set_logger(c->ctx, load_log, &l, NTSPOOL_LOG_WARNING);
+  if (rc) {
+    snprintf(err, err_len, "%s: %s", path, ntspool_strerror(rc));
+    nts_pool_ke_config_unref(c);
+    return -1;
+  }
   l.file = fopen(path, "r");
   if (!l.file) {
     snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));

@@ -35,11 +35,10 @@ typedef struct nts_pool_ke_config {
   bool use_proxy;
   size_t n_trusted;
   nts_pool_ke_cidr trusted[NTS_POOL_KE_MAX_TRUSTED];
-  ntspool_time_ms ke_timeout_ms;       /* copy of the library's value */
-  ntspool_time_ms upstream_timeout_ms; /* connect bound for upstream_io */
-  unsigned watch_interval_s;           /* 0: no watch (watch.h) */
-  char geolocation_db[PATH_MAX];       /* "": every client is global */
-  nts_pool_ke_geo *geo;                /* open geolocation_db, or NULL */
+  ntspool_time_ms ke_timeout_ms; /* read back: ntspool_ctx_get_ms */
+  unsigned watch_interval_s;     /* 0: no watch (watch.h) */
+  char geolocation_db[PATH_MAX]; /* "": every client is global */
+  nts_pool_ke_geo *geo;          /* open geolocation_db, or NULL */
 
   /* files read besides this one: server list, watched paths */
   nts_pool_ke_config_files files;
@@ -63,12 +62,13 @@ typedef struct nts_pool_ke_config {
 
 /* Reads `path` into a new configuration with a ready pool context whose
  * library lines go to the daemon's log, at level *level_override when
- * given (-l), else the file's log-level.  Warnings (secret files others
- * can read) are logged.  Returns 0 and *out (one reference), or -1 with
- * one line in err: "FILE:LINE: message" ("FILE: message" for what has no
- * line).  With `previous` (a reload), the new context shares the running
- * one's pool state (ntspool_ctx_keep_state): health, caches and idle
- * upstream connections of unchanged sources survive the reload. */
+ * given (-l), else the file's log-level.  Warnings (the library's, about
+ * secret files others can read) are logged with the file and line.  Returns 0
+ * and *out (one reference), or -1 with one line in err: "FILE:LINE: message"
+ * ("FILE: message" for what has no line).  With `previous` (a reload), the new
+ * context shares the running one's pool state (ntspool_ctx_keep_state): health,
+ * caches and idle upstream connections of unchanged sources survive the reload.
+ */
 int nts_pool_ke_config_load(const char *path,
                             const enum ntspool_log_level *level_override,
                             nts_pool_ke_config *previous,

@@ -59,9 +59,9 @@ static void test_ctx_source_keys(void **state) {
   expect(ctx, "time-source", "tls-ciphersuites", "AES128-SHA",
          NTSPOOL_ERR_CONFIG, "not a list of TLS 1.3 cipher suites");
   expect(ctx, "time-source", "colour", "blue", NTSPOOL_ERR_CONFIG,
-         "unknown key 'colour' in [time-source]");
+         "[time-source] colour: unknown key");
   expect(ctx, "server", "listen", "x", NTSPOOL_ERR_CONFIG,
-         "unknown section [server]");
+         "[server] listen: unknown section");
   assert_int_equal(ntspool_ctx_set(ctx, NULL, "a", "b"),
                    NTSPOOL_ERR_INVALID_ARG);
   ntspool_ctx_unref(ctx);
@@ -122,9 +122,9 @@ static void test_ctx_pool_keys(void **state) {
   expect(ctx, "upstream a", "weight", "x", NTSPOOL_ERR_CONFIG, "weight");
   expect(ctx, "upstream-tls", "timesource-timeout-ms", "2500", 0, NULL);
   expect(ctx, "upstream-tls", "nonsense", "1", NTSPOOL_ERR_CONFIG,
-         "unknown key 'nonsense' in [upstream-tls]");
+         "[upstream-tls] nonsense: unknown key");
   expect(ctx, "client", "aead", "15", NTSPOOL_ERR_CONFIG,
-         "unknown section [client]");
+         "[client] aead: unknown section");
   /* A pool needs its upstream callbacks. */
   assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
   assert_non_null(strstr(ntspool_ctx_error(ctx), "upstream callbacks"));

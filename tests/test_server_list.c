@@ -333,12 +333,13 @@ static void test_monitor_keys_errors(void **state) {
                                       "of monitor keys (strings)");
   expect_keys_error("[\"a\", 3]",
                     "monitoring.json: entry 1: expected a string");
-  expect_keys_error("[\"a\", \"\"]", "monitoring.json: entry 1: a monitoring "
-                                     "key has 1 to 1024 characters");
+  expect_keys_error("[\"a\", \"\"]", "monitoring.json: entry 1: [server] "
+                                     "monitoring-key: a monitoring key has 1 "
+                                     "to 1024 characters");
   /* The key is never in the message. */
   expect_keys_error("[\"secret\\u0001key\"]",
-                    "monitoring.json: entry 0: a monitoring key is printable "
-                    "ASCII");
+                    "monitoring.json: entry 0: [server] monitoring-key: a "
+                    "monitoring key is printable ASCII");
 }
 
 int main(void) {

@@ -135,6 +135,45 @@ NTSPOOL_API uint16_t ntspool_nts_error_for(int status);
  * 30 -> 16, 31 -> 32), or 0 if the ID is not known. */
 NTSPOOL_API size_t ntspool_aead_key_length(uint16_t aead);
 
+/* ---- Configuration values ------------------------------------------------
+ * Every configuration setter (ntspool_ctx_set, ntspool_policy_set) reports a
+ * failure as one line "[section] key: reason" (ntspool_ctx_error,
+ * ntspool_policy_config_error) and as one of these kinds
+ * (ntspool_ctx_error_kind, ntspool_policy_config_error_kind), so a program
+ * can act on the kind without reading the sentence.  The sentence never
+ * repeats the value (it may be a secret). */
+enum ntspool_config_error {
+  NTSPOOL_CONFIG_OK = 0,              /* the last call succeeded */
+  NTSPOOL_CONFIG_UNKNOWN_SECTION = 1, /* no such section for this role */
+  NTSPOOL_CONFIG_UNKNOWN_KEY = 2,     /* the section has no such key */
+  NTSPOOL_CONFIG_BAD_VALUE = 3,       /* the value breaks the key's rule */
+  NTSPOOL_CONFIG_REPEATED = 4,        /* a key that is not a list, again */
+  NTSPOOL_CONFIG_FILE = 5,            /* a file it names cannot be used */
+  NTSPOOL_CONFIG_INCOMPLETE = 6, /* ready/commit: keys missing or at odds */
+  NTSPOOL_CONFIG_OTHER = 7       /* memory, state, a TLS library failure */
+};
+
+/* Configuration text, as every setter reads it, for programs that read
+ * keys of their own in the same file (so `True` means the same there).
+ * A decimal integer in [min, max] with nothing around it; true/yes/on/1 or
+ * false/no/off/0 in any case.  Return 0, or NTSPOOL_ERR_CONFIG (out
+ * untouched). */
+NTSPOOL_API int ntspool_parse_uint(const char *value, uint64_t min,
+                                   uint64_t max, uint64_t *out);
+NTSPOOL_API int ntspool_parse_bool(const char *value, bool *out);
+
+/* The rule every secret file the library reads is held to, for a secret
+ * file read by someone else (a TLS library's private key, a program's own
+ * secrets): it must be a regular file; one that others, or a group the
+ * process is not in, can read, or that its group can write, gets a warning
+ * in warn ("" when none).  The library itself refuses token and
+ * base-secret files others can read; this check only warns about them.
+ * Returns: 0 (see warn); NTSPOOL_ERR_NOT_FOUND (cannot open) or
+ * NTSPOOL_ERR_CONFIG (not a regular file), with the reason in err. */
+NTSPOOL_API int ntspool_secret_path_check(const char *path, char *err,
+                                          size_t errlen, char *warn,
+                                          size_t warnlen);
+
 #ifdef __cplusplus
 }
 #endif

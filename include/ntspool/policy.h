@@ -166,13 +166,17 @@ NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
  *       only; up to NTSPOOL_MAX_REGIONS names of 1..64 printable
  *       characters without spaces or commas)              (none)
  *
- * BOOL is true/false, yes/no, on/off or 1/0.  Repeating a key that is not a
- * list is an error; a repeated [upstream NAME] section continues the same
- * source.  Secret files must be regular files not readable by others; a
- * token file holds one non-empty line; the base-secret file's lines are
- * trimmed and empty lines dropped before base-key-index picks one (0 is the
+ * BOOL is true/false, yes/no, on/off or 1/0, in any case.  Repeating a
+ * key that is not a list is an error ("given twice"; auth-token and
+ * auth-token-path count as one key); a repeated [upstream NAME] section
+ * continues the same source.  Secret files must be regular files not
+ * readable by others (ntspool_ctx_set logs a warning for one a foreign
+ * group can read; this function has no logger); a token file holds one
+ * non-empty line of any length; the base-secret file's lines are trimmed
+ * and empty lines dropped before base-key-index picks one (0 is the
  * first).  Files are read here, so the caller can report the line.  On
- * failure ntspool_policy_config_error() says why.
+ * failure ntspool_policy_config_error() says why ("[section] key: reason")
+ * and ntspool_policy_config_error_kind() which kind of failure it is.
  * Returns: 0; NTSPOOL_ERR_CONFIG (unknown key in [selection] or [upstream
  * NAME], bad value, repeated key, unreadable or unsafe file);
  * NTSPOOL_ERR_NOT_FOUND (a section the policy does not own, or an
@@ -202,6 +206,13 @@ NTSPOOL_API void ntspool_policy_discard(ntspool_policy *policy);
  * success).  Valid until the next configuration call.  Never NULL. */
 NTSPOOL_API const char *
 ntspool_policy_config_error(const ntspool_policy *policy);
+
+/* The kind of the last failed ntspool_policy_set/_commit (enum
+ * ntspool_config_error; NTSPOOL_CONFIG_OK after a success).  A key
+ * ntspool_policy_set left to another layer (NTSPOOL_ERR_NOT_FOUND) is
+ * NTSPOOL_CONFIG_UNKNOWN_SECTION or _UNKNOWN_KEY.  NULL: NTSPOOL_CONFIG_OK. */
+NTSPOOL_API enum ntspool_config_error
+ntspool_policy_config_error_kind(const ntspool_policy *policy);
 
 /* ---- Registry and sources --------------------------------------------- */
 

@@ -97,9 +97,16 @@ NTSPOOL_API int ntspool_ctx_new(enum ntspool_role role,
 
 /* Sets one configuration key.  Sections and keys are those of
  * nts-pool-ke.conf(5) for the pool ([server], [upstream-tls], [selection],
- * [upstream NAME]), plus [time-source] and [client] for the other roles.  A
- * repeated key adds to a list.  Values are copied.  On failure
- * ntspool_ctx_error() says why.
+ * [upstream NAME]), plus [time-source] and [client] for the other roles
+ * (libntspool(3)); one schema describes them all.  A key documented as
+ * repeatable adds to its list each time; any other key given a second time
+ * on the same context is an error (NTSPOOL_CONFIG_REPEATED, "given twice"),
+ * even with the same value.  Values are copied.  On failure
+ * ntspool_ctx_error() says why, as "[section] key: reason" (never repeating
+ * the value), and ntspool_ctx_error_kind() says which kind of failure.
+ * Secret files (token files, the base secret, private keys) are checked
+ * when given or loaded: a warning about their permissions goes to the
+ * logger (ntspool_ctx_set_logger), so set it first.
  *
  * Monitor keys (secrets: wiped when freed, never logged), 1 to 1024
  * printable ASCII characters each:
@@ -123,6 +130,21 @@ NTSPOOL_API int ntspool_ctx_ready(ntspool_ctx *ctx);
 /* A sentence about the last failed ntspool_ctx_set/ready call ("" if none).
  * Valid until the next call on ctx. */
 NTSPOOL_API const char *ntspool_ctx_error(const ntspool_ctx *ctx);
+
+/* The kind of the last failure of ntspool_ctx_set/ready
+ * (NTSPOOL_CONFIG_OK after a success; enum ntspool_config_error in
+ * common.h).  NULL: NTSPOOL_CONFIG_OK. */
+NTSPOOL_API enum ntspool_config_error
+ntspool_ctx_error_kind(const ntspool_ctx *ctx);
+
+/* The value of a millisecond key (one ending in -ms, such as [server]
+ * key-exchange-timeout-ms) of the context: the configured one, else the
+ * default.  For programs whose own waits follow the library's.
+ * Returns: 0; NTSPOOL_ERR_NOT_FOUND (no such key for the context's role);
+ * NTSPOOL_ERR_INVALID_ARG (a NULL argument, or a key that is not the
+ * context's own milliseconds, such as a [selection] key). */
+NTSPOOL_API int ntspool_ctx_get_ms(const ntspool_ctx *ctx, const char *section,
+                                   const char *name, ntspool_time_ms *out);
 
 /* Installs the log callback and the most verbose level it receives.
  * Call before ntspool_ctx_ready().  Returns 0 or NTSPOOL_ERR_STATE. */

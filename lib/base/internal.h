@@ -20,15 +20,23 @@ void ntspool_free(const ntspool_allocator *a, void *ptr);
 void ntspool_free_secret(const ntspool_allocator *a, void *ptr, size_t len);
 char *ntspool_strdup(const ntspool_allocator *a, const char *s);
 
-/* ---- Configuration values (config_value.c) ------------------------------- */
+/* ntspool_parse_uint and ntspool_parse_bool (config_value.c) are public:
+ * <ntspool/common.h>. */
 
-/* Decimal integer in [min, max], nothing else on the line.
- * Returns 0 or NTSPOOL_ERR_CONFIG. */
-int ntspool_parse_uint(const char *value, uint64_t min, uint64_t max,
-                       uint64_t *out);
+/* ---- Text (text.c) ------------------------------------------------------- */
 
-/* true/yes/on/1 or false/no/off/0, any case.  Returns 0 or
- * NTSPOOL_ERR_CONFIG. */
-int ntspool_parse_bool(const char *value, bool *out);
+/* True if b.len is 1..max and every byte is printable ASCII: 0x20..0x7E
+ * with spaces, 0x21..0x7E without (what Server and Authentication records
+ * may carry, doc/protocol.md 3.3). */
+bool ntspool_printable(ntspool_bytes b, size_t max, bool spaces);
+
+/* The next non-empty line of text[*pos..len), white space trimmed at both
+ * ends; *pos moves past it.  Returns false when none is left.  Lines may
+ * be of any length. */
+bool ntspool_each_line(const char *text, size_t len, size_t *pos,
+                       ntspool_bytes *line);
+
+/* Elements of an array. */
+#define NTSPOOL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -3,7 +3,7 @@
  * Single-record decoding and message framing.  Everything here works on the
  * caller's bytes in place; a decoded record is a view, never a copy.
  */
-#include "ntspool.h"
+#include "base/internal.h"
 
 /* The pool records in the older experimental numbering, indexed by their
  * logical (IANA) number minus 8. */
@@ -71,13 +71,6 @@ uint16_t ntspool_u16_at(ntspool_bytes body, size_t i) {
   return (uint16_t)(body.data[2 * i] << 8 | body.data[2 * i + 1]);
 }
 
-static bool printable_ascii(ntspool_bytes b) {
-  for (size_t i = 0; i < b.len; i++)
-    if (b.data[i] < 0x21 || b.data[i] > 0x7E)
-      return false;
-  return true;
-}
-
 /* The per-type body rule from RFC 8915 and the pool draft.  Lenient where
  * every deployed peer is lenient (End of Message and Keep Alive bodies). */
 static bool body_ok(const ntspool_record *r) {
@@ -98,7 +91,8 @@ static bool body_ok(const ntspool_record *r) {
   case NTSPOOL_REC_SERVER_DENY:
   case NTSPOOL_REC_AUTHENTICATION:
   case NTSPOOL_REC_UUID:
-    return printable_ascii(r->body);
+    /* printable ASCII without spaces; an empty body passes */
+    return len == 0 || ntspool_printable(r->body, len, false);
   default:
     return true;
   }

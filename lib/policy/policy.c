@@ -1,29 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The policy object: life cycle, installing registries (commit/reload) and
  * counters. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy/policy_internal.h"
 
 /* ---- Life cycle ------------------------------------------------------- */
-
-void ntspool_settings_defaults(struct ntspool_settings *s) {
-  memset(s, 0, sizeof *s);
-  s->strategy = NTSPOOL_STRATEGY_WEIGHTED;
-  /* Only NTPv4 unless the operator opts in: the pool inserts NTPv4 Server
-   * records, and nts-pool's example configuration allows [0]. */
-  s->n_allowed = 1;
-  s->allowed[0] = NTSPOOL_PROTO_NTPV4;
-  s->deny_max_skips = 3;
-  s->backoff_initial_ms = 1000;
-  s->backoff_max_ms = 300000;
-  s->caps_validity_ms = 300000;
-  s->conn_cache_size = 5;
-  s->conn_max_idle_ms = 300000;
-  s->conn_max_age_ms = 3600000;
-}
 
 int ntspool_policy_new(const ntspool_allocator *allocator,
                        const ntspool_conn_ops *conn_ops, ntspool_policy **out) {
@@ -87,15 +70,13 @@ ntspool_registry *ntspool_policy_acquire(ntspool_policy *p) {
   return r;
 }
 
-void ntspool_policy_error(ntspool_policy *p, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(p->error, sizeof p->error, fmt, ap);
-  va_end(ap);
-}
-
 const char *ntspool_policy_config_error(const ntspool_policy *p) {
   return p != NULL ? p->error : "";
+}
+
+enum ntspool_config_error
+ntspool_policy_config_error_kind(const ntspool_policy *p) {
+  return p != NULL ? p->error_kind : NTSPOOL_CONFIG_OK;
 }
 
 void ntspool_policy_discard(ntspool_policy *p) {
@@ -109,6 +90,7 @@ int ntspool_policy_commit(ntspool_policy *p) {
   if (p == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
   p->error[0] = '\0';
+  p->error_kind = NTSPOOL_CONFIG_OK;
   struct ntspool_draft empty;
   const struct ntspool_draft *d = p->draft;
   if (d == NULL) {
@@ -126,8 +108,12 @@ int ntspool_policy_commit(ntspool_policy *p) {
       return NTSPOOL_ERR_NO_MEMORY;
   }
   struct ntspool_registry *reg = NULL;
-  int rc = ntspool_registry_build(p, d, old, carried, &reg);
+  int rc =
+      ntspool_registry_build(&p->alloc, p->has_ops ? &p->ops : NULL, d, old,
+                             carried, &reg, p->error, sizeof p->error);
   if (rc != 0) {
+    p->error_kind = rc == NTSPOOL_ERR_CONFIG ? NTSPOOL_CONFIG_INCOMPLETE
+                                             : NTSPOOL_CONFIG_OTHER;
     ntspool_free(&p->alloc, carried);
     return rc;
   }

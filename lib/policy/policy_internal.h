@@ -16,15 +16,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "base/internal.h"
+#include "base/settings.h"
 
 enum ntspool_strategy {
   NTSPOOL_STRATEGY_WEIGHTED = 0,
   NTSPOOL_STRATEGY_ROUND_ROBIN = 1
 };
-
-/* The largest deny-max-skips: a selection keeps the sources it dropped. */
-#define NTSPOOL_MAX_DENY_SKIPS 64
 
 /* Settings that travel with a registry, so a session sees one consistent
  * set for its whole life. */
@@ -41,11 +38,11 @@ struct ntspool_settings {
   ntspool_time_ms conn_max_age_ms;
 };
 
+/* The defaults of every setting (registry.c). */
 void ntspool_settings_defaults(struct ntspool_settings *s);
 
 /* ---- Per-source state ------------------------------------------------- */
 
-#define NTSPOOL_MAX_NAME_LEN 255
 #define NTSPOOL_LEARNED_NAMES 4
 
 struct ntspool_cached_conn {
@@ -240,13 +237,13 @@ struct ntspool_draft_source {
   enum ntspool_numbering numbering;
   char *regions; /* n_regions NUL-terminated names back to back */
   size_t n_regions, regions_len;
-  unsigned seen; /* bit per key, for "repeated key" */
+  ntspool_settings_seen seen; /* its rows, for "given twice" */
 };
 
 struct ntspool_draft {
   struct ntspool_settings settings;
-  unsigned seen;     /* bit per [selection]/[upstream-tls] key */
-  char *base_secret; /* secret file contents; NULL if not configured */
+  ntspool_settings_seen seen; /* [selection] and [upstream-tls] rows */
+  char *base_secret;          /* secret file contents; NULL if not configured */
   size_t base_secret_len;
   size_t n_sources, cap_sources;
   struct ntspool_draft_source *sources;
@@ -269,19 +266,36 @@ struct ntspool_policy {
   atomic_uint_fast64_t selections, no_source, deny_skips, deny_ignored,
       backoff_fallbacks;
   struct ntspool_draft *draft; /* pending configuration or NULL */
-  char error[512];
+  char error[512];             /* ntspool_policy_config_error */
+  enum ntspool_config_error error_kind;
 };
 
-/* Formats the message ntspool_policy_config_error returns. */
-void ntspool_policy_error(ntspool_policy *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Applies row `row` of the schema (a policy row: settings.h) to the draft,
+ * creating it (and the [upstream NAME] source) as needed.  On failure err
+ * holds "[section] key: reason" and *kind says which kind; a warning about
+ * a secret file's permissions goes to warn (else warn[0] = '\0').
+ * Returns a status (policy_config.c). */
+int ntspool_draft_set(ntspool_policy *p, size_t row, const char *section,
+                      const char *name, const char *value,
+                      enum ntspool_config_error *kind, char *err, size_t errlen,
+                      char *warn, size_t warnlen);
 
 /* Builds a registry from the draft (tokens derived, states shared with the
  * sources of `old` that did not change).  *carried[i] is set for each
- * source of `old` whose state was taken over.  Returns a status. */
-int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
+ * source of `old` whose state was taken over.  Returns a status, with a
+ * reason in err (draft.c). */
+int ntspool_registry_build(const ntspool_allocator *a,
+                           const ntspool_conn_ops *ops,
+                           const struct ntspool_draft *d,
                            const struct ntspool_registry *old, bool *carried,
-                           struct ntspool_registry **out);
+                           struct ntspool_registry **out, char *err,
+                           size_t errlen);
+
+/* Adds source i of reg (being built) to its name and uuid indexes.
+ * Returns 0; 1 with *other set when another source has its uuid;
+ * NTSPOOL_ERR_NO_MEMORY (registry.c). */
+int ntspool_registry_index_source(struct ntspool_registry *reg, size_t i,
+                                  size_t *other);
 
 /* ---- Shared by the policy files --------------------------------------- */
 
@@ -296,13 +310,6 @@ bool ntspool_source_matches_name(const struct ntspool_source *src,
                                  ntspool_bytes name);
 
 /* ---- Secret files and tokens ------------------------------------------ */
-
-/* Reads a secret file (regular, not readable by others, at most 64 KiB)
- * into *out, NUL-terminated; free it with ntspool_free_secret(a, *out,
- * *len).
- * On failure writes a reason into err.  Returns a status. */
-int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
-                             char **out, size_t *len, char *err, size_t errlen);
 
 /* Line `index` (0 = first) of text after trimming each line and dropping
  * empty ones, as a view into text.  Returns 0 or NTSPOOL_ERR_NOT_FOUND. */

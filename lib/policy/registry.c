@@ -90,6 +90,22 @@ void ntspool_source_state_retire(struct ntspool_source_state *st) {
 
 /* ---- Registry --------------------------------------------------------- */
 
+void ntspool_settings_defaults(struct ntspool_settings *s) {
+  memset(s, 0, sizeof *s);
+  s->strategy = NTSPOOL_STRATEGY_WEIGHTED;
+  /* Only NTPv4 unless the operator opts in: the pool inserts NTPv4 Server
+   * records, and nts-pool's example configuration allows [0]. */
+  s->n_allowed = 1;
+  s->allowed[0] = NTSPOOL_PROTO_NTPV4;
+  s->deny_max_skips = 3;
+  s->backoff_initial_ms = 1000;
+  s->backoff_max_ms = 300000;
+  s->caps_validity_ms = 300000;
+  s->conn_cache_size = 5;
+  s->conn_max_idle_ms = 300000;
+  s->conn_max_age_ms = 3600000;
+}
+
 struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
                                                 size_t n) {
   struct ntspool_registry *r = ntspool_calloc(a, sizeof *r);
@@ -269,177 +285,14 @@ ntspool_bytes ntspool_source_token(const ntspool_source *s) {
   return b;
 }
 
-/* ---- Building from the pending configuration -------------------------- */
-
-static int copy_string(const ntspool_allocator *a, const char *from,
-                       char **to) {
-  if (from == NULL)
-    return 0;
-  *to = ntspool_strdup(a, from);
-  return *to != NULL ? 0 : NTSPOOL_ERR_NO_MEMORY;
-}
-
-/* The token of one source: the explicit one, else derived from the base
- * secret when the source has a uuid, else none. */
-static int source_token(ntspool_policy *p, const struct ntspool_draft *d,
-                        const struct ntspool_draft_source *ds,
-                        struct ntspool_source *s) {
-  const ntspool_allocator *a = &p->alloc;
-  if (ds->token != NULL) {
-    s->token = ntspool_malloc(a, ds->token_len);
-    if (s->token == NULL)
-      return NTSPOOL_ERR_NO_MEMORY;
-    memcpy(s->token, ds->token, ds->token_len);
-    s->token_len = ds->token_len;
-    return 0;
-  }
-  if (d->base_secret == NULL || ds->uuid == NULL) {
-    if (!ds->wants_derivation)
-      return 0;
-    ntspool_policy_error(p,
-                         "[upstream %s]: deriving a token needs uuid and "
-                         "[upstream-tls] base-shared-secret-path",
-                         ds->name);
-    return NTSPOOL_ERR_CONFIG;
-  }
-  ntspool_bytes secret;
-  if (ntspool_secret_line(d->base_secret, d->base_secret_len,
-                          ds->base_key_index, &secret) != 0) {
-    ntspool_policy_error(
-        p,
-        "[upstream %s]: base-key-index %u, but the base secret file has "
-        "%zu non-empty lines",
-        ds->name, (unsigned)ds->base_key_index,
-        ntspool_secret_line_count(d->base_secret, d->base_secret_len));
-    return NTSPOOL_ERR_CONFIG;
-  }
-  char hex[65];
-  int rc =
-      ntspool_token_derive(secret.data, secret.len, ds->uuid,
-                           ds->randomizer != NULL ? ds->randomizer : "", hex);
-  if (rc == 0) {
-    s->token = ntspool_malloc(a, 64);
-    if (s->token == NULL)
-      rc = NTSPOOL_ERR_NO_MEMORY;
-    else {
-      memcpy(s->token, hex, 64);
-      s->token_len = 64;
-    }
-  }
-  ntspool_zeroize(hex, sizeof hex);
-  return rc;
-}
-
-/* One allocation: the pointer array, then the names it points into. */
-static int copy_regions(const ntspool_allocator *a,
-                        const struct ntspool_draft_source *ds,
-                        struct ntspool_source *s) {
-  if (ds->n_regions == 0)
-    return 0;
-  size_t ptrs = ds->n_regions * sizeof(char *);
-  char *block = ntspool_malloc(a, ptrs + ds->regions_len);
-  if (block == NULL)
-    return NTSPOOL_ERR_NO_MEMORY;
-  const char **list = (const char **)(void *)block;
-  char *names = block + ptrs;
-  memcpy(names, ds->regions, ds->regions_len);
-  for (size_t i = 0; i < ds->n_regions; i++) {
-    list[i] = names;
-    names += strlen(names) + 1;
-  }
-  s->regions = list;
-  s->n_regions = ds->n_regions;
-  return 0;
-}
-
-static int build_source(ntspool_policy *p, const struct ntspool_draft *d,
-                        const struct ntspool_draft_source *ds,
-                        struct ntspool_source *s) {
-  const ntspool_allocator *a = &p->alloc;
-  if (ds->domain == NULL) {
-    ntspool_policy_error(p, "[upstream %s]: domain is required", ds->name);
-    return NTSPOOL_ERR_CONFIG;
-  }
-  int rc;
-  if ((rc = copy_string(a, ds->name, &s->name)) != 0 ||
-      (rc = copy_string(a, ds->domain, &s->domain)) != 0 ||
-      (rc = copy_string(a, ds->connect_address, &s->connect_address)) != 0 ||
-      (rc = copy_string(a, ds->uuid, &s->uuid)) != 0 ||
-      (rc = copy_regions(a, ds, s)) != 0 ||
-      (rc = source_token(p, d, ds, s)) != 0)
-    return rc;
-  s->port = ds->port;
-  s->weight = ds->weight;
-  s->ipv4 = ds->ipv4;
-  s->ipv6 = ds->ipv6;
-  s->enabled = ds->enabled;
-  s->list_server_names = ds->list_server_names;
-  s->numbering = ds->numbering;
-  return 0;
-}
-
-/* Shares the state of old's source of the same name when its endpoint is
- * unchanged (keeping health, caches and connections), else makes one. */
-static int attach_state(ntspool_policy *p, const struct ntspool_registry *old,
-                        bool *carried, struct ntspool_source *s) {
+int ntspool_registry_index_source(struct ntspool_registry *reg, size_t i,
+                                  size_t *other) {
+  /* Names are unique already (a repeated section continues a source). */
   size_t j;
-  if (ntspool_name_index_find(&old->by_name, s->name, reg_name_of, old, &j) ==
-          0 &&
-      !carried[j] && ntspool_source_same_endpoint(&old->sources[j], s)) {
-    s->state = old->sources[j].state;
-    ntspool_source_state_retain(s->state);
-    carried[j] = true;
-    return 0;
-  }
-  s->state = ntspool_source_state_new(&p->alloc, p->has_ops ? &p->ops : NULL);
-  return s->state != NULL ? 0 : NTSPOOL_ERR_NO_MEMORY;
-}
-
-int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
-                           const struct ntspool_registry *old, bool *carried,
-                           struct ntspool_registry **out) {
-  const struct ntspool_settings *st = &d->settings;
-  if (st->backoff_initial_ms > st->backoff_max_ms) {
-    ntspool_policy_error(p, "[selection] backoff-initial-ms is above "
-                            "backoff-max-ms");
-    return NTSPOOL_ERR_CONFIG;
-  }
-  struct ntspool_registry *reg =
-      ntspool_registry_alloc(&p->alloc, d->n_sources);
-  if (reg == NULL)
-    return NTSPOOL_ERR_NO_MEMORY;
-  reg->settings = *st;
-  int rc = 0;
-  for (size_t i = 0; i < d->n_sources && rc == 0; i++) {
-    struct ntspool_source *s = &reg->sources[i];
-    s->registry = reg;
-    s->index = i;
-    rc = build_source(p, d, &d->sources[i], s);
-    if (rc != 0)
-      break;
-    /* Names are unique already (a repeated section continues a source). */
-    size_t j;
-    rc = ntspool_name_index_add(&p->alloc, &reg->by_name, i, reg_name_of, reg,
-                                &j);
-    if (rc == 0 && s->uuid != NULL &&
-        (rc = ntspool_name_index_add(&p->alloc, &reg->by_uuid, i, reg_uuid_of,
-                                     reg, &j)) > 0) {
-      ntspool_policy_error(p, "[upstream %s]: uuid %s is also [upstream %s]'s",
-                           s->name, s->uuid, reg->sources[j].name);
-      rc = NTSPOOL_ERR_CONFIG;
-    }
-    if (rc == 0)
-      rc = attach_state(p, old, carried, s);
-  }
-  if (rc == 0)
-    rc = ntspool_select_sets_build(reg);
-  if (rc != 0) {
-    /* Nothing was installed: hand back what was carried. */
-    for (size_t i = 0; i < old->n_sources; i++)
-      carried[i] = false;
-    ntspool_registry_release(reg);
-    return rc;
-  }
-  *out = reg;
-  return 0;
+  int rc = ntspool_name_index_add(&reg->alloc, &reg->by_name, i, reg_name_of,
+                                  reg, &j);
+  if (rc == 0 && reg->sources[i].uuid != NULL)
+    rc = ntspool_name_index_add(&reg->alloc, &reg->by_uuid, i, reg_uuid_of, reg,
+                                other);
+  return rc;
 }

@@ -1,22 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Contexts: configuration by (section, name, value) calls, then one
- * ntspool_ctx_ready() that loads certificates and secrets.  The key table
- * below is the whole schema of the library's part of the configuration; the
- * pool's [selection] and [upstream NAME] sections and the cache keys of
- * [upstream-tls] belong to the policy (policy.h), to which they are passed.
+ * ntspool_ctx_ready() that loads certificates and secrets.  Every key is a
+ * row of the one schema (base/settings_table.h); the rows whose target is
+ * the policy (the pool's [selection] and [upstream NAME] sections, the cache
+ * keys of [upstream-tls]) are passed to its draft.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/crypto.h"
+#include "base/settings_table.h"
+#include "policy/policy_internal.h"
 #include "session/session_internal.h"
-
-#define ROLE_POOL (1u << NTSPOOL_ROLE_POOL)
-#define ROLE_SOURCE (1u << NTSPOOL_ROLE_SOURCE)
-#define ROLE_CLIENT (1u << NTSPOOL_ROLE_CLIENT)
-#define DAY_MS 86400000u
 
 void *ntspool_ctx_alloc(const ntspool_ctx *ctx, size_t size) {
   return ntspool_calloc(&ctx->alloc, size);
@@ -38,8 +35,10 @@ void ntspool_log(const ntspool_ctx *ctx, enum ntspool_log_level level,
   ctx->log_fn(ctx->log_user, level, component, line);
 }
 
+/* An error of ntspool_ctx_ready that no single key causes. */
 __attribute__((format(printf, 2, 3))) static int
 config_error(ntspool_ctx *ctx, const char *fmt, ...) {
+  ctx->error_kind = NTSPOOL_CONFIG_INCOMPLETE;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
@@ -49,9 +48,15 @@ config_error(ntspool_ctx *ctx, const char *fmt, ...) {
 
 /* ---- String lists ------------------------------------------------------ */
 
-static int strlist_add(ntspool_ctx *ctx, ntspool_strlist *l, const char *s) {
+/* Adds a copy of s[0..len) to l. */
+static int strlist_add(ntspool_ctx *ctx, ntspool_strlist *l, const char *s,
+                       size_t len) {
   char **items = ntspool_malloc(&ctx->alloc, (l->count + 1) * sizeof *items);
-  char *copy = ntspool_strdup(&ctx->alloc, s);
+  char *copy = ntspool_malloc(&ctx->alloc, len + 1);
+  if (copy) {
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+  }
   if (!items || !copy) {
     ntspool_free(&ctx->alloc, items);
     ntspool_free(&ctx->alloc, copy);
@@ -75,218 +80,99 @@ static void strlist_clear(ntspool_ctx *ctx, ntspool_strlist *l) {
 
 /* ---- Setters ----------------------------------------------------------- */
 
-typedef int (*setter_fn)(ntspool_ctx *ctx, const char *value, size_t offset);
-
-static int set_string(ntspool_ctx *ctx, const char *value, size_t offset) {
-  char **slot = (char **)((char *)ctx + offset);
-  if (!*value)
-    return config_error(ctx, "the value must not be empty");
-  char *copy = ntspool_strdup(&ctx->alloc, value);
-  if (!copy)
-    return NTSPOOL_ERR_NO_MEMORY;
-  ntspool_free(&ctx->alloc, *slot);
-  *slot = copy;
-  return 0;
-}
-
-static int set_list(ntspool_ctx *ctx, const char *value, size_t offset) {
-  if (!*value)
-    return config_error(ctx, "the value must not be empty");
-  return strlist_add(ctx, (ntspool_strlist *)((char *)ctx + offset), value);
-}
-
-static int set_ms(ntspool_ctx *ctx, const char *value, size_t offset) {
-  uint64_t v;
-  if (ntspool_parse_uint(value, 1, DAY_MS, &v))
-    return config_error(ctx, "expected milliseconds from 1 to %u", DAY_MS);
-  *(ntspool_time_ms *)((char *)ctx + offset) = (ntspool_time_ms)v;
-  return 0;
-}
-
-static int set_message_bytes(ntspool_ctx *ctx, const char *value,
-                             size_t offset) {
-  uint64_t v;
-  (void)offset;
-  /* RFC 8915: servers must accept requests of at least 1024 bytes. */
-  if (ntspool_parse_uint(value, 1024, 65535, &v))
-    return config_error(ctx, "expected a size from 1024 to 65535 bytes");
-  ctx->max_message = (size_t)v;
-  return 0;
-}
-
-static int set_size(ntspool_ctx *ctx, const char *value, size_t *out,
-                    size_t min, size_t max) {
-  uint64_t v;
-  if (ntspool_parse_uint(value, min, max, &v))
-    return config_error(ctx, "expected a number from %zu to %zu", min, max);
-  *out = (size_t)v;
-  return 0;
-}
-
-static int set_keep_alive(ntspool_ctx *ctx, const char *value, size_t offset) {
-  (void)offset;
-  return set_size(ctx, value, &ctx->max_keep_alive, 0, 100000);
-}
-
-/* A repeated key adds to the list, as every list key does. */
-static int set_ciphersuites(ntspool_ctx *ctx, const char *value,
-                            size_t offset) {
-  (void)offset;
-  if (ntspool_tls_ciphersuites_parse(value, ctx->ciphersuites,
-                                     NTSPOOL_TLS_MAX_CIPHERSUITES,
-                                     &ctx->n_ciphersuites) != 0)
-    return config_error(ctx,
-                        "tls-ciphersuites: '%s' is not a list of TLS 1.3 "
-                        "cipher suites (TLS_AES_128_GCM_SHA256:...), at most "
-                        "%d",
-                        value, NTSPOOL_TLS_MAX_CIPHERSUITES);
-  return 0;
-}
-
-static int set_cookies(ntspool_ctx *ctx, const char *value, size_t offset) {
-  (void)offset;
-  return set_size(ctx, value, &ctx->n_cookies, 1, NTSPOOL_MAX_COOKIES);
-}
-
-static int set_port(ntspool_ctx *ctx, const char *value, size_t offset) {
-  uint64_t v;
-  (void)offset;
-  if (ntspool_parse_uint(value, 1, 65535, &v))
-    return config_error(ctx, "expected a port from 1 to 65535");
-  ctx->ntp_port = (uint16_t)v;
-  ctx->has_ntp_port = true;
-  return 0;
-}
-
-static int set_numbering(ntspool_ctx *ctx, const char *value, size_t offset) {
-  (void)offset;
-  if (strcmp(value, "iana") == 0)
-    ctx->numbering = NTSPOOL_NUMBERING_IANA;
-  else if (strcmp(value, "draft") == 0)
-    ctx->numbering = NTSPOOL_NUMBERING_DRAFT;
-  else
-    return config_error(ctx, "expected iana or draft");
-  return 0;
-}
+/* Where each context row is stored, row for row with the schema. */
+#define FIELD_CTX(f)                                                           \
+  {                                                                            \
+    offsetof(ntspool_ctx, f), sizeof(((ntspool_ctx *)0)->f),                   \
+        _Generic(((ntspool_ctx *)0)->f, ntspool_strlist                        \
+                 : true, default                                               \
+                 : false)                                                      \
+  }
+#define FIELD_SETTINGS(f)                                                      \
+  { 0, 0, false }
+#define FIELD_DRAFT(f)                                                         \
+  { 0, 0, false }
+#define FIELD_SOURCE(f)                                                        \
+  { 0, 0, false }
+#define NTSPOOL_SETTING(sec, key, roles, kind, min, max, scale, rep, target,   \
+                        field, words, same)                                    \
+  FIELD_##target(field),
+static const struct ntspool_setting_field fields[] = {NTSPOOL_SETTINGS_TABLE};
 
 /* Protocol and AEAD lists: a repeated key appends.  The defaults are
  * replaced by the first explicit value, so `aead = 15` alone means only
  * AES-SIV-CMAC-256. */
-static int add_id(ntspool_ctx *ctx, const char *value, uint16_t *list,
-                  size_t *n, bool *explicit_set) {
-  uint64_t v;
-  if (ntspool_parse_uint(value, 0, 65535, &v))
-    return config_error(ctx, "expected a numeric ID from 0 to 65535");
+static int add_id(ntspool_ctx *ctx, const char *section, const char *key,
+                  uint16_t v, uint16_t *list, size_t *n, bool *explicit_set) {
   if (!*explicit_set)
     *n = 0, *explicit_set = true;
   for (size_t i = 0; i < *n; i++)
     if (list[i] == v)
-      return config_error(ctx, "ID %u is listed twice", (unsigned)v);
+      return ntspool_setting_error(ctx->error, sizeof ctx->error, section, key,
+                                   "ID %u is listed twice", (unsigned)v);
   if (*n == NTSPOOL_MAX_PREFS)
-    return config_error(ctx, "at most %d IDs", NTSPOOL_MAX_PREFS);
-  list[(*n)++] = (uint16_t)v;
+    return ntspool_setting_error(ctx->error, sizeof ctx->error, section, key,
+                                 "at most %d IDs", NTSPOOL_MAX_PREFS);
+  list[(*n)++] = v;
   return 0;
 }
 
-static int set_protocol(ntspool_ctx *ctx, const char *value, size_t offset) {
-  (void)offset;
-  return add_id(ctx, value, ctx->protocols, &ctx->n_protocols,
-                &ctx->protocols_set);
+/* Private keys are read by the TLS library at ntspool_ctx_ready; their
+ * permissions are judged here, by the rule every secret file follows, so
+ * the warning comes with the key that names the file. */
+static void check_private_key(ntspool_ctx *ctx, const char *path) {
+  char err[300], warn[300];
+  if (ntspool_secret_path_check(path, err, sizeof err, warn, sizeof warn) ==
+          0 &&
+      warn[0] != '\0')
+    ntspool_log(ctx, NTSPOOL_LOG_WARNING, "config", "%s", warn);
 }
 
-static int set_aead(ntspool_ctx *ctx, const char *value, size_t offset) {
-  (void)offset;
-  uint64_t v;
-  if (ntspool_parse_uint(value, 0, 65535, &v) == 0 &&
-      ntspool_aead_key_length((uint16_t)v) == 0)
-    return config_error(ctx,
-                        "AEAD %u is not an NTS algorithm (15, 16, 17, "
-                        "30 or 31)",
-                        (unsigned)v);
-  return add_id(ctx, value, ctx->aeads, &ctx->n_aeads, &ctx->aeads_set);
+/* Stores an accepted value of context row i. */
+static int store(ntspool_ctx *ctx, size_t i, const char *section,
+                 const char *value, const struct ntspool_setting_value *v) {
+  const struct ntspool_setting *row = &ntspool_settings[i];
+  struct ntspool_setting_field f = fields[i];
+  void *slot = (char *)ctx + f.offset;
+  switch (row->kind) {
+  case NTSPOOL_KIND_MS:
+  case NTSPOOL_KIND_UINT:
+  case NTSPOOL_KIND_ENUM:
+    ntspool_setting_store_uint(ctx, f, v->u);
+    return 0;
+  case NTSPOOL_KIND_ID:
+    return add_id(ctx, section, row->key, (uint16_t)v->u, ctx->protocols,
+                  &ctx->n_protocols, &ctx->protocols_set);
+  case NTSPOOL_KIND_AEAD:
+    return add_id(ctx, section, row->key, (uint16_t)v->u, ctx->aeads,
+                  &ctx->n_aeads, &ctx->aeads_set);
+  case NTSPOOL_KIND_CIPHERSUITES:
+    /* A repeated key adds to the list, as every list key does. */
+    if (ntspool_tls_ciphersuites_parse(value, ctx->ciphersuites,
+                                       NTSPOOL_TLS_MAX_CIPHERSUITES,
+                                       &ctx->n_ciphersuites) != 0)
+      return ntspool_setting_error(
+          ctx->error, sizeof ctx->error, section, row->key,
+          "not a list of TLS 1.3 cipher suites (TLS_AES_128_GCM_SHA256:...), "
+          "at most %d",
+          NTSPOOL_TLS_MAX_CIPHERSUITES);
+    return 0;
+  default: /* text: PATH, SECRET_PATH, TEXT, MONITOR_KEY */
+    break;
+  }
+  if (row->kind == NTSPOOL_KIND_SECRET_PATH &&
+      row->repeat == NTSPOOL_REPEAT_ONCE)
+    check_private_key(ctx, value);
+  if (f.strlist)
+    return strlist_add(ctx, slot, value, strlen(value));
+  char *copy = ntspool_strdup(&ctx->alloc, value);
+  if (!copy)
+    return NTSPOOL_ERR_NO_MEMORY;
+  char **str = slot;
+  ntspool_free(&ctx->alloc, *str);
+  *str = copy;
+  return 0;
 }
-
-/* Monitor keys travel in an Authentication record, whose body must be
- * printable ASCII (doc/protocol.md 3.3).  A client sends one. */
-static int set_monitoring_key(ntspool_ctx *ctx, const char *value,
-                              size_t offset) {
-  (void)offset;
-  size_t n = strlen(value);
-  if (n == 0 || n > 1024)
-    return config_error(ctx, "a monitoring key has 1 to 1024 characters");
-  for (size_t i = 0; i < n; i++)
-    if (value[i] < 0x20 || value[i] > 0x7e)
-      return config_error(ctx, "a monitoring key is printable ASCII");
-  if (ctx->role == NTSPOOL_ROLE_CLIENT && ctx->monitoring_keys.count)
-    return config_error(ctx, "a client sends one monitoring key");
-  return strlist_add(ctx, &ctx->monitoring_keys, value);
-}
-
-#define OFF(field) offsetof(ntspool_ctx, field)
-
-static const struct key {
-  const char *section;
-  const char *name;
-  unsigned roles;
-  setter_fn set;
-  size_t offset;
-} keys[] = {
-    {"server", "certificate-chain-path", ROLE_POOL, set_string, OFF(cert_path)},
-    {"server", "private-key-path", ROLE_POOL, set_string, OFF(key_path)},
-    {"server", "key-exchange-timeout-ms", ROLE_POOL, set_ms,
-     OFF(ke_timeout_ms)},
-    {"server", "handshake-timeout-ms", ROLE_POOL, set_ms,
-     OFF(handshake_timeout_ms)},
-    {"server", "max-message-bytes", ROLE_POOL, set_message_bytes, 0},
-    {"server", "monitoring-key", ROLE_POOL, set_monitoring_key, 0},
-    {"upstream-tls", "certificate-authority-path", ROLE_POOL, set_string,
-     OFF(ca_path)},
-    {"upstream-tls", "additional-certificate-authority-path", ROLE_POOL,
-     set_list, OFF(extra_ca_paths)},
-    {"upstream-tls", "certificate-chain-path", ROLE_POOL, set_string,
-     OFF(client_cert_path)},
-    {"upstream-tls", "private-key-path", ROLE_POOL, set_string,
-     OFF(client_key_path)},
-    {"upstream-tls", "timesource-timeout-ms", ROLE_POOL, set_ms,
-     OFF(upstream_timeout_ms)},
-    {"time-source", "certificate-chain-path", ROLE_SOURCE, set_string,
-     OFF(cert_path)},
-    {"time-source", "private-key-path", ROLE_SOURCE, set_string, OFF(key_path)},
-    {"time-source", "key-exchange-timeout-ms", ROLE_SOURCE, set_ms,
-     OFF(ke_timeout_ms)},
-    {"time-source", "handshake-timeout-ms", ROLE_SOURCE, set_ms,
-     OFF(handshake_timeout_ms)},
-    {"time-source", "idle-timeout-ms", ROLE_SOURCE, set_ms,
-     OFF(idle_timeout_ms)},
-    {"time-source", "max-message-bytes", ROLE_SOURCE, set_message_bytes, 0},
-    {"time-source", "record-numbering", ROLE_SOURCE, set_numbering, 0},
-    {"time-source", "accepted-token", ROLE_SOURCE, set_list, OFF(tokens)},
-    {"time-source", "accepted-token-path", ROLE_SOURCE, set_list,
-     OFF(token_paths)},
-    {"time-source", "authorized-pool-certificate-path", ROLE_SOURCE, set_list,
-     OFF(pool_cert_paths)},
-    {"time-source", "max-keep-alive-connections", ROLE_SOURCE, set_keep_alive,
-     0},
-    {"time-source", "server-name", ROLE_SOURCE, set_list, OFF(server_names)},
-    {"time-source", "ntp-server", ROLE_SOURCE, set_string, OFF(ntp_server)},
-    {"time-source", "ntp-port", ROLE_SOURCE, set_port, 0},
-    {"time-source", "protocol", ROLE_SOURCE, set_protocol, 0},
-    {"time-source", "aead", ROLE_SOURCE, set_aead, 0},
-    {"time-source", "cookies", ROLE_SOURCE, set_cookies, 0},
-    {"time-source", "tls-ciphersuites", ROLE_SOURCE, set_ciphersuites, 0},
-    {"client", "certificate-authority-path", ROLE_CLIENT, set_string,
-     OFF(ca_path)},
-    {"client", "certificate-chain-path", ROLE_CLIENT, set_string,
-     OFF(client_cert_path)},
-    {"client", "private-key-path", ROLE_CLIENT, set_string,
-     OFF(client_key_path)},
-    {"client", "key-exchange-timeout-ms", ROLE_CLIENT, set_ms,
-     OFF(ke_timeout_ms)},
-    {"client", "max-message-bytes", ROLE_CLIENT, set_message_bytes, 0},
-    {"client", "protocol", ROLE_CLIENT, set_protocol, 0},
-    {"client", "aead", ROLE_CLIENT, set_aead, 0},
-    {"client", "monitoring-key", ROLE_CLIENT, set_monitoring_key, 0},
-};
 
 /* ---- Life cycle -------------------------------------------------------- */
 
@@ -425,6 +311,34 @@ int ntspool_ctx_set_source_ops(ntspool_ctx *ctx,
   return 0;
 }
 
+/* A context row: read, checked against "given twice", stored. */
+static int set_ctx_row(ntspool_ctx *ctx, size_t i, const char *section,
+                       const char *value) {
+  struct ntspool_setting_value v;
+  ctx->error_kind = NTSPOOL_CONFIG_BAD_VALUE;
+  int rc = ntspool_setting_read(i, section, value, &v, ctx->error,
+                                sizeof ctx->error);
+  if (rc)
+    return rc;
+  ntspool_settings_seen after = ctx->seen;
+  bool first;
+  rc = ntspool_setting_see(&after, i, section, &first, ctx->error,
+                           sizeof ctx->error);
+  if (rc) {
+    ctx->error_kind = NTSPOOL_CONFIG_REPEATED;
+    return rc;
+  }
+  rc = store(ctx, i, section, value, &v);
+  if (rc) {
+    if (rc == NTSPOOL_ERR_NO_MEMORY)
+      ctx->error_kind = NTSPOOL_CONFIG_OTHER;
+    return rc;
+  }
+  ctx->seen = after;
+  ctx->error_kind = NTSPOOL_CONFIG_OK;
+  return 0;
+}
+
 int ntspool_ctx_set(ntspool_ctx *ctx, const char *section, const char *name,
                     const char *value) {
   if (!ctx || !section || !name || !value)
@@ -433,34 +347,51 @@ int ntspool_ctx_set(ntspool_ctx *ctx, const char *section, const char *name,
     return NTSPOOL_ERR_STATE;
   ctx->error[0] = '\0';
   ctx->configured = true;
-  unsigned role = 1u << ctx->role;
-  bool section_known = false;
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-    if (!(keys[i].roles & role) || strcmp(keys[i].section, section) != 0)
-      continue;
-    section_known = true;
-    if (strcmp(keys[i].name, name) == 0) {
-      return keys[i].set(ctx, value, keys[i].offset);
-    }
-  }
-  if (ctx->policy) {
-    int rc = ntspool_policy_set(ctx->policy, section, name, value);
-    if (rc != NTSPOOL_ERR_NOT_FOUND) {
-      if (rc)
-        snprintf(ctx->error, sizeof ctx->error, "%s",
-                 ntspool_policy_config_error(ctx->policy));
-      return rc;
-    }
-  }
-  if (section_known)
-    return config_error(ctx, "unknown key '%s' in [%s]", name, section);
-  return config_error(ctx, "unknown section [%s]", section);
+  const char *source_name;
+  int i = ntspool_setting_find(section, name, 1u << ctx->role, &source_name,
+                               &ctx->error_kind, ctx->error, sizeof ctx->error);
+  if (i < 0)
+    return NTSPOOL_ERR_CONFIG;
+  if (ntspool_settings[i].target == NTSPOOL_TARGET_CTX)
+    return set_ctx_row(ctx, (size_t)i, section, value);
+  /* A policy row: only a pool has one; the policy reads its files now, so
+   * a warning about one is logged here. */
+  char warn[300];
+  int rc = ntspool_draft_set(ctx->policy, (size_t)i, section, source_name,
+                             value, &ctx->error_kind, ctx->error,
+                             sizeof ctx->error, warn, sizeof warn);
+  if (warn[0] != '\0')
+    ntspool_log(ctx, NTSPOOL_LOG_WARNING, "config", "%s", warn);
+  return rc;
+}
+
+enum ntspool_config_error ntspool_ctx_error_kind(const ntspool_ctx *ctx) {
+  return ctx ? ctx->error_kind : NTSPOOL_CONFIG_OK;
+}
+
+int ntspool_ctx_get_ms(const ntspool_ctx *ctx, const char *section,
+                       const char *name, ntspool_time_ms *out) {
+  if (!ctx || !section || !name || !out)
+    return NTSPOOL_ERR_INVALID_ARG;
+  const char *source_name;
+  enum ntspool_config_error kind;
+  char err[1];
+  int i = ntspool_setting_find(section, name, 1u << ctx->role, &source_name,
+                               &kind, err, sizeof err);
+  if (i < 0)
+    return NTSPOOL_ERR_NOT_FOUND;
+  if (ntspool_settings[i].kind != NTSPOOL_KIND_MS ||
+      ntspool_settings[i].target != NTSPOOL_TARGET_CTX)
+    return NTSPOOL_ERR_INVALID_ARG;
+  memcpy(out, (const char *)ctx + fields[i].offset, sizeof *out);
+  return 0;
 }
 
 /* ---- Ready: load what the configuration names -------------------------- */
 
 static int tls_error(ntspool_ctx *ctx, int rc, int raw, const char *what) {
   char text[160];
+  ctx->error_kind = NTSPOOL_CONFIG_FILE;
   ntspool_tls_error_text(raw, text, sizeof text);
   snprintf(ctx->error, sizeof ctx->error, "%s: %s%s%s", what,
            ntspool_strerror(rc), raw ? " " : "", raw ? text : "");
@@ -515,27 +446,26 @@ static int load_client_tls(ntspool_ctx *ctx) {
 }
 
 /* Token files hold one token per line, empty lines ignored (chrony's
- * ntsauthtokenfile format). */
+ * ntsauthtokenfile format); they are secrets, read as every secret file
+ * is. */
 static int load_token_file(ntspool_ctx *ctx, const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    snprintf(ctx->error, sizeof ctx->error, "%s: cannot open", path);
-    return NTSPOOL_ERR_NOT_FOUND;
+  char *text, why[400], warn[300];
+  size_t len;
+  int rc = ntspool_secret_file_read(&ctx->alloc, path, &text, &len, why,
+                                    sizeof why, warn, sizeof warn);
+  if (warn[0] != '\0')
+    ntspool_log(ctx, NTSPOOL_LOG_WARNING, "config", "%s", warn);
+  if (rc) {
+    ctx->error_kind = NTSPOOL_CONFIG_FILE;
+    ntspool_setting_error(ctx->error, sizeof ctx->error, "time-source",
+                          "accepted-token-path", "%s", why);
+    return rc;
   }
-  char line[1024];
-  int rc = 0;
-  while (rc == 0 && fgets(line, sizeof line, f)) {
-    char *s = line, *e = line + strlen(line);
-    while (*s == ' ' || *s == '\t')
-      s++;
-    while (e > s &&
-           (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-      *--e = '\0';
-    if (*s)
-      rc = strlist_add(ctx, &ctx->tokens, s);
-  }
-  ntspool_zeroize(line, sizeof line);
-  fclose(f);
+  size_t pos = 0;
+  ntspool_bytes line;
+  while (rc == 0 && ntspool_each_line(text, len, &pos, &line))
+    rc = strlist_add(ctx, &ctx->tokens, (const char *)line.data, line.len);
+  ntspool_free_secret(&ctx->alloc, text, len);
   return rc;
 }
 
@@ -556,6 +486,7 @@ static int ready_source(ntspool_ctx *ctx) {
     int rc = ntspool_tls_load_cert_der(path, &ctx->alloc,
                                        &ctx->pool_certs[ctx->n_pool_certs]);
     if (rc) {
+      ctx->error_kind = NTSPOOL_CONFIG_FILE;
       snprintf(ctx->error, sizeof ctx->error, "%s: %s", path,
                ntspool_strerror(rc));
       return rc;
@@ -571,6 +502,7 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
   if (ctx->ready)
     return NTSPOOL_ERR_STATE;
   ctx->error[0] = '\0';
+  ctx->error_kind = NTSPOOL_CONFIG_OK;
   int rc = ntspool_crypto_init();
   if (rc)
     return rc;
@@ -582,9 +514,11 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
     rc = load_server_tls(ctx, "server");
     if (!rc)
       rc = load_client_tls(ctx);
-    if (!rc && (rc = ntspool_policy_commit(ctx->policy)) != 0)
+    if (!rc && (rc = ntspool_policy_commit(ctx->policy)) != 0) {
+      ctx->error_kind = ntspool_policy_config_error_kind(ctx->policy);
       snprintf(ctx->error, sizeof ctx->error, "%s",
                ntspool_policy_config_error(ctx->policy));
+    }
     break;
   case NTSPOOL_ROLE_SOURCE:
     rc = ready_source(ctx);

@@ -162,11 +162,8 @@ int ntspool_session_new_probe(ntspool_ctx *ctx, const ntspool_io *io,
                               const char *host, const char *uuid,
                               ntspool_time_ms now, ntspool_session **out) {
   size_t n = uuid ? strlen(uuid) : 0;
-  if (n == 0 || n > 255)
+  if (!ntspool_printable((ntspool_bytes){(const uint8_t *)uuid, n}, 255, true))
     return NTSPOOL_ERR_INVALID_ARG;
-  for (size_t i = 0; i < n; i++)
-    if (uuid[i] < 0x20 || uuid[i] > 0x7e)
-      return NTSPOOL_ERR_INVALID_ARG;
   if (ctx && ctx->role_ops == &ntspool_client_role &&
       ctx->monitoring_keys.count == 0)
     return NTSPOOL_ERR_STATE;

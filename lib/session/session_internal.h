@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
-#include "base/internal.h"
+#include "base/settings.h"
 #include "ntspool/policy.h"
 #include "ntspool/session.h"
 #include "tls/tls.h"
@@ -34,7 +34,9 @@ struct ntspool_ctx {
   enum ntspool_role role;
   const struct ntspool_role_ops *role_ops; /* chosen by ntspool_ctx_new */
   bool ready;
-  char error[512];
+  char error[512];                      /* ntspool_ctx_error */
+  enum ntspool_config_error error_kind; /* ntspool_ctx_error_kind */
+  ntspool_settings_seen seen;           /* rows given, for "given twice" */
 
   ntspool_log_fn log_fn;
   void *log_user;
@@ -72,8 +74,7 @@ struct ntspool_ctx {
   ntspool_bytes pool_certs[NTSPOOL_MAX_POOL_CERTS]; /* DER, owned */
   ntspool_strlist server_names;
   char *ntp_server;
-  bool has_ntp_port;
-  uint16_t ntp_port;
+  uint16_t ntp_port; /* 0: the NTS-KE server's own */
   size_t n_cookies;
   size_t max_keep_alive;
   uint16_t ciphersuites[NTSPOOL_TLS_MAX_CIPHERSUITES]; /* 0 of them: all */

@@ -96,7 +96,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
       .n_cookies = (size_t)n,
       .server = {(const uint8_t *)ctx->ntp_server,
                  ctx->ntp_server ? strlen(ctx->ntp_server) : 0},
-      .has_port = ctx->has_ntp_port,
+      .has_port = ctx->ntp_port != 0,
       .port = ctx->ntp_port,
       .compliant_128gcm = compliant_128gcm,
       .keep_alive = keep_alive};
