@@ -78,7 +78,8 @@ int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
                              char *warn, size_t warnlen) {
   if (warnlen > 0)
     warn[0] = '\0';
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO named by mistake must not hang the load. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
     return NTSPOOL_ERR_NOT_FOUND;
