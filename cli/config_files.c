@@ -35,7 +35,7 @@ int nts_pool_ke_config_files_add(nts_pool_ke_config_files *f,
 static int name_once(nts_pool_ke_config_files *f, char **slot, const char *key,
                      const char *path, char *err, size_t err_len) {
   if (*slot != NULL) {
-    snprintf(err, err_len, "%s is set twice", key);
+    snprintf(err, err_len, "%s: given twice", key);
     return -1;
   }
   if (*path == '\0') {

@@ -57,17 +57,26 @@ int ntspool_secret_file_check(int fd, const char *path, char *err,
   return 0;
 }
 
+/* Opens a secret file (warn emptied), or writes why not into err and
+ * returns -1.  O_NONBLOCK: a FIFO named by mistake must not hang the
+ * load. */
+static int open_secret(const char *path, char *err, size_t errlen, char *warn,
+                       size_t warnlen) {
+  if (warnlen > 0)
+    warn[0] = '\0';
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  return fd;
+}
+
 /* Private keys are read by the TLS library; an open one draws the warning
  * but is not refused (a refusal would stop deployments that work today). */
 int ntspool_secret_path_check(const char *path, char *err, size_t errlen,
                               char *warn, size_t warnlen) {
-  if (warnlen > 0)
-    warn[0] = '\0';
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  int fd = open_secret(path, err, errlen, warn, warnlen);
+  if (fd < 0)
     return NTSPOOL_ERR_NOT_FOUND;
-  }
   int rc = ntspool_secret_file_check(fd, path, err, errlen, warn, warnlen);
   close(fd);
   return rc != 0 && warnlen > 0 && warn[0] != '\0' ? 0 : rc;
@@ -76,14 +85,9 @@ int ntspool_secret_path_check(const char *path, char *err, size_t errlen,
 int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
                              char **out, size_t *len, char *err, size_t errlen,
                              char *warn, size_t warnlen) {
-  if (warnlen > 0)
-    warn[0] = '\0';
-  /* O_NONBLOCK: a FIFO named by mistake must not hang the load. */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  int fd = open_secret(path, err, errlen, warn, warnlen);
+  if (fd < 0)
     return NTSPOOL_ERR_NOT_FOUND;
-  }
   struct stat st;
   char *buf = NULL;
   size_t have = 0;
