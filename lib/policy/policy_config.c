@@ -9,26 +9,21 @@
 #include "policy/policy_internal.h"
 
 /* Where each policy row is stored, row for row with the schema. */
-#define FIELD_CTX(f)                                                           \
-  { 0, 0, false }
+/* clang-format off */
+#define FIELD_CTX(f) {0, 0, false}
 #define FIELD_SETTINGS(f)                                                      \
-  {                                                                            \
-    offsetof(struct ntspool_settings, f),                                      \
-        sizeof(((struct ntspool_settings *)0)->f), false                       \
-  }
+  {offsetof(struct ntspool_settings, f),                                       \
+   sizeof(((struct ntspool_settings *)0)->f), false}
 #define FIELD_DRAFT(f)                                                         \
-  {                                                                            \
-    offsetof(struct ntspool_draft, f), sizeof(((struct ntspool_draft *)0)->f), \
-        false                                                                  \
-  }
+  {offsetof(struct ntspool_draft, f), sizeof(((struct ntspool_draft *)0)->f),   \
+   false}
 #define FIELD_SOURCE(f)                                                        \
-  {                                                                            \
-    offsetof(struct ntspool_draft_source, f),                                  \
-        sizeof(((struct ntspool_draft_source *)0)->f), false                   \
-  }
+  {offsetof(struct ntspool_draft_source, f),                                   \
+   sizeof(((struct ntspool_draft_source *)0)->f), false}
 #define NTSPOOL_SETTING(sec, key, roles, kind, min, max, scale, rep, target,   \
                         field, words, same)                                    \
   FIELD_##target(field),
+/* clang-format on */
 static const struct ntspool_setting_field fields[] = {NTSPOOL_SETTINGS_TABLE};
 
 /* ---- Draft ------------------------------------------------------------ */

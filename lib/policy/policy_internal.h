@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internals of the pool policy (policy.h), shared by registry.c, select.c,
- * health.c, capcache.c, conncache.c, token.c and the policy_*.c files.
+ * health.c, capcache.c, conncache.c, token.c, draft.c and the policy_*.c
+ * files.  Calls go one way: policy.c -> draft.c -> registry.c, and
+ * policy_config.c -> registry.c; errors travel in the caller's buffer.
  *
  * Ownership: the policy holds one reference to the current registry; each
  * registry owns its sources; each source holds one reference to its

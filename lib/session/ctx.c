@@ -80,23 +80,19 @@ static void strlist_clear(ntspool_ctx *ctx, ntspool_strlist *l) {
 
 /* ---- Setters ----------------------------------------------------------- */
 
-/* Where each context row is stored, row for row with the schema. */
+/* Where each context row is stored, row for row with the schema; a list
+ * of strings is told apart by its type. */
+/* clang-format off */
 #define FIELD_CTX(f)                                                           \
-  {                                                                            \
-    offsetof(ntspool_ctx, f), sizeof(((ntspool_ctx *)0)->f),                   \
-        _Generic(((ntspool_ctx *)0)->f, ntspool_strlist                        \
-                 : true, default                                               \
-                 : false)                                                      \
-  }
-#define FIELD_SETTINGS(f)                                                      \
-  { 0, 0, false }
-#define FIELD_DRAFT(f)                                                         \
-  { 0, 0, false }
-#define FIELD_SOURCE(f)                                                        \
-  { 0, 0, false }
+  {offsetof(ntspool_ctx, f), sizeof(((ntspool_ctx *)0)->f),                    \
+   _Generic(((ntspool_ctx *)0)->f, ntspool_strlist: true, default: false)}
+#define FIELD_SETTINGS(f) {0, 0, false}
+#define FIELD_DRAFT(f) {0, 0, false}
+#define FIELD_SOURCE(f) {0, 0, false}
 #define NTSPOOL_SETTING(sec, key, roles, kind, min, max, scale, rep, target,   \
                         field, words, same)                                    \
   FIELD_##target(field),
+/* clang-format on */
 static const struct ntspool_setting_field fields[] = {NTSPOOL_SETTINGS_TABLE};
 
 /* Protocol and AEAD lists: a repeated key appends.  The defaults are
