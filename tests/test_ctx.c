@@ -73,7 +73,7 @@ static void test_ctx_ready_checks(void **state) {
   /* No cookie callback. */
   assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
   assert_non_null(strstr(ntspool_ctx_error(ctx), "cookie callback"));
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, cookies, NULL};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, cookies, NULL};
   assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
   /* No certificate. */
   assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);

@@ -58,7 +58,7 @@ static size_t drain_conns(struct ntspool_source_state *st,
 static void close_all(const struct ntspool_source_state *st, void **conns,
                       size_t n) {
   for (size_t i = 0; i < n; i++)
-    st->ops.close(conns[i]);
+    st->ops.close(st->ops.user_data, conns[i]);
 }
 
 void ntspool_source_state_release(struct ntspool_source_state *st) {
@@ -109,13 +109,13 @@ struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
   return r;
 }
 
-ntspool_registry *ntspool_registry_retain(ntspool_registry *reg) {
+ntspool_registry *ntspool_registry_ref(ntspool_registry *reg) {
   if (reg != NULL)
     atomic_fetch_add(&reg->refs, 1);
   return reg;
 }
 
-void ntspool_registry_release(ntspool_registry *reg) {
+void ntspool_registry_unref(ntspool_registry *reg) {
   if (reg == NULL || atomic_fetch_sub(&reg->refs, 1) != 1)
     return;
   const ntspool_allocator *a = &reg->alloc;
@@ -437,7 +437,7 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
     /* Nothing was installed: hand back what was carried. */
     for (size_t i = 0; i < old->n_sources; i++)
       carried[i] = false;
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
     return rc;
   }
   *out = reg;
