@@ -248,7 +248,10 @@ deps-build:
 # to CHECK_STAGES (they run in order).
 # The install path of a fresh machine (apt simulating), on every machine;
 # the tree's own rules (SPDX lines, no citation of outside documents).
-CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
+# The public headers alone and <ntspool.h> as strict C99 and C++11
+# (cc/c++ -pedantic -Werror -fsyntax-only), GNU attributes guarded, no
+# internal function named (tests/header-check).
+CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "tests/header-check" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
