@@ -76,7 +76,7 @@ int ntspool_policy_conn_take(ntspool_policy *p, const ntspool_source *src,
     close_conns(st, victims, n);
     if (c.conn == NULL)
       return 0;
-    /* Asked outside the lock: alive() peeks at a socket. */
+    /* Asked outside the lock: reusable() peeks at a socket. */
     if (st->ops.reusable(st->ops.user_data, c.conn)) {
       pthread_mutex_lock(&st->lock);
       fs->conn_reused++;

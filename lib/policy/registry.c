@@ -37,7 +37,7 @@ ntspool_source_state_new(const ntspool_allocator *a,
   return st;
 }
 
-void ntspool_source_state_retain(struct ntspool_source_state *st) {
+void ntspool_source_state_ref(struct ntspool_source_state *st) {
   atomic_fetch_add(&st->refs, 1);
 }
 
@@ -61,7 +61,7 @@ static void close_all(const struct ntspool_source_state *st, void **conns,
     st->ops.close(st->ops.user_data, conns[i]);
 }
 
-void ntspool_source_state_release(struct ntspool_source_state *st) {
+void ntspool_source_state_unref(struct ntspool_source_state *st) {
   if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
     return;
   /* Last reference: nobody else can reach st, no lock needed. */
@@ -121,7 +121,7 @@ void ntspool_registry_unref(ntspool_registry *reg) {
   const ntspool_allocator *a = &reg->alloc;
   for (size_t i = 0; i < reg->n_sources; i++) {
     struct ntspool_source *s = &reg->sources[i];
-    ntspool_source_state_release(s->state);
+    ntspool_source_state_unref(s->state);
     ntspool_free(a, s->name);
     ntspool_free(a, s->domain);
     ntspool_free(a, s->connect_address);
@@ -387,7 +387,7 @@ static int attach_state(ntspool_policy *p, const struct ntspool_registry *old,
           0 &&
       !carried[j] && ntspool_source_same_endpoint(&old->sources[j], s)) {
     s->state = old->sources[j].state;
-    ntspool_source_state_retain(s->state);
+    ntspool_source_state_ref(s->state);
     carried[j] = true;
     return 0;
   }
