@@ -160,7 +160,7 @@ static void twice_through_policy(size_t i, const char *file) {
                      NTSPOOL_CONFIG_REPEATED);
     assert_non_null(strstr(ntspool_policy_config_error(p), ": given twice"));
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_settings_every_key_twice(void **state) {
@@ -200,7 +200,7 @@ static void test_settings_same_key(void **state) {
   /* Another source is another set of keys. */
   assert_int_equal(ntspool_policy_set(p, "upstream b", "auth-token-path", file),
                    0);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(file);
 }
 
@@ -526,7 +526,7 @@ static void test_settings_error_kinds(void **state) {
   assert_int_equal(ntspool_policy_commit(p), NTSPOOL_ERR_CONFIG);
   assert_int_equal(ntspool_policy_config_error_kind(p),
                    NTSPOOL_CONFIG_INCOMPLETE);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(leaky);
   unlink(good);
 }
@@ -622,7 +622,7 @@ static void test_settings_long_token_line(void **state) {
   assert_int_equal(ntspool_policy_set(p, "upstream a", "auth-token-path", path),
                    NTSPOOL_ERR_CONFIG);
   assert_non_null(strstr(ntspool_policy_config_error(p), "1 to 1024"));
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(path);
 }
 

@@ -39,4 +39,11 @@ bool ntspool_each_line(const char *text, size_t len, size_t *pos,
 /* Elements of an array. */
 #define NTSPOOL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- u16 arrays (u16_array.c) ---------------------------------------------
+ */
+
+/* True if `value` is one of values[0..n).  For arrays in host order; a
+ * list inside a record body is ntspool_u16_list_has. */
+bool ntspool_u16_array_has(const uint16_t *values, size_t n, uint16_t value);
+
 #endif

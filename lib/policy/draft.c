@@ -141,7 +141,7 @@ static int attach_state(const ntspool_allocator *a, const ntspool_conn_ops *ops,
   const struct ntspool_source *o = ntspool_registry_find(old, s->name);
   if (o != NULL && !carried[o->index] && ntspool_source_same_endpoint(o, s)) {
     s->state = o->state;
-    ntspool_source_state_retain(s->state);
+    ntspool_source_state_ref(s->state);
     carried[o->index] = true;
     return 0;
   }
@@ -189,7 +189,7 @@ int ntspool_registry_build(const ntspool_allocator *a,
     /* Nothing was installed: hand back what was carried. */
     for (size_t i = 0; i < old->n_sources; i++)
       carried[i] = false;
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
     return rc;
   }
   *out = reg;

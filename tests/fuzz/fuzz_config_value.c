@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              rc == NTSPOOL_ERR_NO_MEMORY);
   FUZZ_CHECK((rc == 0) ==
              (ntspool_policy_config_error_kind(pol) == NTSPOOL_CONFIG_OK));
-  ntspool_policy_free(pol);
+  ntspool_policy_unref(pol);
   ntspool_ctx_unref(ctx);
   return 0;
 }
