@@ -202,6 +202,8 @@ static int store(const ntspool_allocator *a, struct ntspool_draft *d,
                                   warnlen);
     if (rc != 0) {
       char why[400];
+      if (warnlen > 0)
+        warn[0] = '\0'; /* the refusal says it all */
       snprintf(why, sizeof why, "%s", err);
       ntspool_setting_error(err, errlen, section, row->key, "%s", why);
       *kind = NTSPOOL_CONFIG_FILE;

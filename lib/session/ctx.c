@@ -451,14 +451,14 @@ static int load_token_file(ntspool_ctx *ctx, const char *path) {
   size_t len;
   int rc = ntspool_secret_file_read(&ctx->alloc, path, &text, &len, why,
                                     sizeof why, warn, sizeof warn);
-  if (warn[0] != '\0')
-    ntspool_log(ctx, NTSPOOL_LOG_WARNING, "config", "%s", warn);
   if (rc) {
     ctx->error_kind = NTSPOOL_CONFIG_FILE;
     ntspool_setting_error(ctx->error, sizeof ctx->error, "time-source",
                           "accepted-token-path", "%s", why);
     return rc;
   }
+  if (warn[0] != '\0')
+    ntspool_log(ctx, NTSPOOL_LOG_WARNING, "config", "%s", warn);
   size_t pos = 0;
   ntspool_bytes line;
   while (rc == 0 && ntspool_each_line(text, len, &pos, &line))
