@@ -37,8 +37,24 @@ static void make_file(char path[64], const char *text, mode_t mode) {
 
 /* ---- Values that every kind accepts -------------------------------------- */
 
-/* Two valid values of row r (a list takes both), or false if the row's
- * kind has none here. */
+/* Two valid values of each kind whose values do not depend on the row. */
+static const char *const fixed_values[][2] = {
+    [NTSPOOL_KIND_BOOL] = {"True", "off"},
+    [NTSPOOL_KIND_WORD] = {"a.example", "b.example"},
+    [NTSPOOL_KIND_TEXT] = {"tests/pki/ca.pem", "tests/pki/bundle.pem"},
+    [NTSPOOL_KIND_PATH] = {"tests/pki/ca.pem", "tests/pki/bundle.pem"},
+    [NTSPOOL_KIND_MONITOR_KEY] = {"monitor key 1", "monitor key 2"},
+    [NTSPOOL_KIND_TOKEN] = {"token-1", "token-2"},
+    [NTSPOOL_KIND_ID] = {"0", "32769"},
+    [NTSPOOL_KIND_AEAD] = {"15", "17"},
+    [NTSPOOL_KIND_PROTOCOL] = {"ntpv4", "draft-ntpv5"},
+    [NTSPOOL_KIND_CIPHERSUITES] = {"TLS_AES_128_GCM_SHA256",
+                                   "TLS_AES_256_GCM_SHA384"},
+    [NTSPOOL_KIND_REGIONS] = {"EU", "NL"},
+};
+
+/* Two valid values of row r (a list takes both): its bounds, its words, a
+ * token file of one line (mode 0600), or the kind's fixed pair. */
 static void two_values(const struct ntspool_setting *r, const char *file,
                        const char *v[2], char buf[2][32]) {
   switch (r->kind) {
@@ -46,49 +62,22 @@ static void two_values(const struct ntspool_setting *r, const char *file,
   case NTSPOOL_KIND_UINT:
     snprintf(buf[0], 32, "%llu", (unsigned long long)r->min);
     snprintf(buf[1], 32, "%llu", (unsigned long long)r->max);
-    v[0] = buf[0], v[1] = buf[1];
-    return;
-  case NTSPOOL_KIND_BOOL:
-    v[0] = "True", v[1] = "off";
-    return;
+    break;
   case NTSPOOL_KIND_ENUM:
     snprintf(buf[0], 32, "%.*s", (int)strcspn(r->words, "|"), r->words);
     snprintf(buf[1], 32, "%s", strchr(r->words, '|') + 1);
-    v[0] = buf[0], v[1] = buf[1];
-    return;
-  case NTSPOOL_KIND_WORD:
-    v[0] = "a.example", v[1] = "b.example";
-    return;
-  case NTSPOOL_KIND_TEXT:
-  case NTSPOOL_KIND_PATH:
-    v[0] = "tests/pki/ca.pem", v[1] = "tests/pki/bundle.pem";
-    return;
+    break;
   case NTSPOOL_KIND_SECRET_PATH:
-    v[0] = v[1] = file; /* a token file of one line, mode 0600 */
+    v[0] = v[1] = file;
     return;
-  case NTSPOOL_KIND_MONITOR_KEY:
-    v[0] = "monitor key 1", v[1] = "monitor key 2";
-    return;
-  case NTSPOOL_KIND_TOKEN:
-    v[0] = "token-1", v[1] = "token-2";
-    return;
-  case NTSPOOL_KIND_ID:
-    v[0] = "0", v[1] = "32769";
-    return;
-  case NTSPOOL_KIND_AEAD:
-    v[0] = "15", v[1] = "17";
-    return;
-  case NTSPOOL_KIND_PROTOCOL:
-    v[0] = "ntpv4", v[1] = "draft-ntpv5";
-    return;
-  case NTSPOOL_KIND_CIPHERSUITES:
-    v[0] = "TLS_AES_128_GCM_SHA256", v[1] = "TLS_AES_256_GCM_SHA384";
-    return;
-  case NTSPOOL_KIND_REGIONS:
-    v[0] = "EU", v[1] = "NL";
+  default:
+    if ((size_t)r->kind >= sizeof fixed_values / sizeof *fixed_values ||
+        !fixed_values[r->kind][0])
+      fail_msg("kind %d has no test values", (int)r->kind);
+    v[0] = fixed_values[r->kind][0], v[1] = fixed_values[r->kind][1];
     return;
   }
-  fail_msg("kind %d has no test values", (int)r->kind);
+  v[0] = buf[0], v[1] = buf[1];
 }
 
 static enum ntspool_role role_of(const struct ntspool_setting *r) {
@@ -99,16 +88,30 @@ static enum ntspool_role role_of(const struct ntspool_setting *r) {
   return NTSPOOL_ROLE_POOL;
 }
 
+/* Row i with its section ([upstream a] for [upstream NAME]) and two
+ * values. */
+struct twice {
+  const struct ntspool_setting *r;
+  const char *section;
+  const char *v[2];
+  char buf[2][32];
+};
+
+static void twice_init(struct twice *t, size_t i, const char *file) {
+  t->r = &ntspool_settings[i];
+  t->section =
+      strcmp(t->r->section, "upstream") == 0 ? "upstream a" : t->r->section;
+  two_values(t->r, file, t->v, t->buf);
+}
+
 /* The one rule, for row i through ntspool_ctx_set: the first value is
  * taken; a second is taken by a list key, refused as "given twice" by any
  * other. */
 static void twice_through_ctx(size_t i, const char *file) {
-  const struct ntspool_setting *r = &ntspool_settings[i];
-  const char *section =
-      strcmp(r->section, "upstream") == 0 ? "upstream a" : r->section;
-  const char *v[2];
-  char buf[2][32];
-  two_values(r, file, v, buf);
+  struct twice t;
+  twice_init(&t, i, file);
+  const struct ntspool_setting *r = t.r;
+  const char *section = t.section, *const *v = t.v;
   ntspool_ctx *ctx;
   assert_int_equal(ntspool_ctx_new(role_of(r), NULL, &ctx), 0);
   int rc = ntspool_ctx_set(ctx, section, r->key, v[0]);
@@ -141,12 +144,10 @@ static void twice_through_ctx(size_t i, const char *file) {
 
 /* The same through ntspool_policy_set, for the policy's rows. */
 static void twice_through_policy(size_t i, const char *file) {
-  const struct ntspool_setting *r = &ntspool_settings[i];
-  const char *section =
-      strcmp(r->section, "upstream") == 0 ? "upstream a" : r->section;
-  const char *v[2];
-  char buf[2][32];
-  two_values(r, file, v, buf);
+  struct twice t;
+  twice_init(&t, i, file);
+  const struct ntspool_setting *r = t.r;
+  const char *section = t.section, *const *v = t.v;
   ntspool_policy *p;
   assert_int_equal(ntspool_policy_new(NULL, NULL, &p), 0);
   assert_int_equal(ntspool_policy_set(p, section, r->key, v[0]), 0);
