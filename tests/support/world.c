@@ -357,9 +357,9 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
         make_source(w, &w->sources[i], (int)i, numbering, TOKEN, "timesource");
   w->stranger = make_source(w, &w->stranger_src, -1, numbering, "another-token",
                             "timesource");
-  /* The expired certificate names localhost, not ts1.test: the pool
-   * refuses it for both reasons. */
-  w->expired = make_source(w, &w->expired_src, -1, numbering, TOKEN, "expired");
+  /* Right names, wrong dates: expiry is the one fault. */
+  w->expired = make_source(w, &w->expired_src, -1, numbering, TOKEN,
+                           "expired-timesource");
 
   w->n_numbering = numbering;
   w->pool = world_new_pool(w, NULL, extra);
