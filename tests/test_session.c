@@ -577,6 +577,88 @@ static void test_session_result_client(void **state) {
   assert_int_equal(W.client_out.result, NTSPOOL_RESULT_NO_OVERLAP);
 }
 
+/* An allocator that fails once told to. */
+static bool out_of_memory;
+
+static void *failing_malloc(size_t size, void *user) {
+  (void)user;
+  return out_of_memory ? NULL : malloc(size);
+}
+
+static void plain_free(void *p, void *user) {
+  (void)user;
+  free(p);
+}
+
+static int no_open(void *user, const ntspool_upstream_target *t,
+                   ntspool_io *io) {
+  (void)user, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+
+static void no_close(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+}
+
+static int never_readable(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+  return 0;
+}
+
+/* A pool that cannot allocate the work for a request it received ends
+ * the session on its side: INTERNAL, and the client sees the connection
+ * dropped. */
+static void test_session_result_internal(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  const ntspool_allocator a = {failing_malloc, plain_free, NULL};
+  ntspool_ctx *pool;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, &a, &pool), 0);
+  assert_int_equal(ntspool_ctx_set(pool, "server", "certificate-chain-path",
+                                   "tests/pki/localhost.pem"),
+                   0);
+  assert_int_equal(ntspool_ctx_set(pool, "server", "private-key-path",
+                                   "tests/pki/localhost.key"),
+                   0);
+  assert_int_equal(ntspool_ctx_set(pool, "upstream ts1", "domain", "ts1.test"),
+                   0);
+  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, no_open, no_close,
+                              never_readable, NULL};
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
+  assert_int_equal(ntspool_ctx_ready(pool), 0);
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_peer peer = {4, "127.0.0.1"};
+  ntspool_session *c, *ps;
+  assert_int_equal(ntspool_session_new_server(pool, ntspool_test_pipe_io(p, 1),
+                                              &peer, W.now, &ps),
+                   0);
+  assert_int_equal(ntspool_session_new_client(W.client,
+                                              ntspool_test_pipe_io(p, 0),
+                                              "localhost", NULL, 0, W.now, &c),
+                   0);
+  out_of_memory = true;
+  int crc = NTSPOOL_ERR_WOULD_BLOCK, prc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 10000 && crc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    if (prc == NTSPOOL_ERR_WOULD_BLOCK &&
+        (prc = ntspool_session_step(ps, W.now)) != NTSPOOL_ERR_WOULD_BLOCK)
+      ntspool_test_pipe_shutdown(p, 1);
+    crc = ntspool_session_step(c, W.now);
+    W.now += 1;
+  }
+  out_of_memory = false;
+  ntspool_outcome o;
+  assert_int_equal(prc, NTSPOOL_ERR_NO_MEMORY);
+  ntspool_session_outcome(ps, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_INTERNAL);
+  assert_int_equal(crc, NTSPOOL_ERR_EOF);
+  ntspool_session_outcome(c, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_DROPPED);
+  ntspool_session_free(c);
+  ntspool_session_free(ps);
+  ntspool_test_pipe_free(p);
+  ntspool_ctx_unref(pool);
+}
+
 static void test_session_result_names(void **state) {
   (void)state;
   static const char *const want[] = {"pending",   "ok",           "no_overlap",
@@ -1079,6 +1161,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_fault_stall_after_keys, teardown),
       cmocka_unit_test_teardown(test_session_result_server_failures, teardown),
       cmocka_unit_test_teardown(test_session_result_client, teardown),
+      cmocka_unit_test_teardown(test_session_result_internal, teardown),
       cmocka_unit_test(test_session_result_names),
       cmocka_unit_test_teardown(test_session_upstream_cert_logged, teardown),
       cmocka_unit_test_teardown(test_session_credentials_from_memory, teardown),
