@@ -75,14 +75,14 @@ static void run_chain(enum ntspool_numbering n, const char *aead,
   assert_int_equal(res.port, 123);
   assert_keys_match(&res, 1);
   /* One support query and one Fixed Key Request, each timed. */
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(W.pool);
   ntspool_registry *reg = ntspool_policy_acquire(pol);
   ntspool_source_stats st;
   assert_int_equal(
       ntspool_policy_source_stats(pol, ntspool_registry_find(reg, "ts1"),
                                   NTSPOOL_FAMILY_IPV4, W.now, &st),
       0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][0].count, 0);
@@ -215,7 +215,7 @@ static void test_session_list_server_names(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
   }
   assert_int_equal(caps.n_names, 1);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   const char *denied[] = {"ntp-a.example", NULL};
   for (int i = 0; i < 8; i++) {
     ntspool_ke_result res;
@@ -266,7 +266,7 @@ static void test_session_reload_failed(void **state) {
   ntspool_registry *reg = ntspool_policy_acquire(W.pool->policy);
   assert_int_equal(ntspool_registry_count(reg), 1);
   assert_null(ntspool_registry_find(reg, "gone"));
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
   assert_keys_match(&res, 2);
   assert_int_equal(world_links_opened(&W, 0), 1);
@@ -545,7 +545,7 @@ static int client_against(const char *resp_hex, ntspool_outcome *o) {
   ntspool_session_outcome(c, o);
   ntspool_session_free(c);
   ntspool_tls_free(srv);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   ntspool_test_pipe_free(p);
   return rc;
 }
@@ -600,9 +600,9 @@ static void no_close(void *user, ntspool_io *io) {
   (void)user, (void)io;
 }
 
-static int never_readable(void *user, ntspool_io *io) {
+static bool always_reusable(void *user, ntspool_io *io) {
   (void)user, (void)io;
-  return 0;
+  return true;
 }
 
 /* A pool that cannot allocate the work for a request it received ends
@@ -622,8 +622,8 @@ static void test_session_result_internal(void **state) {
                    0);
   assert_int_equal(ntspool_ctx_set(pool, "upstream ts1", "domain", "ts1.test"),
                    0);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, no_open, no_close,
-                              never_readable, NULL};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, no_open, no_close,
+                              always_reusable, NULL};
   assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
   assert_int_equal(ntspool_ctx_ready(pool), 0);
   ntspool_test_pipe *p = ntspool_test_pipe_new(0);
@@ -872,7 +872,7 @@ static void test_session_source_keep_alive_default(void **state) {
     ntspool_tls_free(held[k].tls);
     ntspool_test_pipe_free(held[k].p);
   }
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* The client's regions: copied by a pool session, checked, and refused by
@@ -957,14 +957,14 @@ static void probe_world(const char *client_key) {
 }
 
 static ntspool_source_stats probe_stats(const char *name) {
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(W.pool);
   ntspool_registry *reg = ntspool_policy_acquire(pol);
   ntspool_source_stats st;
   assert_int_equal(ntspool_policy_source_stats(pol,
                                                ntspool_registry_find(reg, name),
                                                NTSPOOL_FAMILY_IPV4, W.now, &st),
                    0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return st;
 }
 

@@ -156,7 +156,7 @@ ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg);
 
 /* Drops one reference; the last one frees the config (keys wiped).  NULL is
  * ignored.  Thread safe.  Never fails. */
-void ntspool_tls_config_free(ntspool_tls_config *cfg);
+void ntspool_tls_config_unref(ntspool_tls_config *cfg);
 
 /* Creates a connection that has not started its handshake.  `io` is copied.
  * A client needs `server_name` (1..255 bytes): it is sent as SNI and the
