@@ -468,7 +468,7 @@ NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,
  * the backend's description of ntspool_outcome.tls_error followed, when
  * the peer's certificate failed verification, by the reasons
  * ("certificate has expired", "CN mismatch" ...); "no error" when that
- * connection did not fail in TLS.  Valid until ntspool_session_free.
+ * connection did not fail in TLS.  Call it before ntspool_session_free.
  * Writes at most len bytes, NUL-terminated when len > 0, and returns buf.
  * Never fails (NULL s: "no error"; NULL buf or len 0: buf untouched). */
 NTSPOOL_API const char *ntspool_session_tls_error(const ntspool_session *s,
