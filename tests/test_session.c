@@ -566,6 +566,32 @@ static void test_session_result_client(void **state) {
   assert_int_equal(client_against("80010000 80000000", &o),
                    NTSPOOL_ERR_NO_PROTOCOL);
   assert_int_equal(o.result, NTSPOOL_RESULT_NO_OVERLAP);
+  /* A server whose certificate expired: the client says why. */
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_peer peer = {NTSPOOL_FAMILY_IPV4, "127.0.0.1"};
+  ntspool_session *c, *ss;
+  assert_int_equal(ntspool_session_new_server(W.expired,
+                                              ntspool_test_pipe_io(p, 1), &peer,
+                                              W.now, &ss),
+                   0);
+  assert_int_equal(ntspool_session_new_client(W.client,
+                                              ntspool_test_pipe_io(p, 0),
+                                              "ts1.test", NULL, 0, W.now, &c),
+                   0);
+  int crc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 1000 && crc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    crc = ntspool_session_step(c, W.now);
+    ntspool_session_step(ss, W.now);
+  }
+  assert_int_equal(crc, NTSPOOL_ERR_TLS);
+  ntspool_session_outcome(c, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_TLS);
+  char text[256];
+  assert_non_null(
+      strstr(ntspool_session_tls_error(c, text, sizeof text), "expired"));
+  ntspool_session_free(c);
+  ntspool_session_free(ss);
+  ntspool_test_pipe_free(p);
   /* Through the pool: a client that offers only NTPv5 (draft). */
   world_free(&W);
   const char *extra[] = {"client", "protocol", "32769", NULL};
