@@ -336,7 +336,7 @@ static void read_lib3(struct documented *d) {
        line = strtok_r(NULL, "\n", &save)) {
     char args[8][128];
     bool next_repeatable = save && strncmp(save, "(repeatable", 11) == 0;
-    if (strcmp(line, ".PP") == 0) {
+    if (strcmp(line, ".PP") == 0 || strncmp(line, ".SS", 3) == 0) {
       section = NULL;
       continue;
     }
