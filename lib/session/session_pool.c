@@ -84,7 +84,8 @@ struct ntspool_pool_work {
   char source_name[128];
 };
 
-/* The machine's one transition. */
+/* Every transition of the machine goes through here; leaving it for the
+ * client's answer goes through leave_upstream. */
 static int up_enter(ntspool_session *s, enum up_state next) {
   s->pool->state = next;
   return UP_NEXT;
