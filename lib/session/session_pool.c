@@ -496,54 +496,61 @@ static int keys_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
   return to_client(s, rc);
 }
 
-/* The request in flight: its answer, NTSPOOL_ERR_WOULD_BLOCK, or why
- * there is none (NTSPOOL_ERR_TIMEOUT at this source's deadline). */
-static int await_answer(ntspool_session *s, ntspool_time_ms now) {
-  return now >= s->deadline ? NTSPOOL_ERR_TIMEOUT
-                            : ntspool_upconn_exchange(s->pool->up);
+/* UP_SUPPORT and UP_FIXED_KEY: waits for the answer to the request in
+ * flight, then hands `answered` the exchange's result (NTSPOOL_ERR_TIMEOUT
+ * at this source's deadline). */
+static int await_answer(ntspool_session *s, ntspool_time_ms now,
+                        int (*answered)(ntspool_session *, int,
+                                        ntspool_time_ms)) {
+  int rc = now >= s->deadline ? NTSPOOL_ERR_TIMEOUT
+                              : ntspool_upconn_exchange(s->pool->up);
+  return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : answered(s, rc, now);
 }
 
+static int await_support(ntspool_session *s, ntspool_time_ms now) {
+  return await_answer(s, now, support_answered);
+}
+
+static int await_keys(ntspool_session *s, ntspool_time_ms now) {
+  return await_answer(s, now, keys_answered);
+}
+
+static int choose_source(ntspool_session *s, ntspool_time_ms now) {
+  return s->pool->probe ? take_probed_source(s, now) : select_source(s, now);
+}
+
+/* What each state does, and whether the machine may stop there (then the
+ * time is checked first). */
+static const struct {
+  int (*run)(ntspool_session *s, ntspool_time_ms now);
+  bool may_stop;
+} up_states[] = {
+    [UP_SELECT] = {choose_source, true},
+    [UP_CONNECT] = {connect_chosen, false},
+    [UP_SUPPORT] = {await_support, true},
+    [UP_RETRY_FRESH] = {retry_fresh, false},
+    [UP_RECONNECT] = {reconnect, false},
+    [UP_FIXED_KEY] = {await_keys, true},
+};
+
 /* Runs the machine until it waits or the session leaves the upstream
- * state.  Where it may stop (SELECT and the two waits) it checks the time
- * first: a new source's deadline goes to the application before the
- * session waits on it (session.h, "Driving a session"), and at the key
- * exchange's deadline the session ends.  The deadline of the source in
- * use is s->deadline, which never passes the key exchange's. */
+ * state.  Where it may stop it checks the time first: a new source's
+ * deadline goes to the application before the session waits on it
+ * (session.h, "Driving a session"), and at the key exchange's deadline the
+ * session ends.  The deadline of the source in use is s->deadline, which
+ * never passes the key exchange's. */
 static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   ntspool_time_ms told = s->deadline; /* what the application waits with */
   int rc = UP_NEXT;
   while (rc == UP_NEXT) {
-    bool may_stop = w->state == UP_SELECT || w->state == UP_SUPPORT ||
-                    w->state == UP_FIXED_KEY;
-    if (may_stop && s->deadline != told)
-      return NTSPOOL_ERR_WOULD_BLOCK;
-    if (may_stop && now >= s->session_deadline)
-      return give_up(s);
-    switch (w->state) {
-    case UP_SELECT:
-      rc = w->probe ? take_probed_source(s, now) : select_source(s, now);
-      break;
-    case UP_CONNECT:
-      rc = connect_chosen(s, now);
-      break;
-    case UP_SUPPORT:
-      rc = await_answer(s, now);
-      if (rc != NTSPOOL_ERR_WOULD_BLOCK)
-        rc = support_answered(s, rc, now);
-      break;
-    case UP_RETRY_FRESH:
-      rc = retry_fresh(s, now);
-      break;
-    case UP_RECONNECT:
-      rc = reconnect(s, now);
-      break;
-    case UP_FIXED_KEY:
-      rc = await_answer(s, now);
-      if (rc != NTSPOOL_ERR_WOULD_BLOCK)
-        rc = keys_answered(s, rc, now);
-      break;
+    if (up_states[w->state].may_stop) {
+      if (s->deadline != told)
+        return NTSPOOL_ERR_WOULD_BLOCK;
+      if (now >= s->session_deadline)
+        return give_up(s);
     }
+    rc = up_states[w->state].run(s, now);
   }
   return rc;
 }
