@@ -72,14 +72,14 @@ static void run_chain(enum ntspool_numbering n, const char *aead,
   assert_int_equal(res.port, 123);
   assert_keys_match(&res, 1);
   /* One support query and one Fixed Key Request, each timed. */
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(W.pool);
   ntspool_registry *reg = ntspool_policy_acquire(pol);
   ntspool_source_stats st;
   assert_int_equal(
       ntspool_policy_source_stats(pol, ntspool_registry_find(reg, "ts1"),
                                   NTSPOOL_FAMILY_IPV4, W.now, &st),
       0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][0].count, 0);
@@ -212,7 +212,7 @@ static void test_session_list_server_names(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
   }
   assert_int_equal(caps.n_names, 1);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   const char *denied[] = {"ntp-a.example", NULL};
   for (int i = 0; i < 8; i++) {
     ntspool_ke_result res;
@@ -263,7 +263,7 @@ static void test_session_reload_failed(void **state) {
   ntspool_registry *reg = ntspool_policy_acquire(W.pool->policy);
   assert_int_equal(ntspool_registry_count(reg), 1);
   assert_null(ntspool_registry_find(reg, "gone"));
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
   assert_keys_match(&res, 2);
   assert_int_equal(world_links_opened(&W, 0), 1);
@@ -576,7 +576,7 @@ static void test_session_source_keep_alive_default(void **state) {
     ntspool_tls_free(held[k].tls);
     ntspool_test_pipe_free(held[k].p);
   }
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* The client's regions: copied by a pool session, checked, and refused by
@@ -661,14 +661,14 @@ static void probe_world(const char *client_key) {
 }
 
 static ntspool_source_stats probe_stats(const char *name) {
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(W.pool);
   ntspool_registry *reg = ntspool_policy_acquire(pol);
   ntspool_source_stats st;
   assert_int_equal(ntspool_policy_source_stats(pol,
                                                ntspool_registry_find(reg, name),
                                                NTSPOOL_FAMILY_IPV4, W.now, &st),
                    0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return st;
 }
 

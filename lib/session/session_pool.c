@@ -96,13 +96,9 @@ static void free_work(ntspool_session *s) {
   if (!w)
     return;
   ntspool_upconn_close(w->up);
-  ntspool_registry_release(w->reg);
+  ntspool_registry_unref(w->reg);
   ntspool_ctx_free_mem(s->ctx, w);
   s->pool = NULL;
-}
-
-static enum ntspool_family family_of(const ntspool_session *s) {
-  return s->family == 6 ? NTSPOOL_FAMILY_IPV6 : NTSPOOL_FAMILY_IPV4;
 }
 
 static void close_upstream(struct ntspool_pool_work *w) {
@@ -155,8 +151,7 @@ static int give_up(ntspool_session *s) {
 static int probe_failed(ntspool_session *s, bool keys_sent, int why,
                         uint16_t source_code) {
   struct ntspool_pool_work *w = s->pool;
-  ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
-                              false);
+  ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, false);
   uint16_t code = ntspool_probe_error(keys_sent, why, source_code);
   ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
               "peer=%s monitor probe source=%s failed: %s (error %u)", s->peer,
@@ -173,8 +168,8 @@ static int source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
               "peer=%s source=%s failed before keys were sent: %s", s->peer,
               ntspool_source_name(w->sel.source), ntspool_strerror(why));
-  ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
-                               false, now);
+  ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
+                               now);
   close_upstream(w);
   return up_enter(s, UP_SELECT);
 }
@@ -187,9 +182,9 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
   ntspool_time_ms created;
   /* A probe measures the path a new client's connection takes, so a kept
    * connection (which may outlive the source's reachability) is not it. */
-  w->up_reused = !w->probe && ntspool_policy_conn_take(
-                                  s->ctx->policy, w->sel.source, family_of(s),
-                                  now, &conn, &created) == 1;
+  w->up_reused = !w->probe &&
+                 ntspool_policy_conn_take(s->ctx->policy, w->sel.source,
+                                          s->family, now, &conn, &created) == 1;
   if (w->up_reused) {
     w->up = conn;
     return 0;
@@ -212,8 +207,8 @@ static void record_latency(ntspool_session *s, enum ntspool_exchange kind,
   struct ntspool_pool_work *w = s->pool;
   if (w->probe)
     return; /* the histograms describe what ordinary clients get */
-  ntspool_policy_record_latency(s->ctx->policy, w->sel.source, family_of(s),
-                                kind, ok, now - w->exchange_started);
+  ntspool_policy_record_latency(s->ctx->policy, w->sel.source, s->family, kind,
+                                ok, now - w->exchange_started);
 }
 
 /* Builds the support query into the upstream connection and starts it.
@@ -276,7 +271,7 @@ static void release_connection(ntspool_session *s, bool keep_alive,
   w->up = NULL;
   if (keep_alive) {
     ntspool_channel_consume(&c->ch);
-    if (ntspool_policy_conn_put(s->ctx->policy, w->sel.source, family_of(s), c,
+    if (ntspool_policy_conn_put(s->ctx->policy, w->sel.source, s->family, c,
                                 c->created_at, now) >= 0)
       return;
   }
@@ -372,8 +367,8 @@ static int support_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
                                         ntspool_source_numbering(w->sel.source),
                                         support_wants(w->sel.source), &sup);
     if (rc == 0)
-      rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source,
-                                     family_of(s), &sup, now);
+      rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source, s->family,
+                                     &sup, now);
   }
   record_latency(s, NTSPOOL_EXCHANGE_SUPPORT, rc == 0, now);
   if (rc)
@@ -384,7 +379,7 @@ static int support_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
   if (rc == NTSPOOL_ERR_NO_PROTOCOL || rc == NTSPOOL_ERR_NO_AEAD) {
     release_connection(s, keep, now);
     if (w->probe) {
-      ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
+      ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family,
                                   false);
       return answer_no_overlap(s, w->sel.has_protocol, w->sel.protocol, rc);
     }
@@ -429,8 +424,8 @@ static int keys_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   if (w->probe)
     return probe_failed(s, true, why, 0);
   record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
-  ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
-                               false, now);
+  ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
+                               now);
   ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
               "peer=%s source=%s failed after keys were sent: %s", s->peer,
               w->source_name, ntspool_strerror(why));
@@ -459,10 +454,9 @@ static int keys_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
     return probe_failed(s, true, rc, r.error_code);
   }
   if (w->probe)
-    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
-                                true);
+    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, true);
   else
-    ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
+    ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family,
                                  rc == 0, now);
   if (rc) {
     ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
@@ -594,7 +588,7 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
     return answer_error(s, ntspool_nts_error_for(rc), rc);
   }
   w->reg = ntspool_policy_acquire(s->ctx->policy);
-  ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
+  ntspool_client_prefs_from_request(req, s->family, &w->prefs);
   for (size_t i = 0; i < s->n_regions; i++)
     w->regions[i] = s->regions[i];
   w->prefs.regions = w->regions;
