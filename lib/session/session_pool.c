@@ -146,6 +146,14 @@ static int give_up(ntspool_session *s) {
   return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
 }
 
+/* A source's TLS failure (most often its certificate: expired, wrong
+ * name, unknown CA) is the operator's to fix, so it is a warning whatever
+ * the level of the source's other failures. */
+static enum ntspool_log_level tls_level(int why,
+                                        enum ntspool_log_level otherwise) {
+  return why == NTSPOOL_ERR_TLS ? NTSPOOL_LOG_WARNING : otherwise;
+}
+
 /* A probe ends at its first failure, answered as the nts-pool monitor
  * expects; its source's health stays as it was.  Returns 0. */
 static int probe_failed(ntspool_session *s, bool keys_sent, int why,
@@ -153,9 +161,11 @@ static int probe_failed(ntspool_session *s, bool keys_sent, int why,
   struct ntspool_pool_work *w = s->pool;
   ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, false);
   uint16_t code = ntspool_probe_error(keys_sent, why, source_code);
+  char text[320];
   ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
               "peer=%s monitor probe source=%s failed: %s (error %u)", s->peer,
-              w->source_name, ntspool_strerror(why), code);
+              w->source_name, ntspool_upconn_why(w->up, why, text, sizeof text),
+              code);
   return answer_error(s, code, why);
 }
 
@@ -165,9 +175,11 @@ static int source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   if (w->probe)
     return probe_failed(s, false, why, 0);
-  ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
+  char text[320];
+  ntspool_log(s->ctx, tls_level(why, NTSPOOL_LOG_DEBUG), "pool",
               "peer=%s source=%s failed before keys were sent: %s", s->peer,
-              ntspool_source_name(w->sel.source), ntspool_strerror(why));
+              ntspool_source_name(w->sel.source),
+              ntspool_upconn_why(w->up, why, text, sizeof text));
   ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
                                now);
   close_upstream(w);
@@ -426,9 +438,11 @@ static int keys_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
   ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
                                now);
-  ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
+  char text[320];
+  ntspool_log(s->ctx, tls_level(why, NTSPOOL_LOG_INFO), "pool",
               "peer=%s source=%s failed after keys were sent: %s", s->peer,
-              w->source_name, ntspool_strerror(why));
+              w->source_name,
+              ntspool_upconn_why(w->up, why, text, sizeof text));
   return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, why);
 }
 
