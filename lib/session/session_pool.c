@@ -46,8 +46,9 @@
  *                -> SELECT       none
  *   FIXED_KEY    -> (answered)   the source's cookies, or an error
  *
- * "Answered" leaves NTSPOOL_ST_UPSTREAM with the client's answer queued;
- * at the key exchange's deadline the session ends unanswered. */
+ * "Answered" leaves NTSPOOL_ST_UPSTREAM with the client's answer queued
+ * (also, with Internal Server Error, from any state that cannot build its
+ * request); at the key exchange's deadline the session ends unanswered. */
 enum up_state {
   UP_SELECT,      /* choose a source (a probe's: the one its UUID names) */
   UP_CONNECT,     /* connect to it and send the first request */
