@@ -18,40 +18,28 @@
  * Error or Warning is reported with its code; bytes after End of Message
  * are NTSPOOL_ERR_TRAILING_DATA; no result is ever readable.
  */
-#include "fuzz.h"
-
-#include "session/session_internal.h"
+#include "fuzz_session.h"
 #include "support/pipe.h"
 
-/* One client context and one session per AEAD set, made once: a session
- * per input spends nearly all its time setting up a TLS context. */
+/* One client context and one session per AEAD set (fuzz_session.h). */
 static ntspool_ctx *clients[2];
 static ntspool_session *sessions[2];
 static ntspool_test_pipe *pipes[2];
 
-static void must(int rc, ntspool_ctx *ctx, const char *what) {
-  if (rc) {
-    fprintf(stderr, "fuzz_client_session: %s: %s %s\n", what,
-            ntspool_strerror(rc), ctx ? ntspool_ctx_error(ctx) : "");
-    abort();
-  }
-}
-
 static ntspool_ctx *make_client(bool gcm) {
   ntspool_ctx *ctx;
-  must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), NULL, "ctx");
-  must(ntspool_ctx_set(ctx, "client", "certificate-authority-path",
-                       "tests/pki/ca.pem"),
-       ctx, "ca");
+  fuzz_must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), NULL, "ctx");
+  fuzz_must(ntspool_ctx_set(ctx, "client", "certificate-authority-path",
+                            "tests/pki/ca.pem"),
+            ctx, "ca");
   if (gcm) {
-    must(ntspool_ctx_set(ctx, "client", "aead", "30"), ctx, "aead 30");
-    must(ntspool_ctx_set(ctx, "client", "aead", "15"), ctx, "aead 15");
+    fuzz_must(ntspool_ctx_set(ctx, "client", "aead", "30"), ctx, "aead 30");
+    fuzz_must(ntspool_ctx_set(ctx, "client", "aead", "15"), ctx, "aead 15");
   }
-  must(ntspool_ctx_ready(ctx), ctx, "ready");
+  fuzz_must(ntspool_ctx_ready(ctx), ctx, "ready");
   return ctx;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
@@ -60,10 +48,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     clients[i] = make_client(i == 1);
     pipes[i] = ntspool_test_pipe_new(0);
     FUZZ_CHECK(pipes[i] != NULL);
-    must(ntspool_session_new_client(
-             clients[i], ntspool_test_pipe_io(pipes[i], 0), "ke.example",
-             denied, 1, 1000, &sessions[i]),
-         clients[i], "session");
+    fuzz_must(ntspool_session_new_client(
+                  clients[i], ntspool_test_pipe_io(pipes[i], 0), "ke.example",
+                  denied, 1, 1000, &sessions[i]),
+              clients[i], "session");
   }
   return 0;
 }
@@ -100,27 +88,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ntspool_session *s = sessions[which];
   data++, size--;
 
-  /* The session as advance() leaves it once the request is out, with what
-   * the TLS layer would have delivered.  Everything check_answer reads is
-   * reset here. */
-  s->state = NTSPOOL_ST_RECV;
-  s->status = 0;
-  s->deadline = s->session_deadline;
-  s->outcome = (ntspool_outcome){0};
+  /* The session once its request is out, with the server's answer. */
+  size_t n = fuzz_session_deliver(s, data, size);
   s->part->client.has_result = false;
-  s->ch.tx_len = s->ch.tx_sent = s->ch.msg_len = 0;
-  size_t n = size < s->ch.rx_cap ? size : s->ch.rx_cap;
-  memcpy(s->ch.rx, data, n);
-  s->ch.rx_len = n;
-
-  size_t msg_len;
-  int frame_rc = ntspool_message_frame(s->ch.rx, n, s->ch.rx_cap, &msg_len);
   ntspool_response r;
-  int want = frame_rc;
-  if (frame_rc == 0)
+  int want = fuzz_session_frame(s);
+  if (want == 0)
     want = expected(ctx, s->ch.rx, n, &r);
-  else if (frame_rc == NTSPOOL_ERR_NEED_MORE && n == s->ch.rx_cap)
-    want = NTSPOOL_ERR_TOO_LARGE; /* the channel cannot read more */
 
   int rc = ntspool_session_step(s, 1001);
   if (want == NTSPOOL_ERR_NEED_MORE) {

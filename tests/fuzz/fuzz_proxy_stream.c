@@ -14,20 +14,12 @@
  * nothing on; the session's first step blocks for more or fails the
  * handshake, and never answers anything.
  */
-#include "fuzz.h"
+#include "fuzz_session.h"
 
 #include "ntspool/proxy.h"
 #include "support/pipe.h"
 
 static ntspool_ctx *pool;
-
-static void must(int rc, const char *what) {
-  if (rc) {
-    fprintf(stderr, "fuzz_proxy_stream: %s: %s %s\n", what,
-            ntspool_strerror(rc), pool ? ntspool_ctx_error(pool) : "");
-    abort();
-  }
-}
 
 /* The pool never gets as far as an upstream connection here. */
 static int up_open(void *user, const ntspool_upstream_target *target,
@@ -46,11 +38,10 @@ static int up_readable(void *user, ntspool_io *io) {
   return 0;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), "ctx");
+  fuzz_must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), pool, "ctx");
   const char *keys[][3] = {
       {"server", "certificate-chain-path", "tests/pki/localhost.pem"},
       {"server", "private-key-path", "tests/pki/localhost.key"},
@@ -59,11 +50,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
       {"upstream ts1", "auth-token", "a"},
   };
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-    must(ntspool_ctx_set(pool, keys[i][0], keys[i][1], keys[i][2]), keys[i][1]);
+    fuzz_must(ntspool_ctx_set(pool, keys[i][0], keys[i][1], keys[i][2]), pool,
+              keys[i][1]);
   ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
                               up_readable, NULL};
-  must(ntspool_ctx_set_upstream_ops(pool, &ops), "upstream ops");
-  must(ntspool_ctx_ready(pool), "ready");
+  fuzz_must(ntspool_ctx_set_upstream_ops(pool, &ops), pool, "upstream ops");
+  fuzz_must(ntspool_ctx_ready(pool), pool, "ready");
   return 0;
 }
 

@@ -20,26 +20,15 @@
  * "nothing in common"); a refused request gets the Error code
  * ntspool_nts_error_for gives; every keep-alive permit taken is returned.
  */
-#include "fuzz.h"
-
-#include "session/session_internal.h"
+#include "fuzz_session.h"
 #include "support/pipe.h"
 
 #define TOKEN "c680e5f1c4f161968dd9b72f271ca5e7d17b0fe2e71e20b7ba4002b9252dd751"
 
-/* One source context and one session per numbering, made once: a session
- * per input spends nearly all its time setting up a TLS context. */
+/* One source context and one session per numbering (fuzz_session.h). */
 static ntspool_ctx *sources[2];
 static ntspool_session *sessions[2];
 static ntspool_test_pipe *pipes[2];
-
-static void must(int rc, ntspool_ctx *ctx, const char *what) {
-  if (rc) {
-    fprintf(stderr, "fuzz_source_session: %s: %s %s\n", what,
-            ntspool_strerror(rc), ctx ? ntspool_ctx_error(ctx) : "");
-    abort();
-  }
-}
 
 static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
                         const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
@@ -57,7 +46,7 @@ static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
 
 static ntspool_ctx *make_source(bool draft) {
   ntspool_ctx *ctx;
-  must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), NULL, "ctx");
+  fuzz_must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), NULL, "ctx");
   const char *keys[][2] = {
       {"certificate-chain-path", "tests/pki/timesource.pem"},
       {"private-key-path", "tests/pki/timesource.key"},
@@ -74,15 +63,14 @@ static ntspool_ctx *make_source(bool draft) {
   };
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
     if (keys[i][0])
-      must(ntspool_ctx_set(ctx, "time-source", keys[i][0], keys[i][1]), ctx,
-           keys[i][0]);
+      fuzz_must(ntspool_ctx_set(ctx, "time-source", keys[i][0], keys[i][1]),
+                ctx, keys[i][0]);
   ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, NULL};
-  must(ntspool_ctx_set_source_ops(ctx, &ops), ctx, "source ops");
-  must(ntspool_ctx_ready(ctx), ctx, "ready");
+  fuzz_must(ntspool_ctx_set_source_ops(ctx, &ops), ctx, "source ops");
+  fuzz_must(ntspool_ctx_ready(ctx), ctx, "ready");
   return ctx;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
@@ -90,10 +78,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     sources[i] = make_source(i == 1);
     pipes[i] = ntspool_test_pipe_new(0);
     FUZZ_CHECK(pipes[i] != NULL);
-    must(ntspool_session_new_server(sources[i],
-                                    ntspool_test_pipe_io(pipes[i], 1), NULL,
-                                    1000, &sessions[i]),
-         sources[i], "session");
+    fuzz_must(ntspool_session_new_server(sources[i],
+                                         ntspool_test_pipe_io(pipes[i], 1),
+                                         NULL, 1000, &sessions[i]),
+              sources[i], "session");
   }
   return 0;
 }
@@ -144,33 +132,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bool kept = (data[0] & 2) != 0;
   data++, size--;
 
-  /* The session as advance() leaves it after the handshake, with what the
-   * TLS layer would have delivered; a kept-alive connection holds its
-   * permit.  Everything take_request reads is reset here. */
-  s->state = NTSPOOL_ST_RECV;
-  s->status = 0;
-  s->deadline = s->session_deadline;
-  s->outcome = (ntspool_outcome){0};
-  s->close_after = false;
-  s->ch.tx_len = s->ch.tx_sent = s->ch.msg_len = 0;
+  /* The session after the handshake, with the peer's request; a
+   * kept-alive connection holds its permit. */
+  size_t n = fuzz_session_deliver(s, data, size);
   if (kept) {
     atomic_fetch_add(&ctx->keep_alive_in_use, 1);
     s->keep_alive = true;
   }
-  size_t n = size < s->ch.rx_cap ? size : s->ch.rx_cap;
-  memcpy(s->ch.rx, data, n);
-  s->ch.rx_len = n;
-
   ntspool_request req = {0};
   int parse_rc = NTSPOOL_ERR_NEED_MORE;
-  size_t msg_len;
-  int frame_rc = ntspool_message_frame(s->ch.rx, n, s->ch.rx_cap, &msg_len);
+  int frame_rc = fuzz_session_frame(s);
   if (frame_rc == 0)
     parse_rc =
         ntspool_parse_source_request(s->ch.rx, n, ctx->numbering,
                                      /* no client certificate */ 0, &req);
-  else if (frame_rc == NTSPOOL_ERR_NEED_MORE && n == s->ch.rx_cap)
-    frame_rc = NTSPOOL_ERR_TOO_LARGE; /* the channel cannot read more */
 
   int rc = ntspool_session_step(s, 1001);
   /* The answer cannot go out over a TLS session that never started. */
