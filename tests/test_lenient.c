@@ -167,7 +167,7 @@ static int client_reads(const char *resp_hex, ntspool_ke_result *res) {
   ntspool_session_free(s);
   ntspool_tls_free(server);
   ntspool_test_pipe_free(p);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   return rc;
 }
 

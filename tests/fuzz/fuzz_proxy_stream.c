@@ -33,9 +33,9 @@ static void up_close(void *user, ntspool_io *io) {
   (void)user, (void)io;
 }
 
-static int up_readable(void *user, ntspool_io *io) {
+static bool up_reusable(void *user, ntspool_io *io) {
   (void)user, (void)io;
-  return 0;
+  return false;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -52,8 +52,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
     fuzz_must(ntspool_ctx_set(pool, keys[i][0], keys[i][1], keys[i][2]), pool,
               keys[i][1]);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, NULL};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, NULL};
   fuzz_must(ntspool_ctx_set_upstream_ops(pool, &ops), pool, "upstream ops");
   fuzz_must(ntspool_ctx_ready(pool), pool, "ready");
   return 0;
@@ -95,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ntspool_test_pipe_shutdown(pipe, 0);
   FUZZ_CHECK(ntspool_test_pipe_queued(pipe, 1) == rest);
 
-  ntspool_peer who = {.family = r.local || r.family == 4 ? 4 : 6,
+  ntspool_peer who = {.family = r.local || r.family == 4 ? NTSPOOL_FAMILY_IPV4
+                                                         : NTSPOOL_FAMILY_IPV6,
                       .address = "192.0.2.1"};
   ntspool_session *s;
   FUZZ_CHECK(ntspool_session_new_server(pool, ntspool_test_pipe_io(pipe, 1),

@@ -65,7 +65,7 @@ static ntspool_ctx *make_source(bool draft) {
     if (keys[i][0])
       fuzz_must(ntspool_ctx_set(ctx, "time-source", keys[i][0], keys[i][1]),
                 ctx, keys[i][0]);
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, NULL};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, make_cookies, NULL};
   fuzz_must(ntspool_ctx_set_source_ops(ctx, &ops), ctx, "source ops");
   fuzz_must(ntspool_ctx_ready(ctx), ctx, "ready");
   return ctx;
@@ -115,8 +115,8 @@ static void check_answer(const ntspool_session *s, const ntspool_request *req,
   int rc = ntspool_parse_ke_response(tx, len, n, &r);
   if (req->kind == NTSPOOL_REQUEST_FIXED_KEY) {
     FUZZ_CHECK(rc == 0 && r.n_cookies == s->ctx->n_cookies);
-    FUZZ_CHECK(r.protocol == ntspool_list_get(req->protocols, 0) &&
-               r.aead == ntspool_list_get(req->aeads, 0));
+    FUZZ_CHECK(r.protocol == ntspool_u16_list_get(req->protocols, 0) &&
+               r.aead == ntspool_u16_list_get(req->aeads, 0));
     return;
   }
   /* An ordinary exchange without a TLS session never gets keys. */
