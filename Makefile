@@ -344,6 +344,16 @@ bench: deps
 	$(MAKE) TLS=openssl BUILD=$(BUILD)-openssl all bench-bins
 	tests/bench/run $(BUILD) $(BUILD)-openssl
 
+# The soak (tests/soak/run): nts-pool-ke under load for SOAK_SESSIONS
+# sessions while its configuration is reloaded, time sources are killed
+# and restarted and idle upstream connections expire; memory, fds and
+# threads must stay flat.  make check runs the short form (20,000).
+.PHONY: soak
+SOAK_SESSIONS ?= 1000000
+
+soak: all $(BUILD)/bench/loadgen
+	@SOAK_SESSIONS=$(SOAK_SESSIONS) tests/soak/run $(BUILD)
+
 $(BUILD)/libntspool.pc: pkgconfig/libntspool.pc.in include/ntspool/common.h
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
