@@ -10,6 +10,8 @@
 #                      mbedTLS (separate trees: build-openssl, build-san-openssl)
 #   GEO=0              nts-pool-ke without libmaxminddb (no geolocation-db)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
+#   make soak          nts-pool-ke under load with reloads, killed time
+#                      sources and idle expiry (SOAK_SESSIONS, 1,000,000)
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make deb           Debian packages (debian/) in build/deb/
 #   make package-check build them, lintian, unpack into a temporary root and
@@ -256,6 +258,10 @@ CHECK_STAGES += "$(MAKE) -s test TLS=openssl" "MAKE='$(MAKE) TLS=openssl' tests/
   "$(MAKE) -s integration TLS=openssl" \
   "$(MAKE) -s all TLS=openssl >/dev/null && tests/integration/examples.sh build-openssl" \
   "$(MAKE) -s interop TLS=openssl"
+# The soak's short form (tests/soak/run, about 3 minutes): 20,000 sessions
+# through nts-pool-ke while it reloads, time sources die and come back and
+# idle upstream connections expire; flat memory, fds and threads.
+CHECK_STAGES += "$(MAKE) -s soak SOAK_SESSIONS=20000"
 # Debian 12's NTPsec as a pool time source, its NTS-KE server linked to
 # the OpenSSL backend (contrib/ntpsec: fetched with a private deb-src list,
 # patched, built once into build/ntpsec), with stock chrony and NTPsec as
