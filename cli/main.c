@@ -5,9 +5,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +15,7 @@
 #include "daemon.h"
 #include "describe.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "serve.h"
 
@@ -41,26 +39,8 @@ static void usage(FILE *to) {
           NTS_POOL_KE_DEFAULT_CONFIG);
 }
 
-/* One malloc arena per CPU instead of glibc's default of up to 8 per CPU.
- * Every worker thread allocates for its sessions (TLS state, buffers), and
- * with max-connections workers glibc hands out 8 arenas per core, each
- * keeping its own high-water mark: in the soak (tests/soak/run, 2 cores,
- * 16 arenas) the resident memory crept up by 4-7 % per 100,000 sessions
- * that way, and stayed flat (and 4 MiB smaller) with 1 or 2 arenas at the
- * same CPU time per session; the workers spend their time in TLS, not in
- * malloc.  MALLOC_ARENA_MAX or GLIBC_TUNABLES in the environment still
- * decide when set. */
-static void limit_malloc_arenas(void) {
-#if defined(__GLIBC__) && defined(M_ARENA_MAX)
-  if (getenv("MALLOC_ARENA_MAX") || getenv("GLIBC_TUNABLES"))
-    return;
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  mallopt(M_ARENA_MAX, cpus > 0 && cpus < 1024 ? (int)cpus : 1);
-#endif
-}
-
 int main(int argc, char **argv) {
-  limit_malloc_arenas();
+  nts_pool_ke_memory_limit_arenas();
   static const struct option longs[] = {
       {"config", required_argument, NULL, 'c'},
       {"test", no_argument, NULL, 't'},
