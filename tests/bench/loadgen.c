@@ -362,6 +362,10 @@ static int run_rate(void) {
          n, atomic_load(&n_errors), elapsed, (double)n / elapsed,
          percentile(all, n, 0.50), percentile(all, n, 0.99),
          n ? sum / (double)n : 0.0, n ? cpu * 1e3 / (double)n : 0.0);
+  fflush(stdout); /* before anything at exit (a sanitizer's report) */
+  free(all);
+  for (int i = 0; i < g.conc; i++)
+    free(workers[i].lat);
   return n > 0 ? 0 : 1;
 }
 
