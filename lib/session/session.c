@@ -43,10 +43,7 @@ int ntspool_session_alloc(ntspool_ctx *ctx, const ntspool_io *io,
   s->ops = ctx->role_ops;
   s->state = NTSPOOL_ST_HANDSHAKE;
   s->status = NTSPOOL_ERR_WOULD_BLOCK;
-  s->session_deadline = now + ctx->ke_timeout_ms;
-  s->deadline = now + ctx->handshake_timeout_ms;
-  if (s->deadline > s->session_deadline)
-    s->deadline = s->session_deadline;
+  ntspool_session_set_deadline(s, NTSPOOL_WAIT_HANDSHAKE, now);
   *out = s;
   return 0;
 }
@@ -61,7 +58,8 @@ int ntspool_session_new_server(ntspool_ctx *ctx, const ntspool_io *io,
                                  now, &s);
   if (rc)
     return rc;
-  s->family = peer && peer->family == 6 ? 6 : 4;
+  s->family = peer && peer->family == NTSPOOL_FAMILY_IPV6 ? NTSPOOL_FAMILY_IPV6
+                                                          : NTSPOOL_FAMILY_IPV4;
   snprintf(s->peer, sizeof s->peer, "%s",
            peer && peer->address ? peer->address : "-");
   *out = s;
@@ -81,6 +79,69 @@ void ntspool_session_free(ntspool_session *s) {
   ntspool_ctx_unref(ctx);
 }
 
+/* The class of a session that ended with `status` (session.h, enum
+ * ntspool_result).  A failure of the session itself decides; after a
+ * delivered answer, what the answer was (an Error record, no overlap). */
+static enum ntspool_result result_of(int status, const ntspool_outcome *o) {
+  switch (status) {
+  case 0:
+    if (o->sent_error)
+      return NTSPOOL_RESULT_NTS_ERROR;
+    if (o->status == NTSPOOL_ERR_NO_PROTOCOL ||
+        o->status == NTSPOOL_ERR_NO_AEAD)
+      return NTSPOOL_RESULT_NO_OVERLAP;
+    return o->status == 0 ? NTSPOOL_RESULT_OK : NTSPOOL_RESULT_NTS_ERROR;
+  case NTSPOOL_ERR_NO_PROTOCOL:
+  case NTSPOOL_ERR_NO_AEAD:
+    return NTSPOOL_RESULT_NO_OVERLAP;
+  case NTSPOOL_ERR_PEER_ERROR:
+  case NTSPOOL_ERR_PEER_WARNING:
+    return NTSPOOL_RESULT_NTS_ERROR;
+  case NTSPOOL_ERR_TIMEOUT:
+    return NTSPOOL_RESULT_TIMEOUT;
+  case NTSPOOL_ERR_TLS:
+    return NTSPOOL_RESULT_TLS;
+  case NTSPOOL_ERR_EOF:
+  case NTSPOOL_ERR_IO:
+    return NTSPOOL_RESULT_DROPPED;
+  case NTSPOOL_ERR_BAD_RESPONSE:
+  case NTSPOOL_ERR_MALFORMED:
+  case NTSPOOL_ERR_TOO_LARGE:
+  case NTSPOOL_ERR_TRAILING_DATA:
+  case NTSPOOL_ERR_NEED_MORE:
+  case NTSPOOL_ERR_UNKNOWN_CRITICAL:
+    return NTSPOOL_RESULT_BAD_RESPONSE;
+  default:
+    return NTSPOOL_RESULT_INTERNAL;
+  }
+}
+
+void ntspool_session_set_deadline(ntspool_session *s, enum ntspool_wait what,
+                                  ntspool_time_ms now) {
+  const ntspool_ctx *ctx = s->ctx;
+  ntspool_time_ms until = s->session_deadline;
+  switch (what) {
+  case NTSPOOL_WAIT_HANDSHAKE:
+    s->session_deadline = now + ctx->ke_timeout_ms;
+    until = now + ctx->handshake_timeout_ms;
+    break;
+  case NTSPOOL_WAIT_EXCHANGE:
+    break;
+  case NTSPOOL_WAIT_UPSTREAM:
+    until = now + ctx->upstream_timeout_ms;
+    break;
+  /* The key exchange is over: the wait for the next one, then the close,
+   * takes its place. */
+  case NTSPOOL_WAIT_IDLE:
+    s->session_deadline = until = now + ctx->idle_timeout_ms;
+    break;
+  case NTSPOOL_WAIT_CLOSE:
+    s->session_deadline = until = now + ctx->handshake_timeout_ms;
+    break;
+  }
+  s->deadline = until < s->session_deadline ? until : s->session_deadline;
+}
+
 int ntspool_session_finish(ntspool_session *s, int status) {
   s->state = NTSPOOL_ST_DONE;
   s->status = status;
@@ -88,7 +149,23 @@ int ntspool_session_finish(ntspool_session *s, int status) {
     s->outcome.status = status;
   if (status == NTSPOOL_ERR_TLS)
     s->outcome.tls_error = ntspool_tls_last_error(s->ch.tls);
+  s->outcome.result = result_of(status, &s->outcome);
   return status;
+}
+
+const char *ntspool_result_name(enum ntspool_result result) {
+  static const char *const names[] = {
+      [NTSPOOL_RESULT_PENDING] = "pending",
+      [NTSPOOL_RESULT_OK] = "ok",
+      [NTSPOOL_RESULT_NO_OVERLAP] = "no_overlap",
+      [NTSPOOL_RESULT_NTS_ERROR] = "nts_error",
+      [NTSPOOL_RESULT_TIMEOUT] = "timeout",
+      [NTSPOOL_RESULT_TLS] = "tls",
+      [NTSPOOL_RESULT_DROPPED] = "dropped",
+      [NTSPOOL_RESULT_BAD_RESPONSE] = "bad_response",
+      [NTSPOOL_RESULT_INTERNAL] = "internal"};
+  return (unsigned)result < sizeof names / sizeof *names ? names[result]
+                                                         : "unknown";
 }
 
 void ntspool_session_answer_error(ntspool_session *s, uint16_t code) {
@@ -122,7 +199,7 @@ static int recv_failed(ntspool_session *s, int rc) {
     return NTSPOOL_ERR_WOULD_BLOCK;
   }
   /* A kept-alive connection the pool closes between requests ends well. */
-  if (rc == NTSPOOL_ERR_EOF && s->keep_alive && s->ch.rx_len == 0)
+  if (rc == NTSPOOL_ERR_EOF && s->state == NTSPOOL_ST_IDLE)
     return ntspool_session_finish(s, 0);
   return ntspool_session_finish(s, rc);
 }
@@ -139,7 +216,7 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
     rc = ntspool_tls_handshake(s->ch.tls);
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_session_finish(s, rc);
-    s->deadline = s->session_deadline;
+    ntspool_session_set_deadline(s, NTSPOOL_WAIT_EXCHANGE, now);
     if (!s->ops->start) { /* the peer speaks first */
       s->state = NTSPOOL_ST_RECV;
       return 0;
@@ -152,8 +229,11 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_session_finish(s, rc);
     s->state = NTSPOOL_ST_RECV;
     return 0;
+  case NTSPOOL_ST_IDLE:
   case NTSPOOL_ST_RECV:
     rc = ntspool_channel_recv(&s->ch);
+    if (s->state == NTSPOOL_ST_IDLE && s->ch.rx_len > 0)
+      s->state = NTSPOOL_ST_RECV; /* the next request has begun */
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : recv_failed(s, rc);
     ntspool_log_records(s->ctx, "session", s->peer, "received", s->ch.rx,
@@ -174,8 +254,8 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
     }
     /* Kept alive: wait for the pool's next request. */
     ntspool_channel_consume(&s->ch);
-    s->deadline = now + s->ctx->idle_timeout_ms;
-    s->state = NTSPOOL_ST_RECV;
+    ntspool_session_set_deadline(s, NTSPOOL_WAIT_IDLE, now);
+    s->state = NTSPOOL_ST_IDLE;
     return 0;
   case NTSPOOL_ST_CLOSE:
     rc = ntspool_channel_close(&s->ch);
@@ -190,6 +270,18 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
   return ntspool_session_finish(s, NTSPOOL_ERR_STATE);
 }
 
+/* For the time-out line of the debug log. */
+static const char *const state_names[] = {
+    [NTSPOOL_ST_HANDSHAKE] = "handshake",
+    [NTSPOOL_ST_SEND_REQUEST] = "send-request",
+    [NTSPOOL_ST_RECV] = "recv",
+    [NTSPOOL_ST_UPSTREAM] = "upstream",
+    [NTSPOOL_ST_SEND] = "send",
+    [NTSPOOL_ST_IDLE] = "idle",
+    [NTSPOOL_ST_CLOSE] = "close",
+    [NTSPOOL_ST_DONE] = "done",
+};
+
 int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
   if (!s)
     return NTSPOOL_ERR_INVALID_ARG;
@@ -202,16 +294,17 @@ int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
     /* A kept-alive connection that stayed idle too long is closed
      * politely, so the pool sees close_notify and drops it from its cache
      * before trying to reuse it. */
-    if (now >= s->deadline && s->state == NTSPOOL_ST_RECV && s->keep_alive &&
-        s->ch.rx_len == 0) {
+    if (now >= s->deadline && s->state == NTSPOOL_ST_IDLE) {
       s->state = NTSPOOL_ST_CLOSE;
-      s->deadline = now + s->ctx->handshake_timeout_ms;
+      ntspool_session_set_deadline(s, NTSPOOL_WAIT_CLOSE, now);
       continue;
     }
-    /* Upstream work has deadlines of its own and answers the client. */
+    /* The pool's work with time sources checks its own deadlines
+     * (step_upstream): one time source being too slow is not the end. */
     if (now >= s->deadline && s->state != NTSPOOL_ST_UPSTREAM) {
       ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "session",
-                  "peer=%s timeout in state %d", s->peer, (int)s->state);
+                  "peer=%s timeout in state %s", s->peer,
+                  state_names[s->state]);
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     int rc = advance(s, now);
@@ -248,6 +341,15 @@ ntspool_time_ms ntspool_session_deadline(const ntspool_session *s) {
 void ntspool_session_outcome(const ntspool_session *s, ntspool_outcome *out) {
   if (s && out)
     *out = s->outcome;
+}
+
+const char *ntspool_session_tls_error(const ntspool_session *s, char *buf,
+                                      size_t len) {
+  /* Only a session that failed in TLS: after a clean close mbedTLS
+   * still keeps a code (the peer's close_notify). */
+  if (s == NULL || s->outcome.tls_error == 0)
+    return ntspool_tls_error_text(0, buf, len);
+  return ntspool_tls_describe_error(s->ch.tls, buf, len);
 }
 
 int ntspool_session_result(const ntspool_session *s, ntspool_ke_result *out) {
