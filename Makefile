@@ -12,6 +12,8 @@
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
 #   make soak          nts-pool-ke under load with reloads, killed time
 #                      sources and idle expiry (SOAK_SESSIONS, 1,000,000)
+#   make fuzz-long     the long campaign, FUZZ_SECONDS per target (FUZZ_RUNS,
+#                      FUZZ_TARGETS, FUZZ_UPDATE_CORPUS=1: tests/fuzz/long)
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make deb           Debian packages (debian/) in build/deb/
 #   make package-check build them, lintian, unpack into a temporary root and
@@ -96,7 +98,7 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(SOVERSION)
 
-.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall \
+.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run fuzz-long install uninstall \
   clean format deb package-check
 .DELETE_ON_ERROR:
 
@@ -322,10 +324,36 @@ $(FUZZ_BUILD)/fuzz_server_list: tests/fuzz/fuzz_server_list.c cli/server_list.c 
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Icli $(JANSSON_CFLAGS) \
 	  -o $@ $< cli/server_list.c $(LIB_SRCS) $(JANSSON_LIBS) $(TLS_LIBS) -lpthread
 
+# Whole sessions, over the tests' in-memory pipe.
+$(FUZZ_BUILD)/fuzz_source_session $(FUZZ_BUILD)/fuzz_client_session $(FUZZ_BUILD)/fuzz_proxy_stream: $(FUZZ_BUILD)/%: \
+    tests/fuzz/%.c tests/support/pipe.c $(LIB_SRCS) $(wildcard lib/*/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Itests \
+	  -o $@ $< tests/support/pipe.c $(LIB_SRCS) $(TLS_LIBS) -lpthread
+
+# The daemon's configuration loader (INI and the Rust TOML), with the
+# daemon files it needs; inih, jansson and libmaxminddb not instrumented
+# (GEO=0: a configured geolocation-db fails to load, as the daemon says).
+FUZZ_CONFIG_SRCS := $(filter-out cli/main.c cli/serve.c cli/connection.c cli/metrics.c \
+  cli/watch.c cli/daemon.c cli/describe.c,$(CLI_SRCS))
+$(FUZZ_BUILD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS) $(wildcard cli/*.h) \
+    $(LIB_SRCS) $(wildcard lib/*/*.h include/*.h include/ntspool/*.h tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(LIB_CPPFLAGS) -Icli $(INIH_CFLAGS) $(JANSSON_CFLAGS) \
+	  -DNTS_POOL_KE_GEO=0 -o $@ $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(INIH_LIBS) $(JANSSON_LIBS) \
+	  $(TLS_LIBS) -lpthread
+
 fuzz: $(FUZZ_BINS)
 
 fuzz-run: $(FUZZ_BINS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# The long campaign (not part of make check): FUZZ_SECONDS per target, one
+# target at a time; FUZZ_TARGETS="fuzz_proxy ..." picks some, FUZZ_RUNS
+# caps the inputs, FUZZ_UPDATE_CORPUS=1 commits the minimised corpus.
+FUZZ_LONG_BINS := $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%),$(FUZZ_BINS))
+fuzz-long: $(FUZZ_LONG_BINS)
+	@nice -n 10 tests/fuzz/long $(FUZZ_SECONDS) $(FUZZ_LONG_BINS)
 
 # Benchmarks (tests/bench): a program, not a test; make check never
 # runs it.  The load generator is an OpenSSL client (libssl-dev, which
