@@ -287,6 +287,9 @@ CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "$(MAKE) -s test" "
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"
+# clang-format's layout; the unit tests and the daemon under valgrind
+# memcheck; the threaded tests and a concurrent daemon with ThreadSanitizer.
+CHECK_STAGES += "$(MAKE) -s format-check" "$(MAKE) -s valgrind" "$(MAKE) -s tsan"
 # Stock NTS clients (Debian's chrony and NTPsec, fetched with apt-get
 # download, never installed) against nts-pool-ke, the examples, poll-proxy.
 CHECK_STAGES += "$(MAKE) -s interop"
