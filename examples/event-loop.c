@@ -82,16 +82,15 @@ static void arm_expiry(void) {
   event_add(expire, &tv);
 }
 
-static void finish(struct client *cl, int rc) {
+static void finish(struct client *cl) {
   ntspool_outcome o;
   ntspool_session_outcome(cl->session, &o);
-  if (rc == 0 && !o.sent_error)
+  if (o.result == NTSPOOL_RESULT_OK)
     printf("client %s: served by %s\n", cl->peer,
            o.source_name ? o.source_name : "?");
   else
-    printf("client %s: %s (%s)\n", cl->peer,
-           o.sent_error ? "answered an NTS error" : "failed",
-           ntspool_strerror(rc ? rc : o.status));
+    printf("client %s: %s (%s)\n", cl->peer, ntspool_result_name(o.result),
+           ntspool_strerror(o.status));
   fflush(stdout);
   event_free(cl->ev);
   ntspool_session_free(cl->session);
@@ -107,7 +106,7 @@ static void drive(struct client *cl) {
   int rc = ntspool_session_step(cl->session, now_ms());
   arm_expiry();
   if (rc != NTSPOOL_ERR_WOULD_BLOCK) {
-    finish(cl, rc);
+    finish(cl);
     return;
   }
   const ntspool_io *io;
@@ -206,10 +205,10 @@ static void up_close(void *user_data, ntspool_io *io) {
   close(ntspool_socket_io_fd(io));
 }
 
-static int up_readable(void *user_data, ntspool_io *io) {
+static bool up_reusable(void *user_data, ntspool_io *io) {
   (void)user_data;
   struct pollfd p = {.fd = ntspool_socket_io_fd(io), .events = POLLIN};
-  return poll(&p, 1, 0) != 0;
+  return poll(&p, 1, 0) == 0; /* nothing arrived */
 }
 
 /* ---- Pool-wide timers, signals, set-up --------------------------------- */
@@ -300,8 +299,8 @@ int main(int argc, char **argv) {
       return 64;
     }
   }
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, NULL};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, NULL};
   if (ntspool_ctx_set_upstream_ops(pool, &ops) || ntspool_ctx_ready(pool)) {
     fprintf(stderr, "event-loop: %s\n", ntspool_ctx_error(pool));
     return 78;

@@ -239,11 +239,11 @@ static void up_close(void *user_data, ntspool_io *io) {
 
 /* Whether an idle kept-alive connection has anything waiting (data, EOF,
  * an error): then the pool must not reuse it. */
-static int up_readable(void *user_data, ntspool_io *io) {
+static bool up_reusable(void *user_data, ntspool_io *io) {
   (void)user_data;
   struct conn *c = io->user_data;
   struct pollfd p = {.fd = c->fd, .events = POLLIN};
-  return poll(&p, 1, 0) != 0;
+  return poll(&p, 1, 0) == 0; /* nothing arrived */
 }
 
 /* ---- Configuration ------------------------------------------------------ */
@@ -432,14 +432,15 @@ static void finish_client(struct client *cl, bool finished) {
   ntspool_session_outcome(cl->session, &o);
   if (!finished)
     say("client %s: abandoned", cl->peer);
-  else if (o.status == 0 && !o.sent_error)
+  else if (o.result == NTSPOOL_RESULT_OK)
     say("client %s: served by %s", cl->peer,
         o.source_name ? o.source_name : "?");
-  else if (o.sent_error)
+  else if (o.result == NTSPOOL_RESULT_NTS_ERROR)
     say("client %s: answered Error %u (%s)", cl->peer, o.nts_error,
         ntspool_strerror(o.status));
   else
-    say("client %s: failed: %s", cl->peer, ntspool_strerror(o.status));
+    say("client %s: %s: %s", cl->peer, ntspool_result_name(o.result),
+        ntspool_strerror(o.status));
   ntspool_session_free(cl->session);
   close(cl->conn.fd);
   for (struct client **p = &clients; *p; p = &(*p)->next) {
@@ -576,10 +577,10 @@ int main(int argc, char **argv) {
     return 64;
   }
 
-  ntspool_upstream_ops ops = {.version = NTSPOOL_IO_VERSION,
+  ntspool_upstream_ops ops = {.version = NTSPOOL_UPSTREAM_OPS_VERSION,
                               .open = up_open,
                               .close = up_close,
-                              .readable = up_readable};
+                              .reusable = up_reusable};
   ntspool_ctx_set_upstream_ops(ctx, &ops);
   ntspool_ctx_set_logger(ctx, log_line, NULL,
                          verbose ? NTSPOOL_LOG_DEBUG : NTSPOOL_LOG_WARNING);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * libntspool: version, status codes, allocator and byte views shared by every
- * part of the API.  Include <ntspool.h> rather than this file.
+ * libntspool: version, status codes, allocator, byte views, address family
+ * and time shared by every part of the API.  Include <ntspool.h> rather than
+ * this file.
  *
  * Status codes.  Every function that can fail returns an int: 0 (or a
  * positive count) on success, one of the negative NTSPOOL_ERR_* codes below on
@@ -25,9 +26,9 @@ extern "C" {
 
 /* The single source of truth for the version; the Makefile reads these. */
 #define NTSPOOL_VERSION_MAJOR 0
-#define NTSPOOL_VERSION_MINOR 1
+#define NTSPOOL_VERSION_MINOR 2
 #define NTSPOOL_VERSION_PATCH 0
-#define NTSPOOL_VERSION "0.1.0"
+#define NTSPOOL_VERSION "0.2.0"
 #define NTSPOOL_VERSION_NUM                                                    \
   ((NTSPOOL_VERSION_MAJOR << 16) | (NTSPOOL_VERSION_MINOR << 8) |              \
    NTSPOOL_VERSION_PATCH)
@@ -65,7 +66,9 @@ enum ntspool_status {
   NTSPOOL_ERR_AUTH = -22,            /* authentication failed */
   NTSPOOL_ERR_STATE = -23,           /* call not valid in the current state */
   NTSPOOL_ERR_NO_SOURCE = -24,       /* no usable time source */
-  NTSPOOL_ERR_UNSUPPORTED = -25,     /* feature not available in this build */
+  NTSPOOL_ERR_UNSUPPORTED = -25,     /* not returned by the library: for an
+                                        application's callbacks (a cookie
+                                        callback asked for what it lacks) */
   NTSPOOL_ERR_CRYPTO = -26,          /* a cryptographic primitive failed */
 };
 
@@ -91,6 +94,19 @@ enum {
   NTSPOOL_AEAD_AES_256_GCM_SIV = 31,
 };
 
+/* Address family: of a client, of the connection toward a time source, of
+ * a PROXY header's addresses (4 and 6, as the families are usually
+ * written). */
+enum ntspool_family { NTSPOOL_FAMILY_IPV4 = 4, NTSPOOL_FAMILY_IPV6 = 6 };
+
+/* Milliseconds on a monotonic clock chosen by the application; only
+ * differences matter.  Sessions and the policy are handed "now" and report
+ * deadlines and expiry times in the same unit. */
+typedef int64_t ntspool_time_ms;
+
+/* A time that never comes: no deadline, nothing to expire. */
+#define NTSPOOL_TIME_NEVER INT64_MAX
+
 /* Longest AEAD key any registered NTS algorithm uses (AES-SIV-CMAC-512). */
 #define NTSPOOL_MAX_KEY_LEN 64
 
@@ -102,7 +118,9 @@ typedef struct ntspool_bytes {
 } ntspool_bytes;
 
 /* Allocator hook for the library's own memory.  Both functions receive
- * user_data.  free_fn is never called with NULL.  mbedTLS allocates through
+ * user_data.  free_fn is never called with NULL.  Give both functions, or
+ * no allocator at all (NULL: malloc/free): every function that takes one
+ * refuses half of one with NTSPOOL_ERR_INVALID_ARG.  mbedTLS allocates through
  * its own platform hooks, not through this one. */
 typedef struct ntspool_allocator {
   void *(*malloc_fn)(size_t size, void *user_data);
@@ -134,6 +152,25 @@ NTSPOOL_API uint16_t ntspool_nts_error_for(int status);
 /* Key length in bytes of a registered AEAD ID (15 -> 32, 16 -> 48, 17 -> 64,
  * 30 -> 16, 31 -> 32), or 0 if the ID is not known. */
 NTSPOOL_API size_t ntspool_aead_key_length(uint16_t aead);
+
+/* ---- Names for logs and metrics ---------------------------------------- */
+
+/* The name of a status code: its enumerator without the NTSPOOL_ prefix,
+ * "OK", "ERR_NO_MEMORY", "ERR_TLS" ... (as ngtcp2_strerror names its
+ * codes), for logs and metric labels that must not change with the
+ * wording of ntspool_strerror.  Every code of enum ntspool_status has its
+ * own name; any other value gives "UNKNOWN".  A static string.  Never
+ * fails. */
+NTSPOOL_API const char *ntspool_status_name(int status);
+
+/* The TLS backend's own text for one of its raw codes (ntspool_outcome's
+ * tls_error), "no error" for 0: mbedTLS's mbedtls_strerror or OpenSSL's
+ * ERR_error_string_n.  Writes at most len bytes into buf, always
+ * NUL-terminated when len > 0, and returns buf (NULL or len 0: buf,
+ * untouched).  ntspool_session_tls_error() adds the certificate
+ * verification reasons of a session's own connection.  Never fails. */
+NTSPOOL_API const char *ntspool_tls_error_text(int raw_error, char *buf,
+                                               size_t len);
 
 #ifdef __cplusplus
 }

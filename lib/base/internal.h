@@ -13,6 +13,10 @@
 
 /* *a when it has both functions, else malloc/free. */
 ntspool_allocator ntspool_allocator_or_default(const ntspool_allocator *a);
+/* The one rule of every public function that takes an allocator: NULL
+ * (malloc/free) or both functions; half of one is refused, never guessed
+ * at. */
+bool ntspool_allocator_valid(const ntspool_allocator *a);
 void *ntspool_malloc(const ntspool_allocator *a, size_t size);
 void *ntspool_calloc(const ntspool_allocator *a, size_t size);
 void ntspool_free(const ntspool_allocator *a, void *ptr);
@@ -30,5 +34,12 @@ int ntspool_parse_uint(const char *value, uint64_t min, uint64_t max,
 /* true/yes/on/1 or false/no/off/0, any case.  Returns 0 or
  * NTSPOOL_ERR_CONFIG. */
 int ntspool_parse_bool(const char *value, bool *out);
+
+/* ---- u16 arrays (u16_array.c) ---------------------------------------------
+ */
+
+/* True if `value` is one of values[0..n).  For arrays in host order; a
+ * list inside a record body is ntspool_u16_list_has. */
+bool ntspool_u16_array_has(const uint16_t *values, size_t n, uint16_t value);
 
 #endif

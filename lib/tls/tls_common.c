@@ -21,16 +21,12 @@ ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
   return cfg;
 }
 
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
+void ntspool_tls_config_unref(ntspool_tls_config *cfg) {
   if (cfg == NULL)
     return;
   /* acq_rel: the thread that frees sees every other user's last access. */
   if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
     ntspool_tls_config_destroy(cfg);
-}
-
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
 }
 
 bool ntspool_tls_credentials_given(const ntspool_tls_credentials *cred) {
@@ -157,10 +153,6 @@ int ntspool_tls_export_keys(ntspool_tls *tls, uint16_t protocol, uint16_t aead,
 
 bool ntspool_tls_established(const ntspool_tls *tls) {
   return tls != NULL && tls->handshake_done && tls->state != NTSPOOL_TLS_FAILED;
-}
-
-bool ntspool_tls_is_server(const ntspool_tls *tls) {
-  return tls != NULL && tls->cfg->server;
 }
 
 const char *ntspool_tls_server_name(const ntspool_tls *tls) {
