@@ -472,13 +472,16 @@ FORMAT_FILES = $(wildcard include/*.h include/ntspool/*.h lib/*/*.[ch] tests/*.[
 format:
 	clang-format -i $(FORMAT_FILES)
 
-# The same check without changing anything: one line per file that
-# clang-format would change, then the count.
+# The same check without changing anything, in one clang-format run: one
+# line per file it would change, then the count.  Any other failure (no
+# clang-format) fails every file.
 format-check:
-	@p=0 f=0; for c in $(FORMAT_FILES); do \
-	  if clang-format --dry-run -Werror "$$c" 2>/dev/null; then p=$$((p + 1)); \
-	  else echo "format-check: $$c differs from clang-format's layout (make format)"; f=$$((f + 1)); fi; \
-	done; echo "format-check: $$p passed, $$f failed"; [ $$f -eq 0 ]
+	@out=$$(clang-format --dry-run -Werror $(FORMAT_FILES) 2>&1); rc=$$?; \
+	bad=$$(printf '%s\n' "$$out" | sed -n 's/^\(.*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u); \
+	n=$(words $(FORMAT_FILES)); f=$$(printf '%s' "$$bad" | grep -c .); \
+	[ $$rc -eq 0 ] || [ $$f -gt 0 ] || { printf '%s\n' "$$out" | tail -n 5; f=$$n; }; \
+	for c in $$bad; do echo "format-check: $$c differs from clang-format's layout (make format)"; done; \
+	echo "format-check: $$((n - f)) passed, $$f failed"; [ $$f -eq 0 ]
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(EXAMPLE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
   $(OBJ)/cli-nogeo/geo.d $(HELPER_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
