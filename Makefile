@@ -14,6 +14,8 @@
 #                      mbedTLS (separate trees: build-openssl, build-san-openssl)
 #   GEO=0              nts-pool-ke without libmaxminddb (no geolocation-db)
 #   make fuzz          libFuzzer targets (clang);  make fuzz-run FUZZ_SECONDS=N
+#   make fuzz-long     the long campaign, FUZZ_SECONDS per target (FUZZ_RUNS,
+#                      FUZZ_TARGETS, FUZZ_UPDATE_CORPUS=1: tests/fuzz/long)
 #   make install       PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR BINDIR SBINDIR
 #   make deb           Debian packages (debian/) in build/deb/
 #   make package-check build them, lintian, unpack into a temporary root and
@@ -104,7 +106,7 @@ STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
 SONAME := libntspool.so.$(SOVERSION)
 
-.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall \
+.PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run fuzz-long install uninstall \
   clean format format-check deb package-check valgrind tsan tsan-run
 .DELETE_ON_ERROR:
 
@@ -181,7 +183,8 @@ examples: $(EXAMPLE_BINS)
 # examples; inih from pkg-config.
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
-CLI_OBJS := $(call objs,$(wildcard cli/*.c))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+CLI_OBJS := $(call objs,$(CLI_SRCS))
 # The server list (servers.json) is parsed with jansson.
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
@@ -361,25 +364,50 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# The daemon's sources a target needs, instrumented the same way.
+# The daemon's sources and the tests' support files a target needs,
+# instrumented the same way (cli/geo.c without libmaxminddb).
 $(FUZZ_BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude $(JANSSON_CFLAGS) -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude $(INIH_CFLAGS) $(JANSSON_CFLAGS) -DNTS_POOL_KE_GEO=0 -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIB_CPPFLAGS) -Itests -MMD -MP -c -o $@ $<
 
 # A target: its one source, the objects it lists below, the archive, then
 # FUZZ_LIBS (set per target).
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIB_CPPFLAGS) -Icli $(JANSSON_CFLAGS) -MMD -MP -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(LIB_CPPFLAGS) -Icli -Itests $(INIH_CFLAGS) $(JANSSON_CFLAGS) -MMD -MP -o $@ $< \
 	  $(filter %.o,$^) $(FUZZ_LIB) $(FUZZ_LIBS) $(TLS_LIBS) -lpthread
 
 # The daemon's server list translation (instrumented; jansson is not).
 $(FUZZ_BUILD)/fuzz_server_list: $(FUZZ_BUILD)/cli/server_list.o
 $(FUZZ_BUILD)/fuzz_server_list: FUZZ_LIBS = $(JANSSON_LIBS)
 
+# Whole sessions, over the tests' in-memory pipe.
+$(FUZZ_BUILD)/fuzz_source_session $(FUZZ_BUILD)/fuzz_client_session $(FUZZ_BUILD)/fuzz_proxy_stream: \
+  $(FUZZ_BUILD)/tests/support/pipe.o
+
+# The daemon's configuration loader (INI and the Rust TOML), with the
+# daemon files it needs; inih, jansson and libmaxminddb not instrumented
+# (GEO=0: a configured geolocation-db fails to load, as the daemon says).
+FUZZ_CONFIG_SRCS := $(filter-out cli/main.c cli/serve.c cli/connection.c cli/metrics.c \
+  cli/watch.c cli/daemon.c cli/describe.c,$(CLI_SRCS))
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_CONFIG_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+$(FUZZ_BUILD)/fuzz_config: FUZZ_LIBS = $(INIH_LIBS) $(JANSSON_LIBS)
+$(FUZZ_BUILD)/fuzz_config: FUZZ_DEFS = -D_GNU_SOURCE
+
 fuzz: $(FUZZ_BINS)
 
 fuzz-run: $(FUZZ_BINS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# The long campaign (not part of make check): FUZZ_SECONDS per target, one
+# target at a time; FUZZ_TARGETS="fuzz_proxy ..." picks some, FUZZ_RUNS
+# caps the inputs, FUZZ_UPDATE_CORPUS=1 commits the minimised corpus.
+FUZZ_LONG_BINS := $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%),$(FUZZ_BINS))
+fuzz-long: $(FUZZ_LONG_BINS)
+	@nice -n 10 tests/fuzz/long $(FUZZ_SECONDS) $(FUZZ_LONG_BINS)
 
 # Benchmarks (tests/bench): a program, not a test; make check never
 # runs it.  The load generator is an OpenSSL client (libssl-dev, which
@@ -485,4 +513,4 @@ format-check:
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(EXAMPLE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
   $(OBJ)/cli-nogeo/geo.d $(HELPER_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
-  $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d) $(FUZZ_BUILD)/cli/*.d
+  $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d) $(wildcard $(FUZZ_BUILD)/cli/*.d $(FUZZ_BUILD)/tests/support/*.d)
