@@ -123,10 +123,14 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   if (w->up_reused && w->state == UP_SUPPORT) {
     ntspool_upconn_close(w->up);
     w->up = NULL;
-    if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
-                            &w->up) == 0 &&
-        start_support(s, now) == 0) {
+    int rc = ntspool_upconn_open(s->ctx, w->sel.source, s->family, now,
+                                 s->deadline, &w->up);
+    if (rc == 0 && start_support(s, now) == 0) {
       w->up_reused = false;
+      return;
+    }
+    if (rc == NTSPOOL_ERR_NO_MEMORY) { /* ours, not the source's */
+      answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc);
       return;
     }
   }
@@ -370,7 +374,10 @@ static int use_source(ntspool_session *s, ntspool_time_ms now) {
   w->up_deadline = now + s->ctx->upstream_timeout_ms;
   s->deadline = w->up_deadline < s->session_deadline ? w->up_deadline
                                                      : s->session_deadline;
-  if ((rc = connect_source(s, now)) != 0) {
+  /* Running out of memory is the pool's failure, not the source's. */
+  if ((rc = connect_source(s, now)) == NTSPOOL_ERR_NO_MEMORY)
+    return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc);
+  if (rc) {
     source_failed(s, rc, now);
     return 0;
   }
@@ -478,8 +485,11 @@ static int take_probe(ntspool_session *s, ntspool_time_ms now) {
 static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
-  if (!w)
-    return ntspool_session_finish(s, NTSPOOL_ERR_NO_MEMORY);
+  if (!w) { /* the client still hears why (RFC 8915 4.1.3) */
+    s->outcome.status = NTSPOOL_ERR_NO_MEMORY;
+    ntspool_session_answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR);
+    return 0;
+  }
   s->pool = w;
   req = &w->req;
   int rc = ntspool_parse_client_request(s->ch.rx, s->ch.msg_len, req);

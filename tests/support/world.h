@@ -110,11 +110,18 @@ ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
  * (doc/protocol.md section 7.3): no token, a TLS client certificate
  * (tests/pki/pool-client.pem) the sources list as authorized. */
 void world_init_cert_auth(world *w, size_t n_sources);
+
+/* Every context of `role` that world_init and world_new_pool make from now
+ * on gets allocator `a` (NULL: the library's default); `a` must outlive
+ * them. */
+void world_set_allocator(enum ntspool_role role, const ntspool_allocator *a);
 void world_free(world *w);
 
 /* Runs one pool-aware client session to its end through a fresh pool
  * session (target -1) or straight to time source `target` (both over
- * pipes).  Returns the client's final status; fills
+ * pipes).  Returns the client's final status (the error of
+ * ntspool_session_new_client when that fails; a server session that cannot
+ * be made closes its end, pool_out->status says why); fills
  * *res on success and *pool_out with the pool session's outcome (its
  * source_name is copied into pool_source).  denied: NULL-terminated or
  * NULL.  family: 4 or 6. */

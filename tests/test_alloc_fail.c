@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Every allocation failing, one at a time.  A counting allocator fails the
+ * Nth allocation of one role's context for N = 1, 2, ... until a run makes
+ * fewer than N allocations (so needed no failure), over:
+ *
+ *   - context set-up of each role (ntspool_ctx_new, ntspool_ctx_set,
+ *     ntspool_ctx_ready with its TLS configurations and the pool policy);
+ *   - whole sessions: client -> pool -> upstream -> time source (a cold pool
+ *     that opens its upstream connection and asks the source's capabilities,
+ *     and a warm one that reuses both), and client -> time source, with the
+ *     failing allocator in the pool's, the source's or the client's context.
+ *
+ * Each run must end cleanly: the role that failed reports
+ * NTSPOOL_ERR_NO_MEMORY, or its peer gets an NTS Error (Internal Server
+ * Error, 2, or the pool's "could not ..." codes for a source that failed
+ * it) or a closed connection; nothing crashes (ASan under make test SAN=1)
+ * and, once the world is freed, every allocation of the context is given
+ * back (counted here, and LeakSanitizer under SAN=1).  The next session on
+ * the same contexts with the allocator working again succeeds.
+ *
+ * What this covers: the library's own allocations, which all go through the
+ * context's ntspool_allocator: contexts, strings and lists of the
+ * configuration, the pool policy (registry, selection sets, caches), TLS
+ * configurations and the per-connection ntspool_tls struct, sessions,
+ * upstream connections.  What it does not: the TLS backend's internal
+ * allocations (mbedTLS's record buffers and parsed certificates through its
+ * platform calloc, OpenSSL's through OPENSSL_malloc), which no library hook
+ * reaches; those backends handle their own failures.  The number of
+ * allocations each scenario made is printed (the "covers" lines).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/world.h"
+
+typedef struct counting {
+  size_t calls;   /* malloc_fn calls so far */
+  size_t fail_at; /* the call that returns NULL (1-based), 0: none */
+  size_t failed;  /* NULLs returned */
+  size_t live;    /* allocated and not yet freed */
+} counting;
+
+/* Where a failure happens: `break failing_here` in gdb shows whose
+ * allocation it was. */
+__attribute__((noinline)) void failing_here(void);
+void failing_here(void) {
+  __asm__ volatile("");
+}
+
+static void *count_malloc(size_t size, void *user) {
+  counting *c = user;
+  if (++c->calls == c->fail_at) {
+    c->failed++;
+    failing_here();
+    return NULL;
+  }
+  void *p = malloc(size);
+  if (p)
+    c->live++;
+  return p;
+}
+
+static void count_free(void *p, void *user) {
+  counting *c = user;
+  assert_true(c->live > 0);
+  c->live--;
+  free(p);
+}
+
+/* ---- Context set-up ---------------------------------------------------- */
+
+#define TOKEN "c680e5f1c4f161968dd9b72f271ca5e7d17b0fe2e71e20b7ba4002b9252dd751"
+
+static int no_open(void *user, const ntspool_upstream_target *t,
+                   ntspool_io *io) {
+  (void)user, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+static void no_close(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+}
+static int no_readable(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+  return 0;
+}
+static int no_cookies(void *user, uint16_t protocol, uint16_t aead,
+                      const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
+                      ntspool_cookie *cookies, size_t max) {
+  (void)user, (void)protocol, (void)aead, (void)c2s, (void)s2c, (void)key_len;
+  (void)cookies, (void)max;
+  return 0;
+}
+
+/* section, key, value triples of each role, NULL-terminated */
+static const char *const pool_keys[] = {"server",
+                                        "certificate-chain-path",
+                                        "tests/pki/localhost.pem",
+                                        "server",
+                                        "private-key-path",
+                                        "tests/pki/localhost.key",
+                                        "server",
+                                        "monitoring-key",
+                                        "monitor-key-1",
+                                        "upstream-tls",
+                                        "certificate-authority-path",
+                                        "tests/pki/ca.pem",
+                                        "upstream ts1",
+                                        "domain",
+                                        "ts1.test",
+                                        "upstream ts1",
+                                        "auth-token",
+                                        TOKEN,
+                                        "upstream ts2",
+                                        "domain",
+                                        "ts2.test",
+                                        "upstream ts2",
+                                        "auth-token",
+                                        TOKEN,
+                                        NULL};
+static const char *const source_keys[] = {"time-source",
+                                          "certificate-chain-path",
+                                          "tests/pki/timesource.pem",
+                                          "time-source",
+                                          "private-key-path",
+                                          "tests/pki/timesource.key",
+                                          "time-source",
+                                          "accepted-token",
+                                          TOKEN,
+                                          "time-source",
+                                          "authorized-pool-certificate-path",
+                                          "tests/pki/pool-client.pem",
+                                          NULL};
+static const char *const client_keys[] = {"client",
+                                          "certificate-authority-path",
+                                          "tests/pki/ca.pem",
+                                          "client",
+                                          "monitoring-key",
+                                          "monitor-key-1",
+                                          NULL};
+
+/* Makes, configures and readies a context of `role` with allocator a,
+ * then frees it.  Returns the first failure. */
+static int setup_once(enum ntspool_role role, const ntspool_allocator *a) {
+  ntspool_ctx *ctx;
+  int rc = ntspool_ctx_new(role, a, &ctx);
+  if (rc)
+    return rc;
+  const char *const *keys = role == NTSPOOL_ROLE_POOL     ? pool_keys
+                            : role == NTSPOOL_ROLE_SOURCE ? source_keys
+                                                          : client_keys;
+  for (size_t i = 0; keys[i] && !rc; i += 3)
+    rc = ntspool_ctx_set(ctx, keys[i], keys[i + 1], keys[i + 2]);
+  if (!rc && role == NTSPOOL_ROLE_POOL) {
+    ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, no_open, no_close,
+                                no_readable, NULL};
+    rc = ntspool_ctx_set_upstream_ops(ctx, &ops);
+  }
+  if (!rc && role == NTSPOOL_ROLE_SOURCE) {
+    ntspool_source_ops ops = {NTSPOOL_IO_VERSION, no_cookies, NULL};
+    rc = ntspool_ctx_set_source_ops(ctx, &ops);
+  }
+  if (!rc)
+    rc = ntspool_ctx_ready(ctx);
+  ntspool_ctx_unref(ctx);
+  return rc;
+}
+
+static const char *const role_name[] = {"pool", "time source", "client"};
+
+static void setup_every_failure(enum ntspool_role role) {
+  size_t n;
+  for (n = 1;; n++) {
+    counting c = {.fail_at = n};
+    ntspool_allocator a = {count_malloc, count_free, &c};
+    int rc = setup_once(role, &a);
+    assert_int_equal(c.live, 0);
+    if (!c.failed) { /* every allocation succeeded: the set-up works */
+      assert_int_equal(rc, 0);
+      break;
+    }
+    if (rc != NTSPOOL_ERR_NO_MEMORY)
+      fail_msg("%s set-up, allocation %zu failing: %s", role_name[role], n,
+               ntspool_strerror(rc));
+  }
+  print_message("covers: %s set-up makes %zu allocations, each failed once\n",
+                role_name[role], n - 1);
+}
+
+static void test_setup_pool(void **state) {
+  (void)state;
+  setup_every_failure(NTSPOOL_ROLE_POOL);
+}
+
+static void test_setup_source(void **state) {
+  (void)state;
+  setup_every_failure(NTSPOOL_ROLE_SOURCE);
+}
+
+static void test_setup_client(void **state) {
+  (void)state;
+  setup_every_failure(NTSPOOL_ROLE_CLIENT);
+}
+
+/* ---- Whole sessions ---------------------------------------------------- */
+
+static world W;
+
+enum path { VIA_COLD_POOL, VIA_WARM_POOL, DIRECT_TO_SOURCE, MONITOR_PROBE };
+static const char *const path_name[] = {
+    "client -> cold pool -> source", "client -> warm pool -> source",
+    "client -> source", "monitor probe -> pool -> source"};
+
+/* For MONITOR_PROBE: the pool knows the monitor's key, the source has a
+ * uuid (doc/protocol.md, monitor probes); the client probes "u-1". */
+static const char *const probe_keys[] = {
+    "server", "monitoring-key", "mk-good",        "upstream ts1", "uuid",
+    "u-1",    "client",         "monitoring-key", "mk-good",      NULL};
+
+/* Whether one failed run ended as it may.  rc: the client's status. */
+static void check_failed_run(enum ntspool_role role, enum path path, size_t n,
+                             int rc, const ntspool_outcome *out) {
+  char what[160];
+  snprintf(what, sizeof what, "%s, %s allocation %zu failing", path_name[path],
+           role_name[role], n);
+  /* Client: its own failure, or the server (which cannot tell) ends the
+   * exchange after the client gave up. */
+  if (role == NTSPOOL_ROLE_CLIENT) {
+    if (rc != NTSPOOL_ERR_NO_MEMORY)
+      fail_msg("%s: client ended with %s", what, ntspool_strerror(rc));
+    return;
+  }
+  /* A server that failed: the client sees an Error record or the
+   * connection closed, never keys. */
+  /* The pool keeps statistics and idle connections in memory it may not
+   * get; it serves the client all the same (checked in the caller). */
+  if (rc == 0 && role == NTSPOOL_ROLE_POOL &&
+      (path == VIA_COLD_POOL || path == MONITOR_PROBE))
+    return;
+  if (rc == 0)
+    fail_msg("%s: the client got keys", what);
+  if (rc != NTSPOOL_ERR_PEER_ERROR && rc != NTSPOOL_ERR_EOF)
+    fail_msg("%s: client ended with %s", what, ntspool_strerror(rc));
+  if (path == DIRECT_TO_SOURCE || role == NTSPOOL_ROLE_POOL) {
+    /* The server that ran out says so and answers Internal Server Error
+     * when it still can. */
+    if (out->status != NTSPOOL_ERR_NO_MEMORY)
+      fail_msg("%s: server ended with %s", what, ntspool_strerror(out->status));
+    if (out->sent_error && out->nts_error != NTSPOOL_NTS_INTERNAL_ERROR)
+      fail_msg("%s: server sent Error %u", what, out->nts_error);
+    if (rc == NTSPOOL_ERR_EOF && out->sent_error)
+      fail_msg("%s: the Error record was lost", what);
+    return;
+  }
+  /* The source behind the pool failed: the pool tells the client it could
+   * not reach it or get what it needed (0xF001..0xF003, or 2). */
+  if (rc != NTSPOOL_ERR_PEER_ERROR || !out->sent_error ||
+      (out->nts_error != NTSPOOL_NTS_INTERNAL_ERROR &&
+       (out->nts_error < NTSPOOL_NTS_COULD_NOT_CONNECT ||
+        out->nts_error > NTSPOOL_NTS_COULD_NOT_GET_COOKIES)))
+    fail_msg("%s: pool ended with %s, Error %u", what,
+             ntspool_strerror(out->status), out->nts_error);
+}
+
+static int run(enum path path, ntspool_ke_result *res, ntspool_outcome *out) {
+  /* A Server Deny, so the client allocates its list of names too. */
+  static const char *const denied[] = {"ts9.test", NULL};
+  W.probe_uuid = path == MONITOR_PROBE ? "u-1" : NULL;
+  int rc = world_run_client(&W, path == DIRECT_TO_SOURCE ? 0 : -1, denied, 4,
+                            res, out, NULL, 0);
+  W.probe_uuid = NULL;
+  return rc;
+}
+
+/* Whether the pool, after a session served over a new connection, lacks
+ * something such a session leaves: its two latency samples (a probe
+ * records none) or the idle connection it kept. */
+static bool pool_lost_something(enum path path) {
+  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  ntspool_source_stats st;
+  assert_int_equal(
+      ntspool_policy_source_stats(pol, ntspool_registry_find(reg, "ts1"),
+                                  NTSPOOL_FAMILY_IPV4, W.now, &st),
+      0);
+  ntspool_registry_release(reg);
+  uint64_t samples = st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count +
+                     st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][1].count;
+  return st.idle_connections == 0 ||
+         samples < (path == MONITOR_PROBE ? 0u : 2u);
+}
+
+/* The allocator of the role under test, kept here so that a test that
+ * fails half-way leaves no dangling pointer to the next (teardown). */
+static counting C;
+static const ntspool_allocator A = {count_malloc, count_free, &C};
+
+static int teardown(void **state) {
+  (void)state;
+  for (int r = NTSPOOL_ROLE_POOL; r <= NTSPOOL_ROLE_CLIENT; r++)
+    world_set_allocator((enum ntspool_role)r, NULL);
+  return 0;
+}
+
+static void sessions_every_failure(enum ntspool_role role, enum path path) {
+  size_t n, ended_error = 0, ended_eof = 0, served = 0;
+  for (n = 1;; n++) {
+    counting *c = &C;
+    *c = (counting){0};
+    world_set_allocator(role, &A);
+    world_init(&W, 1, NTSPOOL_NUMBERING_IANA,
+               path == MONITOR_PROBE ? probe_keys : NULL);
+    ntspool_ke_result res;
+    ntspool_outcome out;
+    if (path == VIA_WARM_POOL) /* an upstream connection and capabilities */
+      assert_int_equal(run(path, &res, &out), 0);
+    c->fail_at = c->calls + n;
+    int rc = run(path, &res, &out);
+    bool failed = c->failed > 0;
+    bool was_served = false, lost = false;
+    if (failed) {
+      check_failed_run(role, path, n, rc, &out);
+      ended_error += rc == NTSPOOL_ERR_PEER_ERROR;
+      ended_eof += rc == NTSPOOL_ERR_EOF;
+      if (rc == 0) {
+        served++;
+        was_served = true;
+        assert_int_equal(res.n_cookies, 8);
+        lost = pool_lost_something(path);
+      }
+    } else {
+      assert_int_equal(rc, 0);
+    }
+    /* The allocator works again: the same contexts serve the next client.
+     * A source that failed the pool is in back-off (doc/protocol.md,
+     * source health): its retry time comes first. */
+    c->fail_at = 0;
+    if (failed && role == NTSPOOL_ROLE_SOURCE && path != DIRECT_TO_SOURCE)
+      W.now += 3600 * 1000;
+    rc = run(path, &res, &out);
+    if (rc)
+      fail_msg("%s, %s allocation %zu failed before: next session %s",
+               path_name[path], role_name[role], n, ntspool_strerror(rc));
+    /* A client served despite the failure: what failed was a latency
+     * histogram (a sample is missing) or the idle-connection cache slot
+     * (the connection was closed instead of kept). */
+    if (was_served && !lost)
+      fail_msg("%s, pool allocation %zu failed: served, but nothing lost",
+               path_name[path], n);
+    if (W.wants_bad)
+      fail_msg("%s", W.wants_error);
+    world_free(&W);
+    world_set_allocator(role, NULL);
+    if (c->live)
+      fail_msg("%s, %s allocation %zu failing: %zu allocations leaked",
+               path_name[path], role_name[role], n, c->live);
+    if (!failed)
+      break;
+  }
+  print_message("covers: %s, %s: %zu allocations in the session, each failed "
+                "once (%zu Error records, %zu closed connections, %zu served "
+                "without statistics or cached connection)\n",
+                path_name[path], role_name[role], n - 1, ended_error, ended_eof,
+                served);
+  assert_true(n > 1); /* the role allocated something */
+}
+
+/* A reload while memory runs out: a new pool context that shares the
+ * running one's state (ntspool_ctx_keep_state, as nts-pool-ke's SIGHUP)
+ * fails to become ready; the running context serves on, unchanged. */
+static void test_reload_pool(void **state) {
+  (void)state;
+  static const char *const keys[] = {"server",
+                                     "certificate-chain-path",
+                                     "tests/pki/localhost.pem",
+                                     "server",
+                                     "private-key-path",
+                                     "tests/pki/localhost.key",
+                                     "upstream-tls",
+                                     "certificate-authority-path",
+                                     "tests/pki/ca.pem",
+                                     "upstream ts1",
+                                     "domain",
+                                     "ts1.test",
+                                     "upstream ts1",
+                                     "auth-token",
+                                     TOKEN,
+                                     "upstream ts2",
+                                     "domain",
+                                     "ts2.test",
+                                     "upstream ts2",
+                                     "auth-token",
+                                     TOKEN,
+                                     NULL};
+  size_t n;
+  for (n = 1;; n++) {
+    counting *c = &C;
+    *c = (counting){0};
+    world_set_allocator(NTSPOOL_ROLE_POOL, &A);
+    world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+    assert_int_equal(run(VIA_COLD_POOL, NULL, NULL), 0);
+    c->fail_at = c->calls + n;
+    ntspool_ctx *next;
+    int rc = ntspool_ctx_new(NTSPOOL_ROLE_POOL, &A, &next);
+    if (rc == 0) {
+      rc = ntspool_ctx_keep_state(next, W.pool);
+      for (size_t i = 0; keys[i] && !rc; i += 3)
+        rc = ntspool_ctx_set(next, keys[i], keys[i + 1], keys[i + 2]);
+      ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, no_open, no_close,
+                                  no_readable, NULL};
+      if (!rc)
+        rc = ntspool_ctx_set_upstream_ops(next, &ops);
+      if (!rc)
+        rc = ntspool_ctx_ready(next);
+      ntspool_ctx_unref(next);
+    }
+    bool failed = c->failed > 0;
+    if (failed && rc != NTSPOOL_ERR_NO_MEMORY)
+      fail_msg("reload, allocation %zu failing: %s", n, ntspool_strerror(rc));
+    if (!failed)
+      assert_int_equal(rc, 0);
+    /* The running pool still has its one source and serves with it; after
+     * a failed reload nothing of the new list (ts2) is in it. */
+    c->fail_at = 0;
+    ntspool_registry *reg = ntspool_policy_acquire(ntspool_ctx_policy(W.pool));
+    size_t sources = ntspool_registry_count(reg);
+    ntspool_registry_release(reg);
+    assert_int_equal(sources, failed ? 1 : 2);
+    rc = run(VIA_COLD_POOL, NULL, NULL);
+    if (rc)
+      fail_msg("reload, allocation %zu failed before: next session %s", n,
+               ntspool_strerror(rc));
+    world_free(&W);
+    world_set_allocator(NTSPOOL_ROLE_POOL, NULL);
+    if (c->live)
+      fail_msg("reload, allocation %zu failing: %zu allocations leaked", n,
+               c->live);
+    if (!failed)
+      break;
+  }
+  print_message("covers: pool reload makes %zu allocations, each failed "
+                "once\n",
+                n - 1);
+}
+
+static void test_session_pool_cold(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_POOL, VIA_COLD_POOL);
+}
+
+static void test_session_pool_warm(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_POOL, VIA_WARM_POOL);
+}
+
+static void test_session_source_behind_pool(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_SOURCE, VIA_COLD_POOL);
+}
+
+static void test_session_source_direct(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_SOURCE, DIRECT_TO_SOURCE);
+}
+
+static void test_session_client_via_pool(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_CLIENT, VIA_COLD_POOL);
+}
+
+static void test_session_probe_pool(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_POOL, MONITOR_PROBE);
+}
+
+static void test_session_probe_source(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_SOURCE, MONITOR_PROBE);
+}
+
+static void test_session_probe_client(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_CLIENT, MONITOR_PROBE);
+}
+
+static void test_session_client_direct(void **state) {
+  (void)state;
+  sessions_every_failure(NTSPOOL_ROLE_CLIENT, DIRECT_TO_SOURCE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_setup_pool),
+      cmocka_unit_test(test_setup_source),
+      cmocka_unit_test(test_setup_client),
+      cmocka_unit_test_teardown(test_reload_pool, teardown),
+      cmocka_unit_test_teardown(test_session_pool_cold, teardown),
+      cmocka_unit_test_teardown(test_session_pool_warm, teardown),
+      cmocka_unit_test_teardown(test_session_source_behind_pool, teardown),
+      cmocka_unit_test_teardown(test_session_source_direct, teardown),
+      cmocka_unit_test_teardown(test_session_client_via_pool, teardown),
+      cmocka_unit_test_teardown(test_session_client_direct, teardown),
+      cmocka_unit_test_teardown(test_session_probe_pool, teardown),
+      cmocka_unit_test_teardown(test_session_probe_source, teardown),
+      cmocka_unit_test_teardown(test_session_probe_client, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
