@@ -38,7 +38,7 @@ typedef struct loader {
   char warned[256]; /* last secret file warned about (legacy keys repeat) */
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
-      seen_pid, seen_watch, seen_geo;
+      seen_pid, seen_watch, seen_geo, seen_max_per_addr;
   /* the Rust format's two timesource-timeout keys (0: not given) */
   unsigned long kelb_timeout_server, kelb_timeout_backend;
   uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
@@ -229,6 +229,17 @@ static int server_key(loader *l, const char *name, const char *value) {
     c->max_connections = (unsigned)v;
     return 1;
   }
+  if (strcmp(name, "max-connections-per-address") == 0) {
+    if (!once(l, &l->seen_max_per_addr, "server", name))
+      return 0;
+    if (parse_uint(value, 1, NTS_POOL_KE_MAX_CONNECTIONS, &v))
+      return fail(l,
+                  "[server] max-connections-per-address: expected a number "
+                  "from 1 to %d",
+                  NTS_POOL_KE_MAX_CONNECTIONS);
+    c->max_per_address = (unsigned)v;
+    return 1;
+  }
   if (strcmp(name, "use-proxy-protocol") == 0) {
     if (!once(l, &l->seen_proxy, "server", name))
       return 0;
@@ -267,6 +278,8 @@ static int server_key(loader *l, const char *name, const char *value) {
   }
   if (strcmp(name, "key-exchange-timeout-ms") == 0)
     note_timeout(value, &c->ke_timeout_ms);
+  if (strcmp(name, "handshake-timeout-ms") == 0)
+    note_timeout(value, &c->handshake_timeout_ms);
   return forward(l, "server", name, value);
 }
 
@@ -643,7 +656,9 @@ int nts_pool_ke_config_load(const char *path,
   }
   atomic_init(&c->refs, 1);
   c->max_connections = 100;
+  c->max_per_address = 10; /* nts-pool-ke.conf(5) says why */
   c->ke_timeout_ms = 5000;
+  c->handshake_timeout_ms = 2000;
   c->upstream_timeout_ms = 2500;
   c->watch_interval_s = 60;
   if (nts_pool_ke_config_files_add(&c->files, path) != 0) {

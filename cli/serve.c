@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr_limit.h"
 #include "connection.h"
 #include "log.h"
 #include "metrics.h"
@@ -151,7 +152,7 @@ static void *worker(void *arg) {
 static int start_workers(unsigned n) {
   srv.queue = calloc(n, sizeof *srv.queue);
   srv.threads = calloc(n, sizeof *srv.threads);
-  if (!srv.queue || !srv.threads)
+  if (!srv.queue || !srv.threads || nts_pool_ke_addr_limit_init(n) != 0)
     return -1;
   srv.max = n;
   pthread_attr_t attr;
@@ -367,9 +368,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     return -1;
   NTS_POOL_KE_INFO("server",
                    "started version=%s tls=\"%s\" sources=%zu "
-                   "max_connections=%u proxy_protocol=%s",
+                   "max_connections=%u max_connections_per_address=%u "
+                   "proxy_protocol=%s",
                    ntspool_version(), ntspool_tls_backend(), source_count(cfg),
-                   cfg->max_connections, cfg->use_proxy ? "required" : "off");
+                   cfg->max_connections, cfg->max_per_address,
+                   cfg->use_proxy ? "required" : "off");
 
   nts_pool_ke_watch watch = {0, NULL};
   nts_pool_ke_watch_set(&watch, cfg, NULL);
@@ -429,6 +432,7 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     return 1;
   free(srv.queue);
   free(srv.threads);
+  nts_pool_ke_addr_limit_free();
   pthread_mutex_lock(&srv.lock);
   nts_pool_ke_config_unref(srv.current);
   srv.current = NULL;
