@@ -217,6 +217,10 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
   head(t, "nts_pool_ke_max_connections", "gauge",
        "Configured limit of concurrent client connections.");
   put(t, "nts_pool_ke_max_connections %u\n", cfg->max_connections);
+  head(t, "nts_pool_ke_max_connections_per_address", "gauge",
+       "Configured limit of concurrent client connections from one address "
+       "(IPv6: one /64).");
+  put(t, "nts_pool_ke_max_connections_per_address %u\n", cfg->max_per_address);
   head(t, "nts_pool_ke_config_reloads_total", "counter",
        "Configuration reloads (SIGHUP or a watched file's change) by "
        "result.");

@@ -72,14 +72,7 @@ static void run_chain(enum ntspool_numbering n, const char *aead,
   assert_int_equal(res.port, 123);
   assert_keys_match(&res, 1);
   /* One support query and one Fixed Key Request, each timed. */
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
-  ntspool_registry *reg = ntspool_policy_acquire(pol);
-  ntspool_source_stats st;
-  assert_int_equal(
-      ntspool_policy_source_stats(pol, ntspool_registry_find(reg, "ts1"),
-                                  NTSPOOL_FAMILY_IPV4, W.now, &st),
-      0);
-  ntspool_registry_release(reg);
+  ntspool_source_stats st = world_source_stats(&W, "ts1");
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_FIXED_KEY][1].count, 1);
   assert_int_equal(st.latency[NTSPOOL_EXCHANGE_SUPPORT][0].count, 0);
@@ -661,15 +654,7 @@ static void probe_world(const char *client_key) {
 }
 
 static ntspool_source_stats probe_stats(const char *name) {
-  ntspool_policy *pol = ntspool_ctx_policy(W.pool);
-  ntspool_registry *reg = ntspool_policy_acquire(pol);
-  ntspool_source_stats st;
-  assert_int_equal(ntspool_policy_source_stats(pol,
-                                               ntspool_registry_find(reg, name),
-                                               NTSPOOL_FAMILY_IPV4, W.now, &st),
-                   0);
-  ntspool_registry_release(reg);
-  return st;
+  return world_source_stats(&W, name);
 }
 
 static int probe(const char *uuid, ntspool_ke_result *res,

@@ -15,6 +15,17 @@
 #   - behind PROXY the client address the header names is what counts (an
 #     IPv6 client by its /64), not the balancer's.
 
+bad_config "bad max-connections-per-address" ":3: [server] max-connections-per-address: expected a number from 1 to 4096" <<EOF
+[server]
+listen = 127.0.0.1:4460
+max-connections-per-address = 0
+EOF
+bad_config "max-connections-per-address given twice" ":3: [server] max-connections-per-address is set twice" <<EOF
+[server]
+max-connections-per-address = 5
+max-connections-per-address = 6
+EOF
+
 LIM_MAX=8 LIM_CAP=3
 LCONF=$WORK/limits.conf
 pool_conf "$LCONF" "max-connections = $LIM_MAX
@@ -22,6 +33,8 @@ max-connections-per-address = $LIM_CAP" "$(upstream ts2 ts2.test "$S2_PORT")"
 start_pool L1 "$LCONF" || not_ok "limits: start pool"
 check "limits: the started line names the cap" \
   grep -q "server: started .* max_connections=$LIM_MAX max_connections_per_address=$LIM_CAP " "$L1_LOG"
+check "limits: the metrics show the cap" \
+  test "$(metric "$(metrics "$L1_METRICS")" nts_pool_ke_max_connections_per_address)" = "$LIM_CAP"
 
 # silent HOST PORT N: N connections that send nothing; their fds in SILENT.
 SILENT=()

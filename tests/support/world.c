@@ -273,6 +273,17 @@ void world_step_sources(world *w) {
   }
 }
 
+ntspool_source_stats world_source_stats(world *w, const char *name) {
+  ntspool_policy *pol = ntspool_ctx_policy(w->pool);
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  ntspool_source_stats st;
+  must(ntspool_policy_source_stats(pol, ntspool_registry_find(reg, name),
+                                   NTSPOOL_FAMILY_IPV4, w->now, &st),
+       name, w->pool);
+  ntspool_registry_release(reg);
+  return st;
+}
+
 size_t world_links_opened(const world *w, int source) {
   return w->sources[source].handshakes;
 }

@@ -139,6 +139,10 @@ int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
 /* Steps every link's source session once; closes finished ones. */
 void world_step_sources(world *w);
 
+/* The pool's counters of source `name` over IPv4 at w->now (aborts when
+ * there is no such source). */
+ntspool_source_stats world_source_stats(world *w, const char *name);
+
 /* Number of links ever opened to source i (= upstream TLS handshakes). */
 size_t world_links_opened(const world *w, int source);
 
