@@ -13,7 +13,8 @@
 #     from there is refused while 127.0.0.2 and ::1 are served; once they
 #     close, 127.0.0.1 is served again;
 #   - behind PROXY the client address the header names is what counts (an
-#     IPv6 client by its /64), not the balancer's.
+#     IPv6 client by its /64), not the balancer's;
+#   - the key's errors, and the key in a Rust-format file.
 
 bad_config "bad max-connections-per-address" ":3: [server] max-connections-per-address: expected a number from 1 to 4096" <<EOF
 [server]
@@ -25,6 +26,12 @@ bad_config "max-connections-per-address given twice" ":3: [server] max-connectio
 max-connections-per-address = 5
 max-connections-per-address = 6
 EOF
+# The Rust format takes the key too (as one of ours).
+printf '[server]\nlisten = "127.0.0.1:0"\ncertificate-chain = "%s"\nprivate-key = "%s"\nmax-connections-per-address = 4\n' \
+  "$PKI/localhost.pem" "$KEY" >"$WORK/limits.toml"
+out=$("$DAEMON" -t -c "$WORK/limits.toml" 2>&1)
+check "kelb: max-connections-per-address read from a Rust-format file" \
+  grep -qx '\[server\] max-connections-per-address -> \[server\] max-connections-per-address = 4 (ours: per client address)' <<<"$out"
 
 LIM_MAX=8 LIM_CAP=3
 LCONF=$WORK/limits.conf
