@@ -2,7 +2,7 @@
 /*
  * Per-address connection counts (addr_limit.h).  A plain array of one
  * slot per worker: at most that many connections are counted at once, so
- * it never fills, and a scan of a few hundred 24-byte slots under one
+ * it never fills, and a scan of a few hundred 16-byte slots under one
  * mutex costs far less than the TLS handshake that follows.
  */
 #include <netinet/in.h>
@@ -14,8 +14,8 @@
 #include "addr_limit.h"
 
 typedef struct slot {
-  uint8_t key[17]; /* family byte, then 4 (IPv4) or 8 (IPv6 /64) bytes */
-  unsigned count;  /* 0: free */
+  uint8_t key[9]; /* family byte, then 4 (IPv4) or 8 (IPv6 /64) bytes */
+  unsigned count; /* 0: free */
 } slot;
 
 static struct {
@@ -37,9 +37,9 @@ void nts_pool_ke_addr_limit_free(void) {
 }
 
 /* The key sa counts under; false for a family without one. */
-static bool key_of(const struct sockaddr *sa, uint8_t key[17]) {
+static bool key_of(const struct sockaddr *sa, uint8_t key[9]) {
   static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  memset(key, 0, 17);
+  memset(key, 0, 9);
   if (sa->sa_family == AF_INET) {
     key[0] = 4;
     memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
@@ -59,7 +59,7 @@ static bool key_of(const struct sockaddr *sa, uint8_t key[17]) {
 }
 
 bool nts_pool_ke_addr_limit_take(const struct sockaddr *sa, unsigned cap) {
-  uint8_t key[17];
+  uint8_t key[9];
   if (!key_of(sa, key))
     return true; /* not an IP client: nothing to count it by */
   pthread_mutex_lock(&table.lock);
@@ -88,7 +88,7 @@ bool nts_pool_ke_addr_limit_take(const struct sockaddr *sa, unsigned cap) {
 }
 
 void nts_pool_ke_addr_limit_release(const struct sockaddr *sa) {
-  uint8_t key[17];
+  uint8_t key[9];
   if (!key_of(sa, key))
     return;
   pthread_mutex_lock(&table.lock);
