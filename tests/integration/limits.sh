@@ -79,9 +79,9 @@ check "flood: $flood silent connections, a client from 127.0.0.2 served in ${ms}
 wait_count "$L1_LOG" 'peer=127.0.0.1:[0-9]+ outcome=timeout' "$LIM_CAP"
 check "flood: the daemon stays up" kill -0 "$L1_PID"
 durs=$(sed -n 's/.*peer=127.0.0.1:[0-9]* outcome=timeout source=- duration_ms=\([0-9]*\).*/\1/p' "$L1_LOG" | tr '\n' ' ')
-check "flood: $LIM_CAP held connections cut at the default handshake timeout, 2 s (ms: $durs)" \
+check "flood: $LIM_CAP held connections cut at the default handshake timeout, 2 s, not 5 (ms: $durs)" \
   awk -v d="$durs" -v n="$LIM_CAP" 'BEGIN { k = split(d, a, " "); if (k != n) exit 1
-    for (i = 1; i <= k; i++) if (a[i] < 1950 || a[i] > 2600) exit 1 }'
+    for (i = 1; i <= k; i++) if (a[i] < 1950 || a[i] > 3500) exit 1 }'
 refused=$(lim "$L1_METRICS" address_limit)
 timeouts=$(lim "$L1_METRICS" timeout)
 check "flood: metrics show it: ${refused:-?} refused at once (want $((flood - LIM_CAP))), ${timeouts:-?} handshake timeouts (want $LIM_CAP)" \
@@ -96,7 +96,7 @@ close_silent
 # ---- the cap: N+1th from one address refused, others served ----
 silent 127.0.0.1 "$L1_PORT" "$LIM_CAP" || not_ok "limits: open $LIM_CAP silent connections"
 wait_active "$L1_METRICS" "$LIM_CAP" || not_ok "limits: $LIM_CAP silent connections in workers"
-sleep 0.3 # each worker counts its connection right after taking it
+sleep 0.5 # each worker counts its connection right after taking it
 before=$(lim "$L1_METRICS" address_limit)
 out=$(client -a 127.0.0.1 -p "$L1_PORT")
 check "cap: connection $((LIM_CAP + 1)) from 127.0.0.1 refused" grep -q '^fail ' <<<"$out"
@@ -132,7 +132,7 @@ start_pool L2 "$PCONF" || not_ok "limits: start PROXY pool"
 for i in 1 2; do proxy_silent "$V4_HDR" && proxy_silent "$V6_HDR"; done ||
   not_ok "limits: open silent PROXY connections"
 wait_active "$L2_METRICS" 4 || not_ok "limits: 4 silent PROXY connections in workers"
-sleep 0.3
+sleep 0.5
 out=$(client -a 127.0.0.1 -p "$L2_PORT" -x 192.0.2.7:4242)
 check "PROXY cap: a third connection of 192.0.2.7 refused" grep -q '^fail ' <<<"$out"
 out=$(client -a 127.0.0.1 -p "$L2_PORT" -x 192.0.2.8:4242)
