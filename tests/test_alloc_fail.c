@@ -11,7 +11,8 @@
  *     that opens its upstream connection and asks the source's capabilities,
  *     a warm one that reuses both, a monitor's probe), and client -> time
  *     source, with the failing allocator in the pool's, the source's or the
- *     client's context.
+ *     client's context; and a pool whose kept connection turns out dead
+ *     when reused, so it opens another for the same source.
  *
  * Each run must end cleanly: the role that failed reports
  * NTSPOOL_ERR_NO_MEMORY, and its peer gets an NTS Error (Internal Server
@@ -32,8 +33,9 @@
  * struct, sessions, the pool's work area, upstream connections.  Counted on
  * both backends: set-up 50 (pool), 9 (time source), 5 (client), reload 50;
  * per session 7 (cold pool), 3 (warm pool), 6 (pool serving a probe),
- * 2 (time source), 4 (client with a Server Deny), 2 (probing client): the
- * "covers" lines print them.  What it does not cover: the TLS backend's
+ * 5 (pool replacing a dead kept connection), 2 (time source), 4 (client
+ * with a Server Deny), 2 (probing client): the "covers" lines print them.
+ * What it does not cover: the TLS backend's
  * internal allocations (mbedTLS's record buffers and parsed certificates
  * through its platform calloc, OpenSSL's through OPENSSL_malloc), which no
  * library hook reaches; each backend handles its own failures.
@@ -200,10 +202,35 @@ static void test_setup(void **state) {
 
 static world W;
 
-enum path { VIA_COLD_POOL, VIA_WARM_POOL, DIRECT_TO_SOURCE, MONITOR_PROBE };
+enum path {
+  VIA_COLD_POOL,
+  VIA_WARM_POOL,
+  DIRECT_TO_SOURCE,
+  MONITOR_PROBE,
+  VIA_STALE_POOL
+};
 static const char *const path_name[] = {
     "client -> cold pool -> source", "client -> warm pool -> source",
-    "client -> source", "monitor probe -> pool -> source"};
+    "client -> source", "monitor probe -> pool -> source",
+    "client -> pool (kept connection dead) -> source"};
+
+/* For VIA_STALE_POOL: capabilities are asked every time, so the pool sends
+ * a support query over the connection it kept. */
+static const char *const stale_keys[] = {"upstream-tls",
+                                         "support-cache-validity-s", "0", NULL};
+
+/* The sources hang up the connections the pool keeps, silently (no
+ * close_notify, so the pool reuses one and only then sees it dead: it
+ * opens a new one for the same source, doc/protocol.md section 5). */
+static void drop_kept_links(void) {
+  for (size_t i = 0; i < WORLD_MAX_LINKS; i++) {
+    world_link *l = &W.links[i];
+    if (l->used && !l->pool_closed && !l->source_done) {
+      ntspool_test_pipe_shutdown(l->pipe, 1);
+      l->frozen = l->source_done = true;
+    }
+  }
+}
 
 /* For MONITOR_PROBE: the pool knows the monitor's key, the source has a
  * uuid (doc/protocol.md, monitor probes); the client probes "u-1". */
@@ -299,11 +326,17 @@ static void sessions_every_failure(enum ntspool_role role, enum path path) {
     *c = (counting){0};
     world_set_allocator(role, &A);
     world_init(&W, 1, NTSPOOL_NUMBERING_IANA,
-               path == MONITOR_PROBE ? probe_keys : NULL);
+               path == MONITOR_PROBE    ? probe_keys
+               : path == VIA_STALE_POOL ? stale_keys
+                                        : NULL);
     ntspool_ke_result res;
     ntspool_outcome out;
-    if (path == VIA_WARM_POOL) /* an upstream connection and capabilities */
+    if (path == VIA_WARM_POOL || path == VIA_STALE_POOL) {
+      /* an upstream connection kept, capabilities known */
       assert_int_equal(run(path, &res, &out), 0);
+      if (path == VIA_STALE_POOL)
+        drop_kept_links();
+    }
     c->fail_at = c->calls + n;
     int rc = run(path, &res, &out);
     bool failed = c->failed > 0;
@@ -421,7 +454,8 @@ int main(void) {
                         source_probe = {NTSPOOL_ROLE_SOURCE, MONITOR_PROBE},
                         client_pool = {NTSPOOL_ROLE_CLIENT, VIA_COLD_POOL},
                         client_direct = {NTSPOOL_ROLE_CLIENT, DIRECT_TO_SOURCE},
-                        client_probe = {NTSPOOL_ROLE_CLIENT, MONITOR_PROBE};
+                        client_probe = {NTSPOOL_ROLE_CLIENT, MONITOR_PROBE},
+                        pool_stale = {NTSPOOL_ROLE_POOL, VIA_STALE_POOL};
   const struct CMUnitTest tests[] = {
       SCENARIO("setup_pool", test_setup, &pool),
       SCENARIO("setup_source", test_setup, &source),
@@ -430,6 +464,7 @@ int main(void) {
       SCENARIO("session_pool_cold", test_session, &pool_cold),
       SCENARIO("session_pool_warm", test_session, &pool_warm),
       SCENARIO("session_pool_probe", test_session, &pool_probe),
+      SCENARIO("session_pool_stale", test_session, &pool_stale),
       SCENARIO("session_source_behind_pool", test_session, &source_behind),
       SCENARIO("session_source_direct", test_session, &source_direct),
       SCENARIO("session_source_probe", test_session, &source_probe),
