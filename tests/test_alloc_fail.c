@@ -35,10 +35,10 @@
  * per session 7 (cold pool), 3 (warm pool), 6 (pool serving a probe),
  * 5 (pool replacing a dead kept connection), 2 (time source), 4 (client
  * with a Server Deny), 2 (probing client): the "covers" lines print them.
- * What it does not cover: the TLS backend's
- * internal allocations (mbedTLS's record buffers and parsed certificates
- * through its platform calloc, OpenSSL's through OPENSSL_malloc), which no
- * library hook reaches; each backend handles its own failures.
+ * What it does not cover: the TLS backend's internal allocations
+ * (mbedTLS's record buffers and parsed certificates through its platform
+ * calloc, OpenSSL's through OPENSSL_malloc), which no library hook
+ * reaches; each backend handles its own failures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
