@@ -20,7 +20,14 @@
 # Honours CC CFLAGS CPPFLAGS LDFLAGS.
 
 VERSION := $(shell sed -n 's/^\#define NTSPOOL_VERSION "\(.*\)"/\1/p' include/ntspool/common.h)
-MAJOR := $(firstword $(subst ., ,$(VERSION)))
+# The ABI number, the N of the soname libntspool.so.N (and of the Debian
+# package libntspoolN).  It is its own number, not VERSION's major: while
+# the version is 0.x every minor release may break the ABI, and the
+# soname must change with each such break (0.1 -> 0.2 is .so.0 -> .so.1)
+# or a program linked to the old library would load the new one and
+# crash.  Bump it with every incompatible change to an exported symbol or
+# a public struct; tests/install-test and tests/package-check read it here.
+SOVERSION := 1
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -85,7 +92,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 STATIC := $(BUILD)/libntspool.a
 SHARED := $(BUILD)/libntspool.so.$(VERSION)
-SONAME := libntspool.so.$(MAJOR)
+SONAME := libntspool.so.$(SOVERSION)
 
 .PHONY: all lib cli integration examples test check deps deps-build fuzz fuzz-run install uninstall \
   clean format deb package-check
@@ -241,7 +248,10 @@ deps-build:
 # to CHECK_STAGES (they run in order).
 # The install path of a fresh machine (apt simulating), on every machine;
 # the tree's own rules (SPDX lines, no citation of outside documents).
-CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
+# The public headers alone and <ntspool.h> as strict C99 and C++11
+# (cc/c++ -pedantic -Werror -fsyntax-only), GNU attributes guarded, no
+# internal function named (tests/header-check).
+CHECK_STAGES := "tests/install-deps-test" "tests/tree-check" "tests/header-check" "$(MAKE) -s test" "tests/install-test" "$(MAKE) -s test SAN=1" \
   "$(MAKE) -s fuzz-run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),8)" "$(MAKE) -s integration"
 # The examples end to end on loopback (time-source, ntske-client).
 CHECK_STAGES += "tests/integration/examples.sh"

@@ -3,7 +3,7 @@
 #include "describe.h"
 
 void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
-  ntspool_policy *p = ntspool_ctx_policy(cfg->ctx);
+  const ntspool_policy *p = ntspool_ctx_policy(cfg->ctx);
   ntspool_registry *reg = ntspool_policy_acquire(p);
   size_t n = ntspool_registry_count(reg);
   fprintf(out, "sources: %zu", n);
@@ -49,5 +49,5 @@ void nts_pool_ke_describe(nts_pool_ke_config *cfg, FILE *out) {
           *cfg->geolocation_db ? cfg->geolocation_db
                                : "none (every client "
                                  "is global)");
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 }

@@ -258,7 +258,7 @@ static void outcomes(text *t, const char *name, const char *labels, uint64_t ok,
       (unsigned long long)failed);
 }
 
-static void render_policy(text *t, ntspool_policy *pol) {
+static void render_policy(text *t, const ntspool_policy *pol) {
   ntspool_policy_stats ps;
   if (!pol || ntspool_policy_get_stats(pol, &ps) != 0)
     return;
@@ -388,7 +388,7 @@ static void render_policy(text *t, ntspool_policy *pol) {
       }
     }
   }
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 }
 
 char *nts_pool_ke_metrics_render(nts_pool_ke_config *cfg) {

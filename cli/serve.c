@@ -241,7 +241,7 @@ static void warn_restart_only(const nts_pool_ke_config *old,
 static size_t source_count(nts_pool_ke_config *cfg) {
   ntspool_registry *reg = ntspool_policy_acquire(ntspool_ctx_policy(cfg->ctx));
   size_t n = ntspool_registry_count(reg);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return n;
 }
 

@@ -84,16 +84,16 @@ static void up_close(void *user_data, ntspool_io *io) {
   close(ntspool_socket_io_fd(io));
 }
 
-static int up_readable(void *user_data, ntspool_io *io) {
+static bool up_reusable(void *user_data, ntspool_io *io) {
   (void)user_data;
   struct pollfd p = {.fd = ntspool_socket_io_fd(io), .events = POLLIN};
-  return poll(&p, 1, 0) > 0;
+  return poll(&p, 1, 0) <= 0; /* nothing arrived */
 }
 
 ntspool_upstream_ops nts_pool_ke_upstream_ops(const nts_pool_ke_config *cfg) {
-  return (ntspool_upstream_ops){.version = NTSPOOL_IO_VERSION,
+  return (ntspool_upstream_ops){.version = NTSPOOL_UPSTREAM_OPS_VERSION,
                                 .open = up_open,
                                 .close = up_close,
-                                .readable = up_readable,
+                                .reusable = up_reusable,
                                 .user_data = (void *)cfg};
 }

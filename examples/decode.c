@@ -177,14 +177,14 @@ static long read_all(FILE *f, uint8_t *buf, size_t cap) {
 
 /* ---- Records ------------------------------------------------------------- */
 
-static void print_u16_list(FILE *out, const char *what, ntspool_bytes body,
+static void print_u16_list(FILE *out, const char *what, ntspool_u16_list list,
                            const char *(*name)(uint16_t)) {
-  size_t n = body.len / 2;
+  size_t n = list.count;
   fprintf(out, "%s", what);
   if (n == 0)
     fprintf(out, " (empty)");
   for (size_t i = 0; i < n; i++) {
-    uint16_t v = ntspool_u16_at(body, i);
+    uint16_t v = ntspool_u16_list_get(list, i);
     fprintf(out, "%s %u (%s)", i ? "," : "", v, name(v));
   }
 }
@@ -220,6 +220,7 @@ static const char *plural(size_t n) {
 static void print_body(FILE *out, const ntspool_record *r,
                        enum ntspool_numbering n) {
   ntspool_bytes b = r->body;
+  ntspool_u16_list l = ntspool_record_u16_list(r);
   switch (r->type) {
   case NTSPOOL_REC_END_OF_MESSAGE:
   case NTSPOOL_REC_KEEP_ALIVE:
@@ -228,17 +229,17 @@ static void print_body(FILE *out, const ntspool_record *r,
       fprintf(out, "(body of %zu bytes ignored)", b.len);
     break;
   case NTSPOOL_REC_NEXT_PROTOCOL:
-    print_u16_list(out, "protocols:", b, protocol_name);
+    print_u16_list(out, "protocols:", l, protocol_name);
     break;
   case NTSPOOL_REC_SUPPORTED_PROTOCOLS:
-    print_u16_list(out, "supported protocols:", b, protocol_name);
+    print_u16_list(out, "supported protocols:", l, protocol_name);
     break;
   case NTSPOOL_REC_AEAD:
-    print_u16_list(out, "AEADs:", b, aead_name);
+    print_u16_list(out, "AEADs:", l, aead_name);
     break;
   case NTSPOOL_REC_ERROR:
   case NTSPOOL_REC_WARNING: {
-    uint16_t code = ntspool_u16_at(b, 0);
+    uint16_t code = ntspool_u16_list_get(l, 0);
     if (r->type == NTSPOOL_REC_ERROR)
       fprintf(out, "code %u (%s)", code, nts_error_name(code));
     else
@@ -255,16 +256,16 @@ static void print_body(FILE *out, const ntspool_record *r,
     print_text(out, b);
     break;
   case NTSPOOL_REC_PORT:
-    fprintf(out, "port %u", ntspool_u16_at(b, 0));
+    fprintf(out, "port %u", ntspool_u16_list_get(l, 0));
     break;
   case NTSPOOL_REC_SUPPORTED_ALGORITHMS:
     fprintf(out, "supported algorithms:");
     if (b.len == 0)
       fprintf(out, " (empty: request form)");
-    for (size_t i = 0; i + 1 < b.len / 2; i += 2) {
-      uint16_t id = ntspool_u16_at(b, i);
+    for (size_t i = 0; i + 1 < l.count; i += 2) {
+      uint16_t id = ntspool_u16_list_get(l, i);
       fprintf(out, "%s %u (%s, %u-byte keys)", i ? "," : "", id, aead_name(id),
-              ntspool_u16_at(b, i + 1));
+              ntspool_u16_list_get(l, i + 1));
     }
     break;
   case NTSPOOL_REC_LIST_SERVER_NAMES:
@@ -392,7 +393,7 @@ static void print_list(const char *what, ntspool_u16_list l,
   if (l.count == 0)
     printf(" none");
   for (size_t i = 0; i < l.count; i++) {
-    uint16_t v = ntspool_list_get(l, i);
+    uint16_t v = ntspool_u16_list_get(l, i);
     printf("%s %u (%s)", i ? "," : "", v, name(v));
   }
 }
@@ -528,9 +529,9 @@ static void print_support(int rc, const ntspool_support *s) {
   if (s->has_algorithms) {
     printf("; algorithms%s", s->algorithms.count ? "" : " none");
     for (size_t i = 0; i + 1 < s->algorithms.count; i += 2) {
-      uint16_t id = ntspool_list_get(s->algorithms, i);
+      uint16_t id = ntspool_u16_list_get(s->algorithms, i);
       printf("%s %u (%u-byte keys)", i ? "," : "", id,
-             ntspool_list_get(s->algorithms, i + 1));
+             ntspool_u16_list_get(s->algorithms, i + 1));
     }
   }
   if (s->keep_alive)

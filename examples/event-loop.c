@@ -206,10 +206,10 @@ static void up_close(void *user_data, ntspool_io *io) {
   close(ntspool_socket_io_fd(io));
 }
 
-static int up_readable(void *user_data, ntspool_io *io) {
+static bool up_reusable(void *user_data, ntspool_io *io) {
   (void)user_data;
   struct pollfd p = {.fd = ntspool_socket_io_fd(io), .events = POLLIN};
-  return poll(&p, 1, 0) != 0;
+  return poll(&p, 1, 0) == 0; /* nothing arrived */
 }
 
 /* ---- Pool-wide timers, signals, set-up --------------------------------- */
@@ -300,8 +300,8 @@ int main(int argc, char **argv) {
       return 64;
     }
   }
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, NULL};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, NULL};
   if (ntspool_ctx_set_upstream_ops(pool, &ops) || ntspool_ctx_ready(pool)) {
     fprintf(stderr, "event-loop: %s\n", ntspool_ctx_error(pool));
     return 78;

@@ -239,11 +239,11 @@ static void up_close(void *user_data, ntspool_io *io) {
 
 /* Whether an idle kept-alive connection has anything waiting (data, EOF,
  * an error): then the pool must not reuse it. */
-static int up_readable(void *user_data, ntspool_io *io) {
+static bool up_reusable(void *user_data, ntspool_io *io) {
   (void)user_data;
   struct conn *c = io->user_data;
   struct pollfd p = {.fd = c->fd, .events = POLLIN};
-  return poll(&p, 1, 0) != 0;
+  return poll(&p, 1, 0) == 0; /* nothing arrived */
 }
 
 /* ---- Configuration ------------------------------------------------------ */
@@ -576,10 +576,10 @@ int main(int argc, char **argv) {
     return 64;
   }
 
-  ntspool_upstream_ops ops = {.version = NTSPOOL_IO_VERSION,
+  ntspool_upstream_ops ops = {.version = NTSPOOL_UPSTREAM_OPS_VERSION,
                               .open = up_open,
                               .close = up_close,
-                              .readable = up_readable};
+                              .reusable = up_reusable};
   ntspool_ctx_set_upstream_ops(ctx, &ops);
   ntspool_ctx_set_logger(ctx, log_line, NULL,
                          verbose ? NTSPOOL_LOG_DEBUG : NTSPOOL_LOG_WARNING);

@@ -3,10 +3,11 @@
  * libntspool: an embeddable NTS pool (RFC 8915 NTS-KE with the pool
  * extensions).  This umbrella header is the whole public API; the parts:
  *
- *   ntspool/common.h   version, status codes, allocator, byte views
+ *   ntspool/common.h   version, status codes, allocator, byte views,
+ *                      address family, time
  *   ntspool/record.h   record encode/decode, numbering, message framing
  *   ntspool/message.h  message validation per kind, message builders
- *   ntspool/io.h       transport callbacks and time
+ *   ntspool/io.h       transport callbacks, socket helpers
  *   ntspool/policy.h   pool policy: sources, selection, health, caches
  *   ntspool/log.h      log levels, callback and the log line format
  *   ntspool/session.h  contexts and sessions of the roles (pool, time

@@ -168,23 +168,33 @@ static inline fx_conn *fx_conn_new(int id, bool alive) {
   return c;
 }
 
-static inline bool fx_conn_alive(void *conn) {
+/* The user_data of fx_conn_ops: every call through the policy counts
+ * itself here, so a test sees that the policy hands user_data on.  A test
+ * closing a connection of its own passes NULL. */
+static atomic_int fx_conn_calls;
+
+static inline bool fx_conn_reusable(void *user_data, void *conn) {
+  if (user_data != NULL)
+    atomic_fetch_add((atomic_int *)user_data, 1);
   return ((fx_conn *)conn)->alive;
 }
 
-static inline void fx_conn_close(void *conn) {
+static inline void fx_conn_close(void *user_data, void *conn) {
+  if (user_data != NULL)
+    atomic_fetch_add((atomic_int *)user_data, 1);
   atomic_store(&fx_last_closed_id, ((fx_conn *)conn)->id);
   atomic_fetch_add(&fx_conns_closed, 1);
   free(conn);
 }
 
-static const ntspool_conn_ops fx_conn_ops = {NTSPOOL_CONN_OPS_VERSION,
-                                             fx_conn_alive, fx_conn_close};
+static const ntspool_conn_ops fx_conn_ops = {
+    NTSPOOL_CONN_OPS_VERSION, fx_conn_reusable, fx_conn_close, &fx_conn_calls};
 
 static inline void fx_conns_reset(void) {
   atomic_store(&fx_conns_open, 0);
   atomic_store(&fx_conns_closed, 0);
   atomic_store(&fx_last_closed_id, -1);
+  atomic_store(&fx_conn_calls, 0);
 }
 
 /* A policy with conn ops, configured from kv. */

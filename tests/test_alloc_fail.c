@@ -98,9 +98,9 @@ static int no_open(void *user, const ntspool_upstream_target *t,
 static void no_close(void *user, ntspool_io *io) {
   (void)user, (void)io;
 }
-static int no_readable(void *user, ntspool_io *io) {
+static bool not_reusable(void *user, ntspool_io *io) {
   (void)user, (void)io;
-  return 0;
+  return false;
 }
 static int no_cookies(void *user, uint16_t protocol, uint16_t aead,
                       const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
@@ -152,12 +152,12 @@ static int setup_once(enum ntspool_role role, const ntspool_allocator *a,
   for (size_t i = 0; keys[i] && !rc; i += 3)
     rc = ntspool_ctx_set(ctx, keys[i], keys[i + 1], keys[i + 2]);
   if (!rc && role == NTSPOOL_ROLE_POOL) {
-    ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, no_open, no_close,
-                                no_readable, NULL};
+    ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, no_open, no_close,
+                                not_reusable, NULL};
     rc = ntspool_ctx_set_upstream_ops(ctx, &ops);
   }
   if (!rc && role == NTSPOOL_ROLE_SOURCE) {
-    ntspool_source_ops ops = {NTSPOOL_IO_VERSION, no_cookies, NULL};
+    ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, no_cookies, NULL};
     rc = ntspool_ctx_set_source_ops(ctx, &ops);
   }
   if (!rc)
@@ -414,7 +414,7 @@ static void test_reload_pool(void **state) {
     c->fail_at = 0;
     ntspool_registry *reg = ntspool_policy_acquire(ntspool_ctx_policy(W.pool));
     size_t sources = ntspool_registry_count(reg);
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
     assert_int_equal(sources, failed ? 1 : 2);
     rc = run(VIA_COLD_POOL, NULL, NULL);
     if (rc)

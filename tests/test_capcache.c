@@ -56,8 +56,8 @@ static void test_capcache_hit_stale_missing(void **state) {
   assert_int_equal(ntspool_policy_source_stats(p, a, V4, 30000, &st), 0);
   assert_int_equal(st.caps, NTSPOOL_CAPS_STALE);
   assert_int_equal(st.caps_fetched_at, 20000);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_capcache_default_validity_300s(void **state) {
@@ -74,8 +74,8 @@ static void test_capcache_default_validity_300s(void **state) {
                    NTSPOOL_CAPS_HIT);
   assert_int_equal(ntspool_policy_caps_lookup(p, a, V6, 300000, NULL),
                    NTSPOOL_CAPS_STALE);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_capcache_bounds_and_errors(void **state) {
@@ -124,8 +124,8 @@ static void test_capcache_bounds_and_errors(void **state) {
   ntspool_bytes empty = {(const uint8_t *)"", 0};
   assert_int_equal(ntspool_policy_learn_server_name(p, a, empty),
                    NTSPOOL_ERR_INVALID_ARG);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 int main(void) {

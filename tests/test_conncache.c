@@ -24,7 +24,7 @@ static int take_id(ntspool_policy *p, const ntspool_source *s,
   if (rc == 0)
     return -1;
   int id = ((fx_conn *)conn)->id;
-  fx_conn_close(conn);
+  fx_conn_close(NULL, conn);
   return id;
 }
 
@@ -52,7 +52,7 @@ static void test_conncache_newest_first_fifo_eviction(void **state) {
                    1);
   assert_int_equal(((fx_conn *)conn)->id, 3);
   assert_int_equal(created, 0);
-  fx_conn_close(conn);
+  fx_conn_close(NULL, conn);
   assert_int_equal(take_id(p, a, V4, 2 * S), 2);
   assert_int_equal(take_id(p, a, V4, 2 * S), -1);
   ntspool_source_stats st;
@@ -61,8 +61,8 @@ static void test_conncache_newest_first_fifo_eviction(void **state) {
   assert_int_equal(st.conn_evicted, 1);
   assert_int_equal(st.conn_reused, 2);
   assert_int_equal(st.idle_connections, 0);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
   assert_int_equal(atomic_load(&fx_conns_open), atomic_load(&fx_conns_closed));
 }
 
@@ -95,8 +95,8 @@ static void test_conncache_idle_and_age_limits(void **state) {
   ntspool_source_stats st;
   assert_int_equal(ntspool_policy_source_stats(p, a, V4, 61 * S, &st), 0);
   assert_int_equal(st.conn_closed_expired, 3);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
   assert_int_equal(atomic_load(&fx_conns_open), atomic_load(&fx_conns_closed));
 }
 
@@ -108,7 +108,7 @@ static void test_conncache_dead_connection_discarded(void **state) {
   const ntspool_source *a = ntspool_registry_find(reg, "a");
   assert_int_equal(
       ntspool_policy_conn_put(p, a, V6, fx_conn_new(1, true), 0, 0), 0);
-  /* 2 got EOF while idle: alive() says no. */
+  /* 2 got EOF while idle: reusable() says no. */
   assert_int_equal(
       ntspool_policy_conn_put(p, a, V6, fx_conn_new(2, false), 0, 0), 0);
   assert_int_equal(take_id(p, a, V6, S), 1);
@@ -123,8 +123,8 @@ static void test_conncache_dead_connection_discarded(void **state) {
   assert_int_equal(take_id(p, a, V6, S), -1);
   assert_int_equal(ntspool_policy_source_stats(p, a, V6, S, &st), 0);
   assert_int_equal(st.conn_closed_dead, 2);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
   assert_int_equal(atomic_load(&fx_conns_open), atomic_load(&fx_conns_closed));
 }
 
@@ -150,8 +150,8 @@ static void test_conncache_expire(void **state) {
   assert_int_equal(ntspool_policy_conn_next_expiry(p), NTSPOOL_TIME_NEVER);
   assert_int_equal(ntspool_policy_conn_next_expiry(NULL), NTSPOOL_TIME_NEVER);
   assert_int_equal(atomic_load(&fx_conns_closed), 3);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_conncache_reload_and_teardown(void **state) {
@@ -183,10 +183,10 @@ static void test_conncache_reload_and_teardown(void **state) {
    * here the old registry, released after the policy. */
   assert_int_equal(
       ntspool_policy_conn_put(p, a, V4, fx_conn_new(4, true), 0, S), 0);
-  ntspool_registry_release(cur);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(cur);
+  ntspool_policy_unref(p);
   assert_int_equal(atomic_load(&fx_conns_closed), 3);
-  ntspool_registry_release(old); /* after the policy: allowed */
+  ntspool_registry_unref(old); /* after the policy: allowed */
   assert_int_equal(fx_last_closed_id, 4);
   assert_int_equal(atomic_load(&fx_conns_open), atomic_load(&fx_conns_closed));
 }
@@ -203,8 +203,8 @@ static void test_conncache_disabled(void **state) {
   assert_int_equal(
       ntspool_policy_conn_put(p, a, V4, fx_conn_new(1, true), 0, 0), 1);
   assert_int_equal(atomic_load(&fx_conns_closed), 1);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 
   /* Without conn_ops the caller keeps its connection. */
   assert_int_equal(ntspool_policy_new(NULL, NULL, &p), 0);
@@ -215,14 +215,37 @@ static void test_conncache_disabled(void **state) {
   assert_int_equal(ntspool_policy_conn_put(p, a, V4, c, 0, 0),
                    NTSPOOL_ERR_STATE);
   assert_int_equal(take_id(p, a, V4, 0), -1);
-  fx_conn_close(c);
+  fx_conn_close(NULL, c);
   ntspool_conn_ops bad = fx_conn_ops;
-  bad.version = 2;
+  bad.version = NTSPOOL_CONN_OPS_VERSION + 1;
   ntspool_policy *q = NULL;
   assert_int_equal(ntspool_policy_new(NULL, &bad, &q), NTSPOOL_ERR_INVALID_ARG);
   assert_null(q);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
+}
+
+/* Every call of the connection callbacks carries the table's user_data:
+ * one reusable() for a connection handed out, reusable() and close() for a
+ * dead one. */
+static void test_conncache_user_data(void **state) {
+  (void)state;
+  fx_conns_reset();
+  ntspool_policy *p = fx_policy(small_cache);
+  ntspool_registry *reg = ntspool_policy_acquire(p);
+  const ntspool_source *a = ntspool_registry_find(reg, "a");
+  assert_int_equal(
+      ntspool_policy_conn_put(p, a, V4, fx_conn_new(1, true), 0, 0), 0);
+  assert_int_equal(atomic_load(&fx_conn_calls), 0);
+  assert_int_equal(take_id(p, a, V4, S), 1);
+  assert_int_equal(atomic_load(&fx_conn_calls), 1);
+  assert_int_equal(
+      ntspool_policy_conn_put(p, a, V4, fx_conn_new(2, false), 0, 0), 0);
+  assert_int_equal(take_id(p, a, V4, S), -1);
+  assert_int_equal(atomic_load(&fx_conn_calls), 3);
+  assert_int_equal(atomic_load(&fx_last_closed_id), 2);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 int main(void) {
@@ -233,6 +256,7 @@ int main(void) {
       cmocka_unit_test(test_conncache_expire),
       cmocka_unit_test(test_conncache_reload_and_teardown),
       cmocka_unit_test(test_conncache_disabled),
+      cmocka_unit_test(test_conncache_user_data),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

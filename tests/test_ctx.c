@@ -73,7 +73,7 @@ static void test_ctx_ready_checks(void **state) {
   /* No cookie callback. */
   assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
   assert_non_null(strstr(ntspool_ctx_error(ctx), "cookie callback"));
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, cookies, NULL};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, cookies, NULL};
   assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
   /* No certificate. */
   assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
@@ -131,6 +131,57 @@ static void test_ctx_pool_keys(void **state) {
   ntspool_ctx_unref(ctx);
 }
 
+static int up_open(void *u, const ntspool_upstream_target *t, ntspool_io *io) {
+  (void)u, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+
+static void up_close(void *u, ntspool_io *io) {
+  (void)u, (void)io;
+}
+
+static bool up_reusable(void *u, ntspool_io *io) {
+  (void)u, (void)io;
+  return false;
+}
+
+/* Each callback table is checked against its own version macro, and the
+ * reference pair and the read-only policy view work as documented. */
+static void test_ctx_callback_versions_and_refs(void **state) {
+  (void)state;
+  ntspool_ctx *pool;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), 0);
+  ntspool_upstream_ops up = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                             up_reusable, NULL};
+  ntspool_upstream_ops bad = up;
+  bad.version = NTSPOOL_IO_VERSION; /* the macro 0.1 had these use */
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &bad),
+                   NTSPOOL_ERR_INVALID_ARG);
+  bad = up;
+  bad.reusable = NULL;
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &bad),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &up), 0);
+  assert_ptr_equal(ntspool_ctx_ref(pool), pool);
+  ntspool_ctx_unref(pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(pool);
+  assert_non_null(pol);
+  ntspool_policy_stats st;
+  assert_int_equal(ntspool_policy_get_stats(pol, &st), 0);
+  assert_int_equal(st.sources, 0);
+  ntspool_ctx_unref(pool);
+  assert_null(ntspool_ctx_ref(NULL));
+
+  ntspool_ctx *ctx = source();
+  assert_null(ntspool_ctx_policy(ctx));
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION + 1, cookies, NULL};
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops),
+                   NTSPOOL_ERR_INVALID_ARG);
+  ops.version = NTSPOOL_SOURCE_OPS_VERSION;
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  ntspool_ctx_unref(ctx);
+}
+
 static void test_ctx_client_defaults(void **state) {
   (void)state;
   ntspool_ctx *ctx;
@@ -153,6 +204,7 @@ int main(void) {
       cmocka_unit_test(test_ctx_ready_checks),
       cmocka_unit_test(test_ctx_pool_keys),
       cmocka_unit_test(test_ctx_client_defaults),
+      cmocka_unit_test(test_ctx_callback_versions_and_refs),
   };
   return cmocka_run_group_tests_name("ctx", tests, NULL, NULL);
 }

@@ -49,8 +49,8 @@ static void test_health_backoff_doubles_to_cap(void **state) {
   assert_false(st.backing_off);
   assert_int_equal(st.successes, 1);
   assert_int_equal(st.failures, 5);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_health_backoff_excludes_until_expiry(void **state) {
@@ -86,8 +86,8 @@ static void test_health_backoff_excludes_until_expiry(void **state) {
   assert_int_equal(ntspool_policy_source_stats(p, a, V4, 6000, &st), 0);
   assert_false(st.backing_off);
   assert_int_equal(st.consecutive_failures, 3);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_health_all_backing_off_picks_earliest(void **state) {
@@ -111,8 +111,8 @@ static void test_health_all_backing_off_picks_earliest(void **state) {
   ntspool_source_stats st;
   assert_int_equal(ntspool_policy_source_stats(p, b, V4, 1000, &st), 0);
   assert_int_equal(st.selected, 10);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_health_invalid_arguments(void **state) {
@@ -129,8 +129,8 @@ static void test_health_invalid_arguments(void **state) {
                    NTSPOOL_ERR_INVALID_ARG);
   assert_int_equal(ntspool_policy_source_stats(NULL, a, V4, 0, &st),
                    NTSPOOL_ERR_INVALID_ARG);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 /* Latency histograms: each reading lands in one bucket, by edge, per
@@ -175,8 +175,8 @@ static void test_health_latency_histograms(void **state) {
   assert_int_equal(ntspool_policy_record_latency(
                        NULL, a, V4, NTSPOOL_EXCHANGE_SUPPORT, true, 1),
                    NTSPOOL_ERR_INVALID_ARG);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 int main(void) {

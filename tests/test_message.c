@@ -148,7 +148,7 @@ static void check_list(ntspool_u16_list list, const char *file, int line,
   _assert_int_equal(list.count, count, file, line);
   va_start(ap, count);
   for (size_t i = 0; i < count; i++)
-    _assert_int_equal(ntspool_list_get(list, i), va_arg(ap, unsigned), file,
+    _assert_int_equal(ntspool_u16_list_get(list, i), va_arg(ap, unsigned), file,
                       line);
   va_end(ap);
 }
@@ -1424,13 +1424,13 @@ static void test_message_list_get_has(void **state) {
   (void)state;
   static const uint8_t data[] = {0x80, 0x01, 0x00, 0x00, 0x00, 0x0f};
   ntspool_u16_list l = {data, 3};
-  assert_int_equal(ntspool_list_get(l, 0), 0x8001);
-  assert_int_equal(ntspool_list_get(l, 2), 15);
-  assert_true(ntspool_list_has(l, 0));
-  assert_true(ntspool_list_has(l, 15));
-  assert_false(ntspool_list_has(l, 17));
+  assert_int_equal(ntspool_u16_list_get(l, 0), 0x8001);
+  assert_int_equal(ntspool_u16_list_get(l, 2), 15);
+  assert_true(ntspool_u16_list_has(l, 0));
+  assert_true(ntspool_u16_list_has(l, 15));
+  assert_false(ntspool_u16_list_has(l, 17));
   ntspool_u16_list empty = {NULL, 0};
-  assert_false(ntspool_list_has(empty, 0));
+  assert_false(ntspool_u16_list_has(empty, 0));
 }
 
 /* ---- builders: exact bytes ------------------------------------------------

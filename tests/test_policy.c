@@ -27,7 +27,7 @@ static void test_policy_defaults_and_views(void **state) {
   ntspool_registry *reg = ntspool_policy_acquire(p);
   assert_int_equal(ntspool_registry_count(reg), 0);
   assert_int_equal(ntspool_registry_generation(reg), 0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   assert_int_equal(fx_configure(p, kv), 0);
   assert_string_equal(ntspool_policy_config_error(p), "");
@@ -63,8 +63,8 @@ static void test_policy_defaults_and_views(void **state) {
   assert_string_equal(ntspool_source_region(b, 2), "de-BY");
   assert_null(ntspool_source_region(b, 3));
   assert_null(ntspool_registry_find(reg, "c"));
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_policy_config_errors(void **state) {
@@ -135,7 +135,7 @@ static void test_policy_config_errors(void **state) {
   assert_int_equal(ntspool_source_region_count(ra), 2);
   assert_string_equal(ntspool_source_region(ra, 0), "EU");
   assert_string_equal(ntspool_source_region(ra, 1), "NL");
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   /* Commit-time checks keep the running configuration. */
   assert_int_equal(ntspool_policy_set(p, "upstream z", "port", "123"), 0);
@@ -159,15 +159,15 @@ static void test_policy_config_errors(void **state) {
   reg = ntspool_policy_acquire(p);
   assert_int_equal(ntspool_registry_generation(reg), 1);
   assert_int_equal(ntspool_registry_count(reg), 1);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   /* A commit without keys installs the defaults and no sources. */
   assert_int_equal(ntspool_policy_commit(p), 0);
   reg = ntspool_policy_acquire(p);
   assert_int_equal(ntspool_registry_count(reg), 0);
   assert_int_equal(reg->settings.strategy, NTSPOOL_STRATEGY_WEIGHTED);
   assert_int_equal(reg->settings.n_allowed, 1);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_policy_reload_keeps_sessions(void **state) {
@@ -218,9 +218,9 @@ static void test_policy_reload_keeps_sessions(void **state) {
   assert_int_equal(st.failures, 1);
   assert_int_equal(ntspool_policy_source_stats(p, new_b, V4, 0, &st), 0);
   assert_int_equal(st.failures + st.successes, 0);
-  ntspool_registry_release(session);
-  ntspool_registry_release(cur);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(session);
+  ntspool_registry_unref(cur);
+  ntspool_policy_unref(p);
 }
 
 /* A counting allocator: every byte handed out comes back. */
@@ -280,11 +280,11 @@ static int build_and_use(const ntspool_allocator *alloc) {
       fx_conn *conn = fx_conn_new(1, true);
       rc = ntspool_policy_conn_put(p, sel.source, V4, conn, 0, 0);
       if (rc < 0) /* not taken: still ours */
-        fx_conn_close(conn);
+        fx_conn_close(NULL, conn);
     }
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 out:
   unlink(path);
   return rc;
@@ -356,9 +356,9 @@ static void test_policy_lookups_many(void **state) {
     ntspool_bytes empty = {NULL, 0};
     assert_null(ntspool_registry_find_uuid(reg, empty));
     assert_null(ntspool_registry_find(reg, NULL));
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 /* ---- Threads ----------------------------------------------------------------
@@ -411,7 +411,7 @@ static void *worker_main(void *arg) {
     int rc = ntspool_policy_select(p, reg, prefs, &tried, &rng, now, &sel);
     if (rc != 0) {
       w->errors++;
-      ntspool_registry_release(reg);
+      ntspool_registry_unref(reg);
       continue;
     }
     void *conn;
@@ -438,7 +438,7 @@ static void *worker_main(void *arg) {
       ntspool_policy_conn_expire(p, now);
     ntspool_source_stats st;
     ntspool_policy_source_stats(p, sel.source, fam, now, &st);
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
   }
   return NULL;
 }
@@ -460,7 +460,7 @@ static void test_policy_concurrent_threads(void **state) {
   ntspool_policy_stats st;
   assert_int_equal(ntspool_policy_get_stats(p, &st), 0);
   assert_int_equal(st.selections, THREADS * ITERATIONS);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   /* Every connection was closed exactly once. */
   assert_int_equal(atomic_load(&fx_conns_open), atomic_load(&fx_conns_closed));
 }

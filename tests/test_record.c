@@ -178,8 +178,8 @@ static void expect_written(const struct vector *v, enum ntspool_numbering n,
   ntspool_writer w;
 
   ntspool_writer_init(&w, out, sizeof out, n);
-  assert_int_equal(ntspool_put_record(&w, v->type, v->critical, body, body_len),
-                   0);
+  assert_int_equal(
+      ntspool_writer_put_record(&w, v->type, v->critical, body, body_len), 0);
   assert_int_equal(ntspool_writer_len(&w), want_len);
   assert_memory_equal(out, want, want_len);
 
@@ -189,16 +189,16 @@ static void expect_written(const struct vector *v, enum ntspool_numbering n,
     for (size_t i = 0; i < count; i++)
       values[i] = (uint16_t)(body[2 * i] << 8 | body[2 * i + 1]);
     ntspool_writer_init(&w, out, sizeof out, n);
-    assert_int_equal(ntspool_put_u16s(&w, v->type, v->critical, values, count),
-                     0);
+    assert_int_equal(
+        ntspool_writer_put_u16s(&w, v->type, v->critical, values, count), 0);
     assert_int_equal(ntspool_writer_len(&w), want_len);
     assert_memory_equal(out, want, want_len);
   }
   if (v->type == NTSPOOL_REC_FIXED_KEY) {
     size_t half = body_len / 2;
     ntspool_writer_init(&w, out, sizeof out, n);
-    assert_int_equal(ntspool_put_record2(&w, v->type, v->critical, body, half,
-                                         body + half, half),
+    assert_int_equal(ntspool_writer_put_record2(&w, v->type, v->critical, body,
+                                                half, body + half, half),
                      0);
     assert_int_equal(ntspool_writer_len(&w), want_len);
     assert_memory_equal(out, want, want_len);
@@ -280,7 +280,7 @@ static void test_record_vector_46_next(void **state) {
 }
 
 /* The fields that the vectors only name (Error 3, [0, 4], ...), read back
- * through ntspool_record_count and ntspool_u16_at. */
+ * through ntspool_record_count and ntspool_u16_list_get. */
 static void test_record_vector_values(void **state) {
   (void)state;
   static const struct {
@@ -308,7 +308,8 @@ static void test_record_vector_values(void **state) {
                      0);
     assert_int_equal(ntspool_record_count(&rec), lists[i].count);
     for (size_t j = 0; j < rec.body.len / 2; j++)
-      assert_int_equal(ntspool_u16_at(rec.body, j), lists[i].values[j]);
+      assert_int_equal(ntspool_u16_list_get(ntspool_record_u16_list(&rec), j),
+                       lists[i].values[j]);
     free(buf);
   }
 }
@@ -324,12 +325,13 @@ static void test_record_draft_vectors(void **state) {
   /* Fixed key request without token (and without its missing Keep Alive). */
   ntspool_writer w;
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_DRAFT);
-  ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, key, 32, key + 32, 32);
-  ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
-                   (const uint16_t[]){NTSPOOL_PROTO_NTPV4}, 1);
-  ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true,
-                   (const uint16_t[]){NTSPOOL_AEAD_AES_SIV_CMAC_256}, 1);
-  assert_int_equal(ntspool_put_end(&w), 0);
+  ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, key, 32, key + 32,
+                             32);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                          (const uint16_t[]){NTSPOOL_PROTO_NTPV4}, 1);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true,
+                          (const uint16_t[]){NTSPOOL_AEAD_AES_SIV_CMAC_256}, 1);
+  assert_int_equal(ntspool_writer_put_end(&w), 0);
   uint8_t want[128];
   size_t n = ntspool_test_hex("c0020040", want, sizeof want);
   memcpy(want + n, key, 64);
@@ -351,9 +353,10 @@ static void test_record_draft_vectors(void **state) {
 
   /* Support query, and the answer to it. */
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_DRAFT);
-  ntspool_put_record(&w, NTSPOOL_REC_SUPPORTED_PROTOCOLS, true, NULL, 0);
-  ntspool_put_record(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS, true, NULL, 0);
-  assert_int_equal(ntspool_put_end(&w), 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_SUPPORTED_PROTOCOLS, true, NULL, 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS, true, NULL,
+                            0);
+  assert_int_equal(ntspool_writer_put_end(&w), 0);
   n = ntspool_test_hex("c0040000 c0010000 80000000", want, sizeof want);
   assert_int_equal(ntspool_writer_len(&w), n);
   assert_memory_equal(out, want, n);
@@ -366,7 +369,7 @@ static void test_record_draft_vectors(void **state) {
                    0);
   assert_int_equal(rec.type, NTSPOOL_REC_SUPPORTED_PROTOCOLS);
   assert_int_equal(ntspool_record_count(&rec), 1);
-  assert_int_equal(ntspool_u16_at(rec.body, 0), 0);
+  assert_int_equal(ntspool_u16_list_get(ntspool_record_u16_list(&rec), 0), 0);
   size_t off = consumed;
   assert_int_equal(ntspool_record_decode(resp + off, len - off,
                                          NTSPOOL_NUMBERING_DRAFT, &rec,
@@ -374,8 +377,8 @@ static void test_record_draft_vectors(void **state) {
                    0);
   assert_int_equal(rec.type, NTSPOOL_REC_SUPPORTED_ALGORITHMS);
   assert_int_equal(ntspool_record_count(&rec), 2);
-  assert_int_equal(ntspool_u16_at(rec.body, 1), 32);
-  assert_int_equal(ntspool_u16_at(rec.body, 3), 64);
+  assert_int_equal(ntspool_u16_list_get(ntspool_record_u16_list(&rec), 1), 32);
+  assert_int_equal(ntspool_u16_list_get(ntspool_record_u16_list(&rec), 3), 64);
   /* The same bytes mean nothing known in the IANA numbering. */
   assert_int_equal(
       ntspool_record_decode(resp, len, NTSPOOL_NUMBERING_IANA, &rec, &consumed),
@@ -492,13 +495,15 @@ static void test_record_count(void **state) {
   assert_int_equal(ntspool_record_count(&rec), 0);
 }
 
-static void test_record_u16_at(void **state) {
+static void test_record_u16_list(void **state) {
   (void)state;
   static const uint8_t bytes[] = {0x12, 0x34, 0xFF, 0xFF, 0x80, 0x01, 0x00};
-  ntspool_bytes b = {bytes, sizeof bytes};
-  assert_int_equal(ntspool_u16_at(b, 0), 0x1234);
-  assert_int_equal(ntspool_u16_at(b, 1), 0xFFFF);
-  assert_int_equal(ntspool_u16_at(b, 2), 0x8001);
+  ntspool_record rec = {.body = {bytes, sizeof bytes}};
+  ntspool_u16_list b = ntspool_record_u16_list(&rec);
+  assert_int_equal(b.count, 3);
+  assert_int_equal(ntspool_u16_list_get(b, 0), 0x1234);
+  assert_int_equal(ntspool_u16_list_get(b, 1), 0xFFFF);
+  assert_int_equal(ntspool_u16_list_get(b, 2), 0x8001);
 }
 
 static void test_record_decode_invalid_args(void **state) {
@@ -631,8 +636,8 @@ static size_t sized_message(uint8_t *buf, size_t size) {
   ntspool_writer w;
   static const uint8_t zeros[8192];
   ntspool_writer_init(&w, buf, size, NTSPOOL_NUMBERING_IANA);
-  ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, zeros, size - 8);
-  assert_int_equal(ntspool_put_end(&w), 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, zeros, size - 8);
+  assert_int_equal(ntspool_writer_put_end(&w), 0);
   return ntspool_writer_len(&w);
 }
 
@@ -654,8 +659,9 @@ static void check_frame_limit(size_t max, size_t limit) {
   ntspool_writer w;
   static const uint8_t zeros[8192];
   ntspool_writer_init(&w, buf, sizeof buf, NTSPOOL_NUMBERING_IANA);
-  ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, zeros, limit - 3);
-  assert_int_equal(ntspool_put_end(&w), 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, zeros,
+                            limit - 3);
+  assert_int_equal(ntspool_writer_put_end(&w), 0);
   assert_int_equal(ntspool_writer_len(&w), limit + 5);
   for (size_t have = 4; have <= limit + 5; have += (have < 16 ? 1 : 251))
     assert_int_equal(ntspool_message_frame(buf, have, max, &msg_len),
@@ -711,44 +717,44 @@ static void test_record_writer_sticky_error(void **state) {
   ntspool_writer w;
   ntspool_writer_init(&w, buf, sizeof buf, NTSPOOL_NUMBERING_IANA);
   assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_KEEP_ALIVE, false, NULL, 0), 0);
+      ntspool_writer_put_record(&w, NTSPOOL_REC_KEEP_ALIVE, false, NULL, 0), 0);
   assert_int_equal(ntspool_writer_status(&w), 0);
   assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, cookie, 8),
+      ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, cookie, 8),
       NTSPOOL_ERR_BUFFER_TOO_SMALL);
   /* End of Message would fit in the 8 bytes left, but the error sticks. */
-  assert_int_equal(ntspool_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, NULL, 0),
+  assert_int_equal(ntspool_writer_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true, NULL, 0),
                    NTSPOOL_ERR_BUFFER_TOO_SMALL);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, NULL, 0, NULL, 0),
-      NTSPOOL_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                              NULL, 0, NULL, 0),
+                   NTSPOOL_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(ntspool_writer_status(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(ntspool_writer_len(&w), 4);
 
   /* The first failure is kept even when a later one has another cause. */
   ntspool_writer_init(&w, buf, sizeof buf, NTSPOOL_NUMBERING_IANA);
   assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, NULL, 3),
+      ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, NULL, 3),
       NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, cookie, 8 + 4),
-      NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, NULL, 1),
+  assert_int_equal(ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false,
+                                             cookie, 8 + 4),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true, NULL, 1),
                    NTSPOOL_ERR_INVALID_ARG);
   assert_int_equal(ntspool_writer_status(&w), NTSPOOL_ERR_INVALID_ARG);
   assert_int_equal(ntspool_writer_len(&w), 0);
 
   ntspool_writer_init(&w, buf, 2, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(ntspool_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(ntspool_writer_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, NULL, 3),
+      ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, NULL, 3),
       NTSPOOL_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(ntspool_writer_status(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
 
   /* A NULL buffer holds nothing. */
   ntspool_writer_init(&w, NULL, 100, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(ntspool_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(ntspool_writer_put_end(&w), NTSPOOL_ERR_BUFFER_TOO_SMALL);
 }
 
 /* Vector 74 (fixed key request with token "a") written into every capacity
@@ -774,12 +780,14 @@ static void test_record_writer_too_small_every_cap(void **state) {
     memset(buf, 0xA5, sizeof buf);
     ntspool_writer w;
     ntspool_writer_init(&w, buf, cap, NTSPOOL_NUMBERING_IANA);
-    ntspool_put_record(&w, NTSPOOL_REC_AUTHENTICATION, false, "a", 1);
-    ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, key, 32, key + 32, 32);
-    ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, (const uint16_t[]){0},
-                     1);
-    ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, (const uint16_t[]){15}, 1);
-    int rc = ntspool_put_end(&w);
+    ntspool_writer_put_record(&w, NTSPOOL_REC_AUTHENTICATION, false, "a", 1);
+    ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, key, 32,
+                               key + 32, 32);
+    ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                            (const uint16_t[]){0}, 1);
+    ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true, (const uint16_t[]){15},
+                            1);
+    int rc = ntspool_writer_put_end(&w);
 
     size_t fits = 0;
     for (size_t i = 0; i < ARRAY_LEN(ends); i++)
@@ -808,7 +816,8 @@ static void test_record_writer_body_limit(void **state) {
   /* 65535 is the largest body the length field can say. */
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
   assert_int_equal(
-      ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, big, 65535), 0);
+      ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, big, 65535),
+      0);
   assert_int_equal(ntspool_writer_len(&w), 65539);
   assert_int_equal(out[2], 0xFF);
   assert_int_equal(out[3], 0xFF);
@@ -817,42 +826,43 @@ static void test_record_writer_body_limit(void **state) {
   const size_t caps[] = {sizeof out, 10, 0};
   for (size_t i = 0; i < ARRAY_LEN(caps); i++) {
     ntspool_writer_init(&w, out, caps[i], NTSPOOL_NUMBERING_IANA);
-    assert_int_equal(
-        ntspool_put_record(&w, NTSPOOL_REC_NEW_COOKIE, false, big, 65536),
-        NTSPOOL_ERR_INVALID_ARG);
-    ntspool_writer_init(&w, out, caps[i], NTSPOOL_NUMBERING_IANA);
-    assert_int_equal(ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, big,
-                                         40000, big, 30000),
+    assert_int_equal(ntspool_writer_put_record(&w, NTSPOOL_REC_NEW_COOKIE,
+                                               false, big, 65536),
                      NTSPOOL_ERR_INVALID_ARG);
     ntspool_writer_init(&w, out, caps[i], NTSPOOL_NUMBERING_IANA);
-    assert_int_equal(ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, big,
-                                         0x10000, NULL, 0),
+    assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                                big, 40000, big, 30000),
                      NTSPOOL_ERR_INVALID_ARG);
     ntspool_writer_init(&w, out, caps[i], NTSPOOL_NUMBERING_IANA);
-    assert_int_equal(ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, big,
-                                         32768, big, 32768),
+    assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                                big, 0x10000, NULL, 0),
+                     NTSPOOL_ERR_INVALID_ARG);
+    ntspool_writer_init(&w, out, caps[i], NTSPOOL_NUMBERING_IANA);
+    assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                                big, 32768, big, 32768),
                      NTSPOOL_ERR_INVALID_ARG);
     assert_int_equal(ntspool_writer_len(&w), 0);
   }
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, big,
-                                       32768, big, 32767),
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                              big, 32768, big, 32767),
                    0);
   assert_int_equal(ntspool_writer_len(&w), 65539);
 
   /* u16 lists: 32767 values are 65534 bytes, 32768 would be 65536. */
   static uint16_t values[32768];
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(
-      ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, values, 32767), 0);
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                                           values, 32767),
+                   0);
   assert_int_equal(ntspool_writer_len(&w), 4 + 65534);
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(
-      ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, values, 32768),
-      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                                           values, 32768),
+                   NTSPOOL_ERR_INVALID_ARG);
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, values,
-                                    SIZE_MAX / 2 + 1),
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                                           values, SIZE_MAX / 2 + 1),
                    NTSPOOL_ERR_INVALID_ARG);
 }
 
@@ -862,10 +872,11 @@ static void test_record_writer_put_u16s(void **state) {
   ntspool_writer w;
   const uint16_t values[] = {0, 0x8001, 0xFFFF, 0x00FF};
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, values,
-                                    ARRAY_LEN(values)),
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true,
+                                           values, ARRAY_LEN(values)),
                    0);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, false, NULL, 0), 0);
+  assert_int_equal(
+      ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, false, NULL, 0), 0);
   uint8_t want[32];
   size_t n = ntspool_test_hex("80010008 0000 8001 ffff 00ff 00040000", want,
                               sizeof want);
@@ -874,8 +885,8 @@ static void test_record_writer_put_u16s(void **state) {
 
   /* Pool list types are renumbered like any other record. */
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_DRAFT);
-  assert_int_equal(ntspool_put_u16s(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS, true,
-                                    (const uint16_t[]){15, 32}, 2),
+  assert_int_equal(ntspool_writer_put_u16s(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS,
+                                           true, (const uint16_t[]){15, 32}, 2),
                    0);
   n = ntspool_test_hex("c0010004 000f 0020", want, sizeof want);
   assert_int_equal(ntspool_writer_len(&w), n);
@@ -887,18 +898,18 @@ static void test_record_writer_put_record2(void **state) {
   uint8_t out[32];
   ntspool_writer w;
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, "ab", 2, "cde", 3),
-      0);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, false, NULL, 0, "x", 1),
-      0);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, false, "y", 1, NULL, 0),
-      0);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_KEEP_ALIVE, false, NULL, 0, NULL, 0),
-      0);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                              "ab", 2, "cde", 3),
+                   0);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, false,
+                                              NULL, 0, "x", 1),
+                   0);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, false,
+                                              "y", 1, NULL, 0),
+                   0);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_KEEP_ALIVE, false,
+                                              NULL, 0, NULL, 0),
+                   0);
   uint8_t want[32];
   size_t n = ntspool_test_hex("800c0005 6162636465 000c0001 78 000c0001 79 "
                               "00080000",
@@ -907,13 +918,13 @@ static void test_record_writer_put_record2(void **state) {
   assert_memory_equal(out, want, n);
 
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, "a", 1, NULL, 1),
-      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                              "a", 1, NULL, 1),
+                   NTSPOOL_ERR_INVALID_ARG);
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_IANA);
-  assert_int_equal(
-      ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, NULL, 1, "a", 1),
-      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true,
+                                              NULL, 1, "a", 1),
+                   NTSPOOL_ERR_INVALID_ARG);
 }
 
 /* End of Message is critical and empty in either numbering; unknown types
@@ -923,11 +934,11 @@ static void test_record_writer_headers(void **state) {
   uint8_t out[32];
   ntspool_writer w;
   ntspool_writer_init(&w, out, sizeof out, NTSPOOL_NUMBERING_DRAFT);
-  ntspool_put_record(&w, NTSPOOL_REC_KEEP_ALIVE, false, NULL, 0);
-  ntspool_put_record(&w, NTSPOOL_REC_AUTHENTICATION, false, "t", 1);
-  ntspool_put_record(&w, 0x0032, true, NULL, 0);
-  ntspool_put_record(&w, NTSPOOL_REC_UUID, true, NULL, 0);
-  assert_int_equal(ntspool_put_end(&w), 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_KEEP_ALIVE, false, NULL, 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_AUTHENTICATION, false, "t", 1);
+  ntspool_writer_put_record(&w, 0x0032, true, NULL, 0);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_UUID, true, NULL, 0);
+  assert_int_equal(ntspool_writer_put_end(&w), 0);
   uint8_t want[32];
   size_t n = ntspool_test_hex("40000000 40050001 74 80320000 cf010000 80000000",
                               want, sizeof want);
@@ -1042,13 +1053,14 @@ static void test_record_random_round_trip(void **state) {
       r->len = random_body(r->type, body, sizeof body);
       r->off = ntspool_writer_len(&w);
       assert_int_equal(
-          ntspool_put_record(&w, put_type, r->critical, body, r->len), 0);
+          ntspool_writer_put_record(&w, put_type, r->critical, body, r->len),
+          0);
       /* Keep the expected body: it is compared against the decoded view. */
       assert_memory_equal(buf + r->off + 4, body, r->len);
       if (r->type == NTSPOOL_REC_END_OF_MESSAGE && !first_eom_end)
         first_eom_end = ntspool_writer_len(&w);
     }
-    assert_int_equal(ntspool_put_end(&w), 0);
+    assert_int_equal(ntspool_writer_put_end(&w), 0);
     size_t len = ntspool_writer_len(&w);
     if (!first_eom_end)
       first_eom_end = len;
@@ -1211,7 +1223,7 @@ static const struct CMUnitTest fixed_tests[] = {
     cmocka_unit_test(test_record_numbering_tables),
     cmocka_unit_test(test_record_names),
     cmocka_unit_test(test_record_count),
-    cmocka_unit_test(test_record_u16_at),
+    cmocka_unit_test(test_record_u16_list),
     cmocka_unit_test(test_record_decode_invalid_args),
     cmocka_unit_test(test_record_name_bodies),
     cmocka_unit_test(test_record_frame_complete),

@@ -110,7 +110,7 @@ static void test_region_fallback_order(void **state) {
   assert_int_equal(sel.region, 0);
   assert_true(strcmp(ntspool_source_name(sel.source), "us") == 0 ||
               strcmp(ntspool_source_name(sel.source), "any") == 0);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   /* Bad arguments. */
   prefs->n_regions = NTSPOOL_MAX_CLIENT_REGIONS + 1;
@@ -118,7 +118,7 @@ static void test_region_fallback_order(void **state) {
   prefs->n_regions = 1;
   prefs->subpool = NTSPOOL_SUBPOOLS + 1;
   assert_int_equal(select1(p, prefs, &rng, &sel), NTSPOOL_ERR_INVALID_ARG);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 /* Sets sixteen sources in region EU, weights 1..16, in the order given. */
@@ -176,14 +176,14 @@ static void test_region_split(void **state) {
   }
   /* A reload that changes nothing splits alike. */
   struct ntspool_registry *before = p->current;
-  ntspool_registry_retain(before);
+  ntspool_registry_ref(before);
   set_sixteen(p, false);
   assert_ptr_not_equal(before, p->current);
   groups_of(ntspool_select_level_find(before, 0, "EU"), b);
   groups_of(ntspool_select_level_find(p->current, 0, "EU"), c);
   for (int i = 0; i < 16; i++)
     assert_int_equal(b[i], c[i]);
-  ntspool_registry_release(before);
+  ntspool_registry_unref(before);
 
   /* Numbered clients draw only from their group. */
   fx_rng_state rs;
@@ -202,8 +202,8 @@ static void test_region_split(void **state) {
                        (int)g - 1);
     }
   }
-  ntspool_policy_free(p);
-  ntspool_policy_free(q);
+  ntspool_policy_unref(p);
+  ntspool_policy_unref(q);
 }
 
 static void test_region_small_with_deny(void **state) {
@@ -265,7 +265,7 @@ static void test_region_small_with_deny(void **state) {
     assert_int_equal(sel.subpool, 0);
     assert_false(sel.denied);
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 /* What nts-pool-ke -t prints: every set of a family with its groups. */
@@ -290,7 +290,7 @@ static void test_region_listing(void **state) {
   assert_null(ntspool_registry_region(p->current, V6, 5, c));
   assert_null(ntspool_registry_region(NULL, V4, 0, c));
   assert_null(ntspool_registry_region(p->current, V4, 0, NULL));
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 int main(void) {

@@ -30,7 +30,7 @@ static int pick(ntspool_policy *p, const ntspool_client_prefs *prefs,
   ntspool_registry *reg = ntspool_policy_acquire(p);
   ntspool_attempts tried = {0};
   int rc = ntspool_policy_select(p, reg, prefs, &tried, rng, now, sel);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return rc;
 }
 
@@ -58,7 +58,7 @@ static void test_select_weighted_chi_square(void **state) {
         ntspool_policy_select(p, reg, prefs, &tried, &rng, 0, &sel), 0);
     counts[ntspool_source_name(sel.source)[0] - 'a']++;
   }
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   const double weights[3] = {1, 2, 7};
   double chi2 = 0;
   for (int i = 0; i < 3; i++) {
@@ -72,7 +72,7 @@ static void test_select_weighted_chi_square(void **state) {
   ntspool_policy_stats st;
   assert_int_equal(ntspool_policy_get_stats(p, &st), 0);
   assert_int_equal(st.selections, draws);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_seed_is_deterministic(void **state) {
@@ -94,7 +94,7 @@ static void test_select_seed_is_deterministic(void **state) {
   /* The default generator (ntspool_random) works too. */
   ntspool_selection sel;
   assert_int_equal(pick(p, prefs, NULL, 0, &sel), 0);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_round_robin_cycles(void **state) {
@@ -109,7 +109,7 @@ static void test_select_round_robin_cycles(void **state) {
   }
   seq[15] = '\0';
   assert_string_equal(seq, "abcdeabcdeabcde");
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_deny_domain_and_bounded_skips(void **state) {
@@ -135,7 +135,7 @@ static void test_select_deny_domain_and_bounded_skips(void **state) {
   assert_int_equal(ntspool_policy_get_stats(p, &st), 0);
   assert_int_equal(st.deny_skips, 2 + 3);
   assert_int_equal(st.deny_ignored, 1);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_deny_max_skips_setting(void **state) {
@@ -152,7 +152,7 @@ static void test_select_deny_max_skips_setting(void **state) {
   fx_client_deny(&c, "a.example");
   assert_string_equal(pick_name(p, prefs, NULL, &sel), "a");
   assert_true(sel.denied);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_deny_never_excludes_last(void **state) {
@@ -166,7 +166,7 @@ static void test_select_deny_never_excludes_last(void **state) {
   fx_client_deny(&c, "only.example");
   assert_string_equal(pick_name(p, prefs, NULL, &sel), "only");
   assert_true(sel.denied);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 
   /* Two sources, both denied, weighted: one is dropped, the other stands. */
   static const fx_kv two[] = {{"upstream a", "domain", "a.example"},
@@ -185,7 +185,7 @@ static void test_select_deny_never_excludes_last(void **state) {
   ntspool_policy_stats st;
   assert_int_equal(ntspool_policy_get_stats(p, &st), 0);
   assert_int_equal(st.deny_skips, 50);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_deny_learned_names(void **state) {
@@ -220,8 +220,8 @@ static void test_select_deny_learned_names(void **state) {
   prefs = fx_client_init(&c, V4);
   fx_client_deny(&c, "ntp3.a.example");
   assert_string_equal(pick_name(p, prefs, NULL, &sel), "b");
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_address_family(void **state) {
@@ -246,7 +246,7 @@ static void test_select_address_family(void **state) {
     assert_string_equal(pick_name(p, p4, &rng, &sel), "v4");
     assert_string_equal(pick_name(p, p6, &rng, &sel), "v6");
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 
   static const fx_kv none[] = {{"upstream v4", "domain", "v4.example"},
                                {"upstream v4", "ipv6", "0"},
@@ -256,7 +256,7 @@ static void test_select_address_family(void **state) {
   ntspool_policy_stats st;
   assert_int_equal(ntspool_policy_get_stats(p, &st), 0);
   assert_int_equal(st.no_source, 1);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_capability_filter(void **state) {
@@ -315,8 +315,8 @@ static void test_select_capability_filter(void **state) {
   assert_int_equal(pick(p, prefs, &rng, 2000, &sel), NTSPOOL_ERR_NO_AEAD);
   assert_true(sel.has_protocol);
   assert_int_equal(sel.protocol, 0);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 /* Negotiation against one capability entry. */
@@ -369,7 +369,7 @@ static void test_select_negotiation_client_order(void **state) {
   c.prefs.protocols = c.protocols.list;
   assert_int_equal(negotiate(p, a, prefs, &sel), NTSPOOL_ERR_NO_PROTOCOL);
   assert_false(sel.has_protocol);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   /* With draft NTPv5 allowed, the client's first choice is taken. */
   assert_int_equal(fx_configure(p, kv_v5), 0);
@@ -383,8 +383,8 @@ static void test_select_negotiation_client_order(void **state) {
   c.prefs.protocols = c.protocols.list;
   assert_int_equal(negotiate(p, a, prefs, &sel), 0);
   assert_int_equal(sel.protocol, 0x8001);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_aead_30_needs_record_1024(void **state) {
@@ -418,8 +418,8 @@ static void test_select_aead_30_needs_record_1024(void **state) {
   c.prefs.compliant_128gcm = false;
   assert_int_equal(negotiate(p, s, prefs, &sel), NTSPOOL_ERR_NO_AEAD);
   assert_true(sel.has_protocol);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_key_length_checks(void **state) {
@@ -445,8 +445,8 @@ static void test_select_key_length_checks(void **state) {
   assert_int_equal(negotiate(p, s, prefs, &sel), 0);
   assert_int_equal(sel.aead, 200);
   assert_int_equal(sel.key_len, 24);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 static void test_select_attempts_bounded(void **state) {
@@ -476,7 +476,7 @@ static void test_select_attempts_bounded(void **state) {
   static const fx_kv two[] = {{"upstream a", "domain", "a.example"},
                               {"upstream b", "domain", "b.example"},
                               {NULL, NULL, NULL}};
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(fx_configure(p, two), 0);
   reg = ntspool_policy_acquire(p);
   memset(&tried, 0, sizeof tried);
@@ -487,8 +487,8 @@ static void test_select_attempts_bounded(void **state) {
   assert_ptr_not_equal(tried.tried[0], tried.tried[1]);
   assert_int_equal(ntspool_policy_select(p, reg, prefs, &tried, NULL, 0, &sel),
                    NTSPOOL_ERR_NO_SOURCE);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 /* Many sources, most of them backing off: every draw is a usable one, in
@@ -547,8 +547,8 @@ static void test_select_weighted_skips_unusable(void **state) {
       assert_true(chi2 < 10.828);
     }
   }
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 /* The prefix-sum search against a walk, for every draw of sets of 1 to 99
@@ -603,8 +603,8 @@ static void test_select_invalid_arguments(void **state) {
   c.prefs.family = 5;
   assert_int_equal(ntspool_policy_select(p, reg, prefs, &tried, NULL, 0, &sel),
                    NTSPOOL_ERR_INVALID_ARG);
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 }
 
 int main(void) {

@@ -86,8 +86,8 @@ static void test_list_every_member(void **state) {
   /* base-key-index 1: the second non-empty line, trimmed */
   assert_token(s, "second-secret", "0f1e2d3c-aaaa-4bbb-8ccc-000000000001",
                "r4nd");
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
   unlink(secret_path);
 }
 
@@ -115,12 +115,12 @@ static void test_list_defaults(void **state) {
   assert_int_equal(ntspool_source_weight(b), 0);
   assert_true(ntspool_source_has_family(b, V4));
   assert_false(ntspool_source_has_family(b, V6));
-  ntspool_registry_release(reg);
-  ntspool_policy_free(p);
+  ntspool_registry_unref(reg);
+  ntspool_policy_unref(p);
 
   /* An empty list is an empty pool, not an error. */
   assert_int_equal(parse(&p, " [ ] ", err, sizeof err), 0);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(secret_path);
 }
 
@@ -131,7 +131,7 @@ static void expect_error(const char *json, const char *expect) {
   long n = parse(&p, json, err, sizeof err);
   if (n != -1 || strcmp(err, expect) != 0)
     fail_msg("%s\n  gave %ld: %s\n  expected: %s", json, n, err, expect);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(secret_path);
 }
 
@@ -245,7 +245,7 @@ static void test_list_key_index_past_secret(void **state) {
   assert_string_equal(ntspool_policy_config_error(p),
                       "[upstream u1]: base-key-index 2, but the base secret "
                       "file has 2 non-empty lines");
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(secret_path);
 }
 

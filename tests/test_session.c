@@ -205,7 +205,7 @@ static void test_session_list_server_names(void **state) {
     assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, NULL, NULL, 0), 0);
   }
   assert_int_equal(caps.n_names, 1);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   const char *denied[] = {"ntp-a.example", NULL};
   for (int i = 0; i < 8; i++) {
     ntspool_ke_result res;
@@ -256,7 +256,7 @@ static void test_session_reload_failed(void **state) {
   ntspool_registry *reg = ntspool_policy_acquire(W.pool->policy);
   assert_int_equal(ntspool_registry_count(reg), 1);
   assert_null(ntspool_registry_find(reg, "gone"));
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
   assert_keys_match(&res, 2);
   assert_int_equal(world_links_opened(&W, 0), 1);
@@ -569,7 +569,7 @@ static void test_session_source_keep_alive_default(void **state) {
     ntspool_tls_free(held[k].tls);
     ntspool_test_pipe_free(held[k].p);
   }
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* The client's regions: copied by a pool session, checked, and refused by

@@ -71,7 +71,7 @@ static ntspool_ctx *source_ctx(void) {
   set(ctx, "time-source", "certificate-chain-path", "tests/pki/timesource.pem");
   set(ctx, "time-source", "private-key-path", "tests/pki/timesource.key");
   set(ctx, "time-source", "accepted-token", TOKEN);
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, NULL};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, make_cookies, NULL};
   assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
   assert_int_equal(ntspool_ctx_ready(ctx), 0);
   return ctx;
@@ -191,10 +191,10 @@ static void up_close(void *user, ntspool_io *io) {
   close(ntspool_socket_io_fd(io));
 }
 
-static int up_readable(void *user, ntspool_io *io) {
+static bool up_reusable(void *user, ntspool_io *io) {
   (void)user;
   struct pollfd p = {.fd = ntspool_socket_io_fd(io), .events = POLLIN};
-  return poll(&p, 1, 0) > 0;
+  return poll(&p, 1, 0) <= 0; /* nothing arrived */
 }
 
 static void test_session_io_nonblocking_poll(void **state) {
@@ -207,8 +207,8 @@ static void test_session_io_nonblocking_poll(void **state) {
   set(pool, "upstream-tls", "certificate-authority-path", "tests/pki/ca.pem");
   set(pool, "upstream ts1", "domain", "ts1.test");
   set(pool, "upstream ts1", "auth-token", TOKEN);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, &l};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, &l};
   assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
   assert_int_equal(ntspool_ctx_ready(pool), 0);
   ntspool_ctx *cctx = client_ctx();
@@ -364,7 +364,7 @@ static void *drip(void *arg) {
     }
     ntspool_tls_free(tls);
   }
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   return NULL;
 }
 
@@ -380,8 +380,8 @@ pool_ctx(struct loop *l, const char *ke_timeout, const char *upstream_timeout,
   set(pool, "upstream-tls", "timesource-timeout-ms", upstream_timeout);
   set(pool, "upstream ts1", "domain", "ts1.test");
   set(pool, "upstream ts1", "auth-token", TOKEN);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, open, up_close, up_readable,
-                              l};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, open, up_close,
+                              up_reusable, l};
   assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
   assert_int_equal(ntspool_ctx_ready(pool), 0);
   return pool;

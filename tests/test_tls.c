@@ -402,7 +402,7 @@ static int server_vs_raw_client(mbedtls_ssl_protocol_version version,
   }
   raw_close(&rc);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_unref(scfg);
   return result;
 }
 
@@ -421,7 +421,7 @@ static int client_vs_raw_server(mbedtls_ssl_protocol_version version,
   *client_raw = ntspool_tls_last_error(p.c);
   raw_close(&rs);
   pair_close(&p);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(ccfg);
   return a.rc;
 }
 
@@ -472,8 +472,8 @@ static void test_tls_ciphersuites(void **state) {
     assert_int_equal(ntspool_tls_ciphersuite(p.s), only[i]);
     assert_int_equal(ntspool_tls_ciphersuite(p.c), only[i]);
     pair_close(&p);
-    ntspool_tls_config_free(ccfg);
-    ntspool_tls_config_free(scfg);
+    ntspool_tls_config_unref(ccfg);
+    ntspool_tls_config_unref(scfg);
   }
   /* Not a TLS 1.3 suite: refused when the config is made. */
   const uint16_t tls12[] = {0x002f};
@@ -545,8 +545,8 @@ static void test_tls_handshake_export(void **state) {
 
   exchange(&p, 300);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void run_exchange(size_t max_per_call, bool block, size_t len) {
@@ -567,8 +567,8 @@ static void run_exchange(size_t max_per_call, bool block, size_t len) {
                 ntspool_test_pipe_sent(p.pipe, CLIENT) +
                     ntspool_test_pipe_received(p.pipe, CLIENT));
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_one_byte_at_a_time(void **state) {
@@ -594,8 +594,8 @@ static void test_tls_partial_writes(void **state) {
   exchange(&p, 5000);
   exchange(&p, 40000); /* several records each way */
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* One write is at most one record: about 16 KiB of a larger buffer. */
@@ -619,8 +619,8 @@ static void test_tls_write_is_one_record(void **state) {
   assert_int_equal(ntspool_tls_read(p.s, got + n, sizeof(got) - (size_t)n), m);
   assert_memory_equal(got, big, sizeof(big));
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* read() and write() run the handshake themselves when it is not done. */
@@ -643,8 +643,8 @@ static void test_tls_io_drives_handshake(void **state) {
   assert_int_equal(r, (int)sizeof(msg));
   assert_memory_equal(got, msg, sizeof(msg));
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* wants() names the direction the last WOULD_BLOCK waits on. */
@@ -680,8 +680,8 @@ static void test_tls_wants(void **state) {
   assert_int_equal(ntspool_tls_read(p.c, buf, sizeof(buf)), 6);
   assert_memory_equal(buf, "answer", 6);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* The backend names itself: "mbedtls 3.6.x" or "openssl 3.x.y". */
@@ -755,7 +755,7 @@ static void test_tls_refuses_missing_alpn(void **state) {
   assert_true(strlen(ntspool_tls_describe_error(p.s, buf, sizeof(buf))) > 0);
   raw_close(&rc);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_unref(scfg);
 }
 
 /* The refusal alert goes out even when the transport makes it wait. */
@@ -776,7 +776,7 @@ static void test_tls_refusal_alert_would_block(void **state) {
   assert_int_equal(ntspool_test_pipe_sent(p.pipe, SERVER), 7);
   raw_close(&rc);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_unref(scfg);
 }
 
 static void test_tls_refuses_server_without_alpn(void **state) {
@@ -810,8 +810,8 @@ static void refused_cert(const char *server, const char *name, const char *ca,
                    NTSPOOL_ERR_STATE);
   assert_int_equal(ntspool_tls_write(p.c, k1, 1), NTSPOOL_ERR_TLS);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_refuses_wrong_host_name(void **state) {
@@ -850,8 +850,8 @@ static void handshake_with_roots(const char *server, const char *ca,
   pair_open(&p, ccfg, scfg, "localhost", 0);
   handshake_ok(&p);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_additional_cas(void **state) {
@@ -889,8 +889,8 @@ static void good_handshake(const char *server, const char *name, const char *ca,
     assert_string_equal(sni, name);
   keys_equal(p.c, p.s, 0, 15, 32);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_sni_and_names(void **state) {
@@ -928,8 +928,8 @@ static void client_cert_case(bool request, const char *client_cert,
   }
   exchange(&p, 100);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_client_certificate(void **state) {
@@ -953,7 +953,7 @@ static void test_tls_peer_cert_before_handshake(void **state) {
   assert_null(ntspool_tls_server_name(p.s));
   assert_int_equal(ntspool_tls_peer_cert(p.s, NULL), NTSPOOL_ERR_INVALID_ARG);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
+  ntspool_tls_config_unref(scfg);
 }
 
 /* ---- tests: closing, EOF, transport failures ---------------------------- */
@@ -969,8 +969,8 @@ static void open_pair(pair *p, ntspool_tls_config **scfg,
 static void close_pair(pair *p, ntspool_tls_config *scfg,
                        ntspool_tls_config *ccfg) {
   pair_close(p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* An idle kept-alive connection whose peer sent close_notify: nothing is
@@ -1052,8 +1052,8 @@ static void test_tls_eof_during_handshake(void **state) {
   ntspool_test_pipe_shutdown(p.pipe, CLIENT);
   assert_int_equal(ntspool_tls_handshake(p.s), NTSPOOL_ERR_EOF);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_io_error(void **state) {
@@ -1080,8 +1080,8 @@ static void test_tls_io_error(void **state) {
   ntspool_tls_describe_error(p.c, text, sizeof(text));
   assert_true(strlen(text) > 0);
   pair_close(&p);
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 static void test_tls_close_rules(void **state) {
@@ -1138,7 +1138,7 @@ static void test_tls_server_offering_tickets(void **state) {
   assert_memory_equal(buf, msg, sizeof(msg));
   raw_close(&rs);
   pair_close(&p);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 /* ---- tests: configs ----------------------------------------------------- */
@@ -1208,10 +1208,10 @@ static void test_tls_config_errors(void **state) {
   assert_int_equal(ntspool_tls_new(&tls, NULL, io, "localhost"),
                    NTSPOOL_ERR_INVALID_ARG);
   ntspool_test_pipe_free(pipe);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 
   /* NULL handles are harmless. */
-  ntspool_tls_config_free(NULL);
+  ntspool_tls_config_unref(NULL);
   ntspool_tls_free(NULL);
   uint8_t b[1];
   assert_int_equal(ntspool_tls_handshake(NULL), NTSPOOL_ERR_INVALID_ARG);
@@ -1231,11 +1231,11 @@ static void test_tls_default_ca_bundle(void **state) {
     assert_int_equal(rc, 0);
   else
     assert_int_equal(rc, NTSPOOL_ERR_NOT_FOUND);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   /* A directory of CA files. */
   co.ca_path = pki_dir();
   assert_int_equal(ntspool_tls_config_new_client(&cfg, &co, NULL, NULL), 0);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* Everything from memory: PEM without terminating NULs, and DER. */
@@ -1321,8 +1321,8 @@ static void test_tls_config_lifetime(void **state) {
   pair p;
   pair_open(&p, ccfg, scfg, "localhost", 0);
   assert_int_equal(cnt.live, 4);
-  ntspool_tls_config_free(scfg); /* the connections keep them */
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg); /* the connections keep them */
+  ntspool_tls_config_unref(ccfg);
   assert_int_equal(cnt.live, 4);
   handshake_ok(&p);
   exchange(&p, 64);
@@ -1389,8 +1389,8 @@ static void *shared_thread(void *arg) {
   for (int i = 0; i < 8; i++)
     if (one_shared_handshake(r) != 0)
       r->failures++;
-  ntspool_tls_config_free(r->scfg);
-  ntspool_tls_config_free(r->ccfg);
+  ntspool_tls_config_unref(r->scfg);
+  ntspool_tls_config_unref(r->ccfg);
   return NULL;
 }
 
@@ -1407,8 +1407,8 @@ static void test_tls_shared_config_threads(void **state) {
     assert_int_equal(pthread_create(&th[i], NULL, shared_thread, &runs[i]), 0);
   }
   /* The creator's own references may go while the threads still work. */
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
   for (int i = 0; i < 4; i++)
     pthread_join(th[i], NULL);
   for (int i = 0; i < 4; i++)
@@ -1478,8 +1478,8 @@ static void test_tls_socketpair_blocking(void **state) {
   pthread_join(th, NULL);
   close(fds[0]);
   close(fds[1]);
-  ntspool_tls_config_free(cs.cfg);
-  ntspool_tls_config_free(ss.cfg);
+  ntspool_tls_config_unref(cs.cfg);
+  ntspool_tls_config_unref(ss.cfg);
   assert_int_equal(cs.rc, 0);
   assert_int_equal(ss.rc, 0);
   assert_memory_equal(cs.c2s, ss.c2s, 64);
@@ -1610,8 +1610,8 @@ static void test_tls_socketpair_nonblocking_poll(void **state) {
     ntspool_tls_free(nb[i].tls);
     close(fds[i]);
   }
-  ntspool_tls_config_free(scfg);
-  ntspool_tls_config_free(ccfg);
+  ntspool_tls_config_unref(scfg);
+  ntspool_tls_config_unref(ccfg);
 }
 
 int main(void) {

@@ -81,7 +81,7 @@ static void test_token_derived_from_config(void **state) {
                    ntspool_registry_find(reg, "b"));
   u.len--;
   assert_null(ntspool_registry_find_uuid(reg, u));
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   /* base-key-index past the last line. */
   assert_int_equal(
@@ -97,7 +97,7 @@ static void test_token_derived_from_config(void **state) {
   /* The running registry is untouched by the failed commit. */
   reg = ntspool_policy_acquire(p);
   assert_int_equal(ntspool_registry_count(reg), 4);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   ntspool_policy_discard(p);
 
   /* Derivation keys without a base secret. */
@@ -107,7 +107,7 @@ static void test_token_derived_from_config(void **state) {
                    0);
   assert_int_equal(ntspool_policy_commit(p), NTSPOOL_ERR_CONFIG);
   ntspool_policy_discard(p);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(path);
 }
 
@@ -129,7 +129,7 @@ static void test_token_files(void **state) {
   assert_int_equal(ntspool_policy_commit(p), 0);
   ntspool_registry *reg = ntspool_policy_acquire(p);
   assert_token(ntspool_registry_source(reg, 0), TOKEN_A);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
 
   assert_int_equal(
       ntspool_policy_set(p, "upstream b", "auth-token-path", open_to_all),
@@ -152,7 +152,7 @@ static void test_token_files(void **state) {
       ntspool_policy_set(p, "upstream b", "auth-token", "with space"),
       NTSPOOL_ERR_CONFIG);
   assert_null(strstr(ntspool_policy_config_error(p), "with space"));
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(good);
   unlink(open_to_all);
   unlink(two_lines);

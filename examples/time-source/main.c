@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
   if ((rc = parse_options(argc, argv, ts.ctx, &o)) != 0)
     return rc;
 
-  ntspool_source_ops ops = {.version = NTSPOOL_IO_VERSION,
+  ntspool_source_ops ops = {.version = NTSPOOL_SOURCE_OPS_VERSION,
                             .make_cookies = ts_make_cookies,
                             .user_data = &ts};
   if (cookie_jar_init(&ts.jar, ts_mono_s(), o.rotation_s, KEYS_KEPT) ||

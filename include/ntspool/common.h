@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * libntspool: version, status codes, allocator and byte views shared by every
- * part of the API.  Include <ntspool.h> rather than this file.
+ * libntspool: version, status codes, allocator, byte views, address family
+ * and time shared by every part of the API.  Include <ntspool.h> rather than
+ * this file.
  *
  * Status codes.  Every function that can fail returns an int: 0 (or a
  * positive count) on success, one of the negative NTSPOOL_ERR_* codes below on
@@ -25,9 +26,9 @@ extern "C" {
 
 /* The single source of truth for the version; the Makefile reads these. */
 #define NTSPOOL_VERSION_MAJOR 0
-#define NTSPOOL_VERSION_MINOR 1
+#define NTSPOOL_VERSION_MINOR 2
 #define NTSPOOL_VERSION_PATCH 0
-#define NTSPOOL_VERSION "0.1.0"
+#define NTSPOOL_VERSION "0.2.0"
 #define NTSPOOL_VERSION_NUM                                                    \
   ((NTSPOOL_VERSION_MAJOR << 16) | (NTSPOOL_VERSION_MINOR << 8) |              \
    NTSPOOL_VERSION_PATCH)
@@ -90,6 +91,19 @@ enum {
   NTSPOOL_AEAD_AES_128_GCM_SIV = 30,
   NTSPOOL_AEAD_AES_256_GCM_SIV = 31,
 };
+
+/* Address family: of a client, of the connection toward a time source, of
+ * a PROXY header's addresses (4 and 6, as the families are usually
+ * written). */
+enum ntspool_family { NTSPOOL_FAMILY_IPV4 = 4, NTSPOOL_FAMILY_IPV6 = 6 };
+
+/* Milliseconds on a monotonic clock chosen by the application; only
+ * differences matter.  Sessions and the policy are handed "now" and report
+ * deadlines and expiry times in the same unit. */
+typedef int64_t ntspool_time_ms;
+
+/* A time that never comes: no deadline, nothing to expire. */
+#define NTSPOOL_TIME_NEVER INT64_MAX
 
 /* Longest AEAD key any registered NTS algorithm uses (AES-SIV-CMAC-512). */
 #define NTSPOOL_MAX_KEY_LEN 64

@@ -42,14 +42,6 @@ typedef struct ntspool_io {
 #define NTSPOOL_IO_READ 1u
 #define NTSPOOL_IO_WRITE 2u
 
-/* Milliseconds on a monotonic clock chosen by the application; only
- * differences matter.  Sessions are handed "now" and report deadlines in the
- * same unit. */
-typedef int64_t ntspool_time_ms;
-
-/* A time that never comes: no deadline, nothing to expire. */
-#define NTSPOOL_TIME_NEVER INT64_MAX
-
 /* Fills *io with send()/recv() on a connected stream socket `fd`, which
  * stays the caller's (the library never opens or closes sockets).  Sends
  * use MSG_NOSIGNAL, so a closed peer is NTSPOOL_ERR_IO, never SIGPIPE; EINTR

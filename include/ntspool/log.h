@@ -21,6 +21,15 @@
 extern "C" {
 #endif
 
+/* printf format checking where the compiler has it (GCC, Clang); other
+ * C99 compilers see nothing. */
+#if defined(__GNUC__)
+#define NTSPOOL_PRINTF_FORMAT(fmt, args)                                       \
+  __attribute__((format(printf, fmt, args)))
+#else
+#define NTSPOOL_PRINTF_FORMAT(fmt, args)
+#endif
+
 enum ntspool_log_level {
   NTSPOOL_LOG_ERROR = 0,
   NTSPOOL_LOG_WARNING = 1,
@@ -58,8 +67,7 @@ NTSPOOL_API size_t ntspool_log_format(char *buf, size_t cap, int64_t unix_sec,
                                       long usec, enum ntspool_log_level level,
                                       const char *program,
                                       const char *component, const char *fmt,
-                                      va_list ap)
-    __attribute__((format(printf, 8, 0)));
+                                      va_list ap) NTSPOOL_PRINTF_FORMAT(8, 0);
 
 #ifdef __cplusplus
 }

@@ -45,18 +45,6 @@ extern "C" {
 #define NTSPOOL_MAX_COOKIES 8
 #define NTSPOOL_MAX_SERVER_NAMES 16
 
-/* A list of big-endian u16 values inside a record body. */
-typedef struct ntspool_u16_list {
-  const uint8_t *data;
-  size_t count;
-} ntspool_u16_list;
-
-/* Value i of a list (i < count; not checked). */
-NTSPOOL_API uint16_t ntspool_list_get(ntspool_u16_list list, size_t i);
-
-/* True if `value` is in the list. */
-NTSPOOL_API bool ntspool_list_has(ntspool_u16_list list, uint16_t value);
-
 /* ---- Requests (server side) ------------------------------------------- */
 
 enum ntspool_request_kind {

@@ -9,7 +9,7 @@
  *   ntspool_registry  an immutable, reference-counted snapshot of the time
  *                     sources and selection settings.  A reload installs a
  *                     new one; a session keeps the one it started with
- *                     until it releases it, so reloads never disturb
+ *                     until it drops its reference, so reloads never disturb
  *                     sessions in flight.
  *   ntspool_source    one time source inside a registry (read-only view,
  *                     valid while its registry is held).  Its health,
@@ -21,7 +21,7 @@
  *
  * Pure: nothing here reads a clock, sleeps, starts a thread or touches the
  * network.  "now" is the caller's ntspool_time_ms and randomness comes from
- * an ntspool_rng (default: ntspool_random, the PSA RNG).  Only configuration
+ * an ntspool_rng (default: the TLS backend's CSPRNG).  Only configuration
  * loading reads files (token and base-secret files, in ntspool_policy_set).
  *
  * How a pool session uses it (keys go to at most one source, so moving on
@@ -45,7 +45,7 @@
  *     // no other source once keys were sent.
  *     break;
  *   }
- *   ntspool_registry_release(reg);
+ *   ntspool_registry_unref(reg);
  *
  * Thread safety.  Every function may be called from any thread
  * concurrently, except the configuration functions (ntspool_policy_set,
@@ -57,8 +57,8 @@
  *
  * Memory.  The allocator given to ntspool_policy_new (NULL: malloc/free)
  * serves everything here and must outlive the policy and every registry
- * reference.  Tokens and secret files are wiped with ntspool_zeroize before
- * their memory is freed and never appear in error messages.
+ * reference.  Tokens and secret files are wiped before their memory is
+ * freed and never appear in error messages.
  */
 #ifndef NTSPOOL_POLICY_H
 #define NTSPOOL_POLICY_H
@@ -74,10 +74,6 @@ typedef struct ntspool_policy ntspool_policy;
 typedef struct ntspool_registry ntspool_registry;
 typedef struct ntspool_source ntspool_source;
 
-/* Address family of the client, which is also the family used toward the
- * time source (4 and 6, as the families are usually written). */
-enum ntspool_family { NTSPOOL_FAMILY_IPV4 = 4, NTSPOOL_FAMILY_IPV6 = 6 };
-
 /* Sources one session may try before giving up (each failing before its
  * keys were sent). */
 #define NTSPOOL_MAX_ATTEMPTS 3
@@ -92,24 +88,26 @@ enum ntspool_family { NTSPOOL_FAMILY_IPV4 = 4, NTSPOOL_FAMILY_IPV6 = 6 };
 
 /* What the policy needs to manage the caller's idle upstream connections.
  * Connections are opaque (void *); the policy only keeps, checks and closes
- * them. */
-#define NTSPOOL_CONN_OPS_VERSION 1
+ * them.  Both functions receive user_data. */
+#define NTSPOOL_CONN_OPS_VERSION 2
 typedef struct ntspool_conn_ops {
   int version; /* NTSPOOL_CONN_OPS_VERSION */
   /* True if nothing (no data, no EOF, no error) arrived on the idle
-   * connection, i.e. it can carry another request.  Must not block. */
-  bool (*alive)(void *conn);
+   * connection, so it can carry another request; false closes it.  The
+   * same sense as ntspool_upstream_ops.reusable.  Must not block. */
+  bool (*reusable)(void *user_data, void *conn);
   /* Closes and frees the connection.  Called exactly once per connection
    * handed to ntspool_policy_conn_put and not taken back, on whichever
-   * thread makes a policy call (or the last registry release) that drops
+   * thread makes a policy call (or the last registry unref) that drops
    * it. */
-  void (*close)(void *conn);
+  void (*close)(void *user_data, void *conn);
+  void *user_data;
 } ntspool_conn_ops;
 
 /* Creates a policy with no sources and default settings.  `allocator`
  * (NULL: malloc/free) and `conn_ops` are copied; conn_ops NULL disables the
  * connection cache (ntspool_policy_conn_put then refuses).  The caller owns
- * *out and frees it with ntspool_policy_free.
+ * *out (one reference) and drops it with ntspool_policy_unref.
  * Returns: 0; NTSPOOL_ERR_INVALID_ARG (out NULL, an allocator or conn_ops
  * with a NULL function, conn_ops of another version); NTSPOOL_ERR_NO_MEMORY.
  */
@@ -118,16 +116,17 @@ NTSPOOL_API int ntspool_policy_new(const ntspool_allocator *allocator,
                                    ntspool_policy **out);
 
 /* Adds a reference (a second owner, such as the context that replaces
- * another on reload; see ntspool_ctx_keep_state) and returns `policy`.
- * ntspool_policy_free drops one; the last one frees.  Thread-safe. */
-NTSPOOL_API ntspool_policy *ntspool_policy_retain(ntspool_policy *policy);
+ * another on reload; see ntspool_ctx_keep_state) and returns `policy`
+ * (NULL is ignored and returned).  ntspool_policy_unref drops one; the last
+ * one frees.  Thread-safe. */
+NTSPOOL_API ntspool_policy *ntspool_policy_ref(ntspool_policy *policy);
 
 /* Drops a reference; the last one frees the policy and its reference to
  * the current registry (and so the idle connections of sources no other
  * registry reference holds).
- * Registry references still held elsewhere stay valid and may be released
+ * Registry references still held elsewhere stay valid and may be dropped
  * later; nothing else may use the policy concurrently.  NULL is ignored. */
-NTSPOOL_API void ntspool_policy_free(ntspool_policy *policy);
+NTSPOOL_API void ntspool_policy_unref(ntspool_policy *policy);
 
 /* Sets one configuration key, shaped like an inih handler call.  Keys go
  * into a pending configuration that starts from the defaults (a reload is a
@@ -205,17 +204,20 @@ ntspool_policy_config_error(const ntspool_policy *policy);
 
 /* ---- Registry and sources --------------------------------------------- */
 
-/* A new reference to the current registry (never NULL; before the first
- * commit it has no sources).  Release it with ntspool_registry_release. */
-NTSPOOL_API ntspool_registry *ntspool_policy_acquire(ntspool_policy *policy);
-
-/* Adds a reference and returns `registry`.  Thread-safe. */
+/* A new reference to the current registry (never NULL for a policy; before
+ * the first commit it has no sources; NULL for NULL).  Drop it with
+ * ntspool_registry_unref.  Thread-safe. */
 NTSPOOL_API ntspool_registry *
-ntspool_registry_retain(ntspool_registry *registry);
+ntspool_policy_acquire(const ntspool_policy *policy);
+
+/* Adds a reference and returns `registry` (NULL is ignored and returned).
+ * Thread-safe. */
+NTSPOOL_API ntspool_registry *ntspool_registry_ref(ntspool_registry *registry);
 
 /* Drops a reference; the last one frees the registry and wipes its tokens.
- * May run after ntspool_policy_free.  NULL is ignored. */
-NTSPOOL_API void ntspool_registry_release(ntspool_registry *registry);
+ * May run after the policy's last ntspool_policy_unref.  NULL is ignored.
+ */
+NTSPOOL_API void ntspool_registry_unref(ntspool_registry *registry);
 
 /* Commit number that built this registry (0 before the first commit). */
 NTSPOOL_API uint64_t ntspool_registry_generation(const ntspool_registry *reg);
@@ -282,7 +284,8 @@ NTSPOOL_API int ntspool_token_derive(const void *secret, size_t secret_len,
 /* ---- Selection -------------------------------------------------------- */
 
 /* Randomness for selection: fill out[0..len) and return 0, or a negative
- * status.  Tests pass a seeded generator; NULL means ntspool_random. */
+ * status.  Tests pass a seeded generator; NULL means the TLS backend's
+ * CSPRNG. */
 typedef struct ntspool_rng {
   int (*fill)(void *state, void *out, size_t len);
   void *state;
@@ -391,7 +394,7 @@ typedef struct ntspool_selection {
  *
  * With fresh capabilities, sel->negotiated is true and protocol/AEAD are
  * those of ntspool_policy_negotiate.  The chosen source is appended to
- * *attempts.  `rng` NULL uses ntspool_random.
+ * *attempts.  `rng` NULL uses the TLS backend's CSPRNG.
  * Returns: 0; NTSPOOL_ERR_NO_SOURCE (no candidate, or NTSPOOL_MAX_ATTEMPTS
  * reached: if a negotiation failed earlier in the session, answer with that
  * failure); NTSPOOL_ERR_NO_PROTOCOL / NTSPOOL_ERR_NO_AEAD (the only
@@ -475,10 +478,9 @@ NTSPOOL_API int ntspool_policy_caps_store(ntspool_policy *policy,
  * and, unless MISSING and when out is not NULL, copies the entry.  HIT
  * means now - fetched_at < support-cache-validity-s.  Invalid arguments
  * give MISSING. */
-NTSPOOL_API enum ntspool_caps_state
-ntspool_policy_caps_lookup(ntspool_policy *policy, const ntspool_source *source,
-                           enum ntspool_family family, ntspool_time_ms now,
-                           ntspool_caps *out);
+NTSPOOL_API enum ntspool_caps_state ntspool_policy_caps_lookup(
+    const ntspool_policy *policy, const ntspool_source *source,
+    enum ntspool_family family, ntspool_time_ms now, ntspool_caps *out);
 
 /* Remembers a Server record value the source sent in a key-exchange
  * response, so later Server Deny records naming it match the source (the
@@ -573,7 +575,7 @@ typedef struct ntspool_source_stats {
   size_t idle_connections;
   uint64_t conn_reused;          /* handed out by _conn_take */
   uint64_t conn_stored;          /* kept by _conn_put */
-  uint64_t conn_closed_dead;     /* alive() said no */
+  uint64_t conn_closed_dead;     /* reusable() said no */
   uint64_t conn_closed_expired;  /* idle or age limit */
   uint64_t conn_evicted;         /* oldest dropped from a full cache */
   ntspool_latency latency[2][2]; /* [enum ntspool_exchange][ok] */
@@ -583,7 +585,7 @@ typedef struct ntspool_source_stats {
 
 /* Counters of (source, family) at `now`.
  * Returns: 0; NTSPOOL_ERR_INVALID_ARG. */
-NTSPOOL_API int ntspool_policy_source_stats(ntspool_policy *policy,
+NTSPOOL_API int ntspool_policy_source_stats(const ntspool_policy *policy,
                                             const ntspool_source *source,
                                             enum ntspool_family family,
                                             ntspool_time_ms now,
@@ -600,7 +602,7 @@ typedef struct ntspool_policy_stats {
 } ntspool_policy_stats;
 
 /* Policy-wide counters.  Returns: 0; NTSPOOL_ERR_INVALID_ARG. */
-NTSPOOL_API int ntspool_policy_get_stats(ntspool_policy *policy,
+NTSPOOL_API int ntspool_policy_get_stats(const ntspool_policy *policy,
                                          ntspool_policy_stats *out);
 
 #ifdef __cplusplus

@@ -42,13 +42,14 @@ typedef struct ntspool_proxy_result {
    * fixed part is known (NTSPOOL_PROXY_FIXED_LEN before that). */
   size_t needed;
   /* LOCAL command (health checks from the balancer itself): no address
-   * follows; use the socket's peer address.  family/address/port are 0. */
+   * follows; use the socket's peer address.  family, address and port
+   * are 0 (family is then no enum ntspool_family value). */
   bool local;
-  /* PROXY command: the original client.  family 4 or 6; an IPv4-mapped
-   * IPv6 source (::ffff:a.b.c.d) is reported as family 4, the way the
-   * pool classifies clients.  address holds 4 or 16 bytes in network
+  /* PROXY command: the original client.  An IPv4-mapped IPv6 source
+   * (::ffff:a.b.c.d) is reported as NTSPOOL_FAMILY_IPV4, the way the pool
+   * classifies clients.  address holds 4 or 16 bytes in network
    * order; port is in host order. */
-  int family;
+  enum ntspool_family family;
   uint8_t address[16];
   uint16_t port;
 } ntspool_proxy_result;

@@ -107,8 +107,22 @@ NTSPOOL_API int ntspool_record_decode(const uint8_t *buf, size_t len,
  * a decoded list record's body. */
 NTSPOOL_API size_t ntspool_record_count(const ntspool_record *rec);
 
-/* Big-endian u16 number i of a body (i < body.len / 2; not checked). */
-NTSPOOL_API uint16_t ntspool_u16_at(ntspool_bytes body, size_t i);
+/* A list of big-endian u16 values inside a record body (a view into it). */
+typedef struct ntspool_u16_list {
+  const uint8_t *data;
+  size_t count;
+} ntspool_u16_list;
+
+/* The body of `rec` as a u16 list: body.len / 2 values (a Supported
+ * Algorithm List gives id, key length, id, ...; Error, Warning and Port
+ * one value).  Never fails. */
+NTSPOOL_API ntspool_u16_list ntspool_record_u16_list(const ntspool_record *rec);
+
+/* Value i of a list (i < count; not checked). */
+NTSPOOL_API uint16_t ntspool_u16_list_get(ntspool_u16_list list, size_t i);
+
+/* True if `value` is in the list. */
+NTSPOOL_API bool ntspool_u16_list_has(ntspool_u16_list list, uint16_t value);
 
 /* Finds the end of the first complete message in buf[0..len): scans record
  * headers up to and including End of Message and sets *msg_len.  Bodies are
@@ -139,23 +153,26 @@ NTSPOOL_API void ntspool_writer_init(ntspool_writer *w, uint8_t *buf,
 /* Appends one record of logical `type` with the given body (body may be NULL
  * when len is 0).  Returns: 0; NTSPOOL_ERR_BUFFER_TOO_SMALL;
  * NTSPOOL_ERR_INVALID_ARG (body longer than 65535); an earlier failure. */
-NTSPOOL_API int ntspool_put_record(ntspool_writer *w, uint16_t type,
-                                   bool critical, const void *body, size_t len);
+NTSPOOL_API int ntspool_writer_put_record(ntspool_writer *w, uint16_t type,
+                                          bool critical, const void *body,
+                                          size_t len);
 
 /* Appends a record whose body is `count` big-endian u16 values.
- * Returns as ntspool_put_record. */
-NTSPOOL_API int ntspool_put_u16s(ntspool_writer *w, uint16_t type,
-                                 bool critical, const uint16_t *values,
-                                 size_t count);
+ * Returns as ntspool_writer_put_record. */
+NTSPOOL_API int ntspool_writer_put_u16s(ntspool_writer *w, uint16_t type,
+                                        bool critical, const uint16_t *values,
+                                        size_t count);
 
 /* Appends a record whose body is two byte strings back to back (the Fixed
- * Key Request's C2S || S2C).  Returns as ntspool_put_record. */
-NTSPOOL_API int ntspool_put_record2(ntspool_writer *w, uint16_t type,
-                                    bool critical, const void *a, size_t alen,
-                                    const void *b, size_t blen);
+ * Key Request's C2S || S2C).  Returns as ntspool_writer_put_record. */
+NTSPOOL_API int ntspool_writer_put_record2(ntspool_writer *w, uint16_t type,
+                                           bool critical, const void *a,
+                                           size_t alen, const void *b,
+                                           size_t blen);
 
-/* Appends End of Message (critical, empty).  Returns as ntspool_put_record. */
-NTSPOOL_API int ntspool_put_end(ntspool_writer *w);
+/* Appends End of Message (critical, empty).  Returns as
+ * ntspool_writer_put_record. */
+NTSPOOL_API int ntspool_writer_put_end(ntspool_writer *w);
 
 /* Bytes written so far (valid while status is 0). */
 NTSPOOL_API size_t ntspool_writer_len(const ntspool_writer *w);

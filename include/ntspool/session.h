@@ -160,17 +160,22 @@ NTSPOOL_API ntspool_time_ms ntspool_ctx_expiry(const ntspool_ctx *ctx);
 NTSPOOL_API int ntspool_ctx_handle_expiry(ntspool_ctx *ctx,
                                           ntspool_time_ms now);
 
-/* Reference counting.  unref frees the context with its last reference. */
-NTSPOOL_API void ntspool_ctx_ref(ntspool_ctx *ctx);
+/* Reference counting, the same pair as every counted object of the
+ * library (ntspool_policy_ref/_unref, ntspool_registry_ref/_unref): ref
+ * adds a reference and returns ctx (NULL is ignored and returned); unref
+ * drops one and frees the context with the last.  Thread safe. */
+NTSPOOL_API ntspool_ctx *ntspool_ctx_ref(ntspool_ctx *ctx);
 NTSPOOL_API void ntspool_ctx_unref(ntspool_ctx *ctx);
 
-/* The pool policy of a pool context (ntspool/policy.h), for counters and
- * source health (ntspool_policy_get_stats, ntspool_policy_source_stats,
- * the registry views).  Owned by the
- * context: valid while the caller holds a context reference.  Do not call
- * its configuration functions; configure through ntspool_ctx_set().
+/* The pool policy of a pool context (ntspool/policy.h), read-only: for
+ * counters and source health (ntspool_policy_get_stats,
+ * ntspool_policy_source_stats, ntspool_policy_caps_lookup) and the registry
+ * views (ntspool_policy_acquire).  The context configures it
+ * (ntspool_ctx_set) and runs its timers (ntspool_ctx_handle_expiry).
+ * Owned by the context: valid while the caller holds a context reference.
  * NULL for other roles or a NULL ctx. */
-NTSPOOL_API struct ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx);
+NTSPOOL_API const struct ntspool_policy *
+ntspool_ctx_policy(const ntspool_ctx *ctx);
 
 /* Monitor probes (pool role).  The NTS pool's monitor scores each time
  * source through the pool: a request with an Authentication record holding
@@ -194,14 +199,14 @@ NTSPOOL_API struct ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx);
 
 /* Where the pool wants an upstream connection: the time source's KE host
  * (also the TLS name), port, an optional address to connect to instead of
- * resolving the host, the client's address family (4 or 6), and the
+ * resolving the host, the client's address family, and the
  * session's deadline at that moment: open() must not wait past it. */
 typedef struct ntspool_upstream_target {
   const char *source_name;
   const char *host;
   uint16_t port;
   const char *connect_address; /* NULL: resolve host */
-  int family;
+  enum ntspool_family family;
   ntspool_time_ms deadline; /* on the clock of the sessions' "now" */
 } ntspool_upstream_target;
 
@@ -213,17 +218,20 @@ typedef struct ntspool_upstream_target {
  * says what it waits on, ntspool_session_wants): a kept-alive connection
  * is reused by later sessions with later deadlines.  close() releases what
  * open() made; it is called exactly once per successful open().
- * readable() is described below.  All three are required. */
+ * reusable() is described below.  All three are required. */
+#define NTSPOOL_UPSTREAM_OPS_VERSION 2
 typedef struct ntspool_upstream_ops {
-  int version; /* NTSPOOL_IO_VERSION */
+  int version; /* NTSPOOL_UPSTREAM_OPS_VERSION */
   int (*open)(void *user_data, const ntspool_upstream_target *target,
               ntspool_io *io);
   void (*close)(void *user_data, ntspool_io *io);
-  /* Whether anything (data, EOF, an error) is waiting on an idle
-   * transport, without blocking (poll() with timeout 0): 1 yes, 0 no.  The
-   * pool asks before it reuses a kept-alive connection, since a source that
-   * closed it or sent something unasked cannot carry another request. */
-  int (*readable)(void *user_data, ntspool_io *io);
+  /* True if nothing (data, EOF, an error) is waiting on an idle transport,
+   * so it can carry another request; asked without blocking (poll() with
+   * timeout 0 finding no event).  The pool asks before it reuses a
+   * kept-alive connection, since a source that closed it or sent something
+   * unasked cannot carry another request; false closes it.  The same sense
+   * as ntspool_conn_ops.reusable. */
+  bool (*reusable)(void *user_data, ntspool_io *io);
   void *user_data;
 } ntspool_upstream_ops;
 
@@ -244,8 +252,9 @@ typedef struct ntspool_cookie {
  * pool's Fixed Key Request.  Fill up to `max` cookies and return how many
  * (> 0), or a negative NTSPOOL_ERR_* (the client then gets Internal Server
  * Error).  The key buffers are wiped after the call. */
+#define NTSPOOL_SOURCE_OPS_VERSION 1
 typedef struct ntspool_source_ops {
-  int version; /* NTSPOOL_IO_VERSION */
+  int version; /* NTSPOOL_SOURCE_OPS_VERSION */
   int (*make_cookies)(void *user_data, uint16_t protocol, uint16_t aead,
                       const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
                       ntspool_cookie *cookies, size_t max);
@@ -264,7 +273,7 @@ typedef struct ntspool_session ntspool_session;
 /* Who is on the other end of a server-side session, as the application
  * knows it (after PROXY protocol, if any). */
 typedef struct ntspool_peer {
-  int family;          /* 4 or 6 */
+  enum ntspool_family family;
   const char *address; /* printable address, for logs; may be NULL */
 } ntspool_peer;
 

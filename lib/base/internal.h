@@ -31,4 +31,11 @@ int ntspool_parse_uint(const char *value, uint64_t min, uint64_t max,
  * NTSPOOL_ERR_CONFIG. */
 int ntspool_parse_bool(const char *value, bool *out);
 
+/* ---- u16 arrays (u16_array.c) ---------------------------------------------
+ */
+
+/* True if `value` is one of values[0..n).  For arrays in host order; a
+ * list inside a record body is ntspool_u16_list_has. */
+bool ntspool_u16_array_has(const uint16_t *values, size_t n, uint16_t value);
+
 #endif

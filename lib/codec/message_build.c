@@ -23,7 +23,7 @@ static int start(ntspool_writer *w, uint8_t *buf, size_t cap, size_t *len,
 }
 
 static int finish(ntspool_writer *w, size_t *len) {
-  int st = ntspool_put_end(w);
+  int st = ntspool_writer_put_end(w);
   if (st)
     return st;
   *len = ntspool_writer_len(w);
@@ -31,18 +31,18 @@ static int finish(ntspool_writer *w, size_t *len) {
 }
 
 static void put_u16(ntspool_writer *w, uint16_t type, uint16_t value) {
-  ntspool_put_u16s(w, type, true, &value, 1);
+  ntspool_writer_put_u16s(w, type, true, &value, 1);
 }
 
 static void put_empty(ntspool_writer *w, uint16_t type, bool critical) {
-  ntspool_put_record(w, type, critical, NULL, 0);
+  ntspool_writer_put_record(w, type, critical, NULL, 0);
 }
 
 static void put_token(ntspool_writer *w, ntspool_bytes token) {
   /* Zero length: authenticated some other way (a TLS client certificate). */
   if (token.len)
-    ntspool_put_record(w, NTSPOOL_REC_AUTHENTICATION, false, token.data,
-                       token.len);
+    ntspool_writer_put_record(w, NTSPOOL_REC_AUTHENTICATION, false, token.data,
+                              token.len);
 }
 
 /* One record per name; a NULL array with a count is the caller's bug. */
@@ -51,7 +51,7 @@ static int put_names(ntspool_writer *w, uint16_t type, bool critical,
   if (!names && count)
     return NTSPOOL_ERR_INVALID_ARG;
   for (size_t i = 0; i < count; i++)
-    ntspool_put_record(w, type, critical, names[i].data, names[i].len);
+    ntspool_writer_put_record(w, type, critical, names[i].data, names[i].len);
   return 0;
 }
 
@@ -65,8 +65,9 @@ int ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
   int st = start(&w, buf, cap, len, n);
   if (st)
     return st;
-  ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, protocols, n_protocols);
-  ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, aeads, n_aeads);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, protocols,
+                          n_protocols);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true, aeads, n_aeads);
   if (compliant_128gcm)
     put_empty(&w, NTSPOOL_REC_COMPLIANT_128GCM, false);
   st = put_names(&w, NTSPOOL_REC_SERVER_DENY, false, denied, n_denied);
@@ -87,9 +88,10 @@ int ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
   if (!key.len || !uuid.len || !key.data || !uuid.data)
     return NTSPOOL_ERR_INVALID_ARG;
   put_token(&w, key);
-  ntspool_put_record(&w, NTSPOOL_REC_UUID, true, uuid.data, uuid.len);
-  ntspool_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, protocols, n_protocols);
-  ntspool_put_u16s(&w, NTSPOOL_REC_AEAD, true, aeads, n_aeads);
+  ntspool_writer_put_record(&w, NTSPOOL_REC_UUID, true, uuid.data, uuid.len);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_NEXT_PROTOCOL, true, protocols,
+                          n_protocols);
+  ntspool_writer_put_u16s(&w, NTSPOOL_REC_AEAD, true, aeads, n_aeads);
   return finish(&w, len);
 }
 
@@ -125,8 +127,8 @@ int ntspool_build_fixed_key_request(uint8_t *buf, size_t cap, size_t *len,
   if (st)
     return st;
   put_token(&w, token);
-  ntspool_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, c2s, key_len, s2c,
-                      key_len);
+  ntspool_writer_put_record2(&w, NTSPOOL_REC_FIXED_KEY, true, c2s, key_len, s2c,
+                             key_len);
   put_u16(&w, NTSPOOL_REC_NEXT_PROTOCOL, protocol);
   put_u16(&w, NTSPOOL_REC_AEAD, aead);
   if (keep_alive)
@@ -150,8 +152,8 @@ int ntspool_build_ke_response(uint8_t *buf, size_t cap, size_t *len,
   if (st)
     return st;
   if (answer->server.len)
-    ntspool_put_record(&w, NTSPOOL_REC_SERVER, true, answer->server.data,
-                       answer->server.len);
+    ntspool_writer_put_record(&w, NTSPOOL_REC_SERVER, true, answer->server.data,
+                              answer->server.len);
   if (answer->has_port)
     put_u16(&w, NTSPOOL_REC_PORT, answer->port);
   if (answer->compliant_128gcm)
@@ -201,11 +203,11 @@ int ntspool_build_support_response(uint8_t *buf, size_t cap, size_t *len,
     return NTSPOOL_ERR_INVALID_ARG;
   /* ntpd-rs order: algorithms, protocols, Keep Alive. */
   if (answer->want & NTSPOOL_WANT_ALGORITHMS)
-    ntspool_put_u16s(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS, true,
-                     answer->algorithms, 2 * answer->n_algorithms);
+    ntspool_writer_put_u16s(&w, NTSPOOL_REC_SUPPORTED_ALGORITHMS, true,
+                            answer->algorithms, 2 * answer->n_algorithms);
   if (answer->want & NTSPOOL_WANT_PROTOCOLS)
-    ntspool_put_u16s(&w, NTSPOOL_REC_SUPPORTED_PROTOCOLS, true,
-                     answer->protocols, answer->n_protocols);
+    ntspool_writer_put_u16s(&w, NTSPOOL_REC_SUPPORTED_PROTOCOLS, true,
+                            answer->protocols, answer->n_protocols);
   if (answer->want & NTSPOOL_WANT_SERVER_NAMES) {
     st =
         put_names(&w, NTSPOOL_REC_SERVER, true, answer->names, answer->n_names);

@@ -1,27 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What every message parser shares: framing a whole message, walking its
- * records, and the u16 list view.
+ * records.
  */
 #include <stdint.h>
 
 #include "codec/message_internal.h"
-
-uint16_t ntspool_list_get(ntspool_u16_list list, size_t i) {
-  return (uint16_t)(list.data[2 * i] << 8 | list.data[2 * i + 1]);
-}
-
-bool ntspool_list_has(ntspool_u16_list list, uint16_t value) {
-  for (size_t i = 0; i < list.count; i++)
-    if (ntspool_list_get(list, i) == value)
-      return true;
-  return false;
-}
-
-ntspool_u16_list ntspool_list_of(const ntspool_record *rec) {
-  ntspool_u16_list l = {rec->body.data, rec->body.len / 2};
-  return l;
-}
 
 int ntspool_unhandled_record(const ntspool_record *rec) {
   return rec->critical ? NTSPOOL_ERR_UNKNOWN_CRITICAL : 0;

@@ -22,9 +22,6 @@ int ntspool_message_walk(const uint8_t *msg, size_t len,
                          enum ntspool_numbering numbering, int malformed,
                          ntspool_record_fn fn, void *ctx);
 
-/* The u16 list view of a list record's body. */
-ntspool_u16_list ntspool_list_of(const ntspool_record *rec);
-
 /* The status for a record the parser does not handle: unknown critical
  * records refuse the message, everything else is ignored. */
 int ntspool_unhandled_record(const ntspool_record *rec);

@@ -32,7 +32,7 @@ static int take_list(bool *seen, ntspool_u16_list *list,
   if (*seen)
     return NTSPOOL_ERR_BAD_REQUEST;
   *seen = true;
-  *list = ntspool_list_of(rec);
+  *list = ntspool_record_u16_list(rec);
   return 0;
 }
 
@@ -151,7 +151,7 @@ static int classify_source_request(struct request_parse *p) {
     return 0;
   if (out->protocols.count != 1 || out->aeads.count != 1)
     return NTSPOOL_ERR_BAD_REQUEST;
-  size_t key_len = ntspool_aead_key_length(ntspool_list_get(out->aeads, 0));
+  size_t key_len = ntspool_aead_key_length(ntspool_u16_list_get(out->aeads, 0));
   if (key_len == 0 || p->fixed_key.len != 2 * key_len)
     return NTSPOOL_ERR_BAD_REQUEST;
   out->c2s_key.data = p->fixed_key.data;

@@ -15,7 +15,7 @@ struct ke_parse {
 
 /* Error and Warning end the exchange; the code goes to the caller. */
 static int peer_failure(const ntspool_record *rec, uint16_t *code) {
-  *code = ntspool_u16_at(rec->body, 0);
+  *code = ntspool_u16_list_get(ntspool_record_u16_list(rec), 0);
   return rec->type == NTSPOOL_REC_ERROR ? NTSPOOL_ERR_PEER_ERROR
                                         : NTSPOOL_ERR_PEER_WARNING;
 }
@@ -32,7 +32,7 @@ static int take_choice(const ntspool_record *rec, bool *has, uint16_t *value,
   if (count > 1)
     return NTSPOOL_ERR_BAD_RESPONSE;
   *has = true;
-  *value = ntspool_u16_at(rec->body, 0);
+  *value = ntspool_u16_list_get(ntspool_record_u16_list(rec), 0);
   return 0;
 }
 
@@ -55,7 +55,7 @@ static int take_port(ntspool_response *out, const ntspool_record *rec) {
   if (out->has_port)
     return NTSPOOL_ERR_BAD_RESPONSE;
   out->has_port = true;
-  out->port = ntspool_u16_at(rec->body, 0);
+  out->port = ntspool_u16_list_get(ntspool_record_u16_list(rec), 0);
   return 0;
 }
 
@@ -123,7 +123,7 @@ static int take_capabilities(bool *has, ntspool_u16_list *list,
   if (*has)
     return NTSPOOL_ERR_BAD_RESPONSE;
   *has = true;
-  *list = ntspool_list_of(rec);
+  *list = ntspool_record_u16_list(rec);
   return 0;
 }
 

@@ -57,15 +57,15 @@ int ntspool_proxy_parse(const uint8_t *buf, size_t len,
   if (buf[12] == CMD_LOCAL) {
     out->local = true;
   } else if (buf[13] == FAM_TCP4) {
-    out->family = 4;
+    out->family = NTSPOOL_FAMILY_IPV4;
     memcpy(out->address, p, 4);
     out->port = (uint16_t)(p[8] << 8 | p[9]);
   } else if (v4_mapped(p)) {
-    out->family = 4;
+    out->family = NTSPOOL_FAMILY_IPV4;
     memcpy(out->address, p + 12, 4);
     out->port = (uint16_t)(p[32] << 8 | p[33]);
   } else {
-    out->family = 6;
+    out->family = NTSPOOL_FAMILY_IPV6;
     memcpy(out->address, p, 16);
     out->port = (uint16_t)(p[32] << 8 | p[33]);
   }

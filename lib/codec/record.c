@@ -67,8 +67,20 @@ const char *ntspool_record_name(uint16_t type) {
   return "Unknown";
 }
 
-uint16_t ntspool_u16_at(ntspool_bytes body, size_t i) {
-  return (uint16_t)(body.data[2 * i] << 8 | body.data[2 * i + 1]);
+ntspool_u16_list ntspool_record_u16_list(const ntspool_record *rec) {
+  ntspool_u16_list l = {rec->body.data, rec->body.len / 2};
+  return l;
+}
+
+uint16_t ntspool_u16_list_get(ntspool_u16_list list, size_t i) {
+  return (uint16_t)(list.data[2 * i] << 8 | list.data[2 * i + 1]);
+}
+
+bool ntspool_u16_list_has(ntspool_u16_list list, uint16_t value) {
+  for (size_t i = 0; i < list.count; i++)
+    if (ntspool_u16_list_get(list, i) == value)
+      return true;
+  return false;
 }
 
 static bool printable_ascii(ntspool_bytes b) {

@@ -42,9 +42,9 @@ static uint8_t *begin(ntspool_writer *w, uint16_t type, bool critical,
   return p + NTSPOOL_RECORD_HEADER_LEN;
 }
 
-int ntspool_put_record2(ntspool_writer *w, uint16_t type, bool critical,
-                        const void *a, size_t alen, const void *b,
-                        size_t blen) {
+int ntspool_writer_put_record2(ntspool_writer *w, uint16_t type, bool critical,
+                               const void *a, size_t alen, const void *b,
+                               size_t blen) {
   if ((!a && alen) || (!b && blen) || alen > 0xFFFF || blen > 0xFFFF) {
     if (!w->status)
       w->status = NTSPOOL_ERR_INVALID_ARG;
@@ -60,13 +60,13 @@ int ntspool_put_record2(ntspool_writer *w, uint16_t type, bool critical,
   return 0;
 }
 
-int ntspool_put_record(ntspool_writer *w, uint16_t type, bool critical,
-                       const void *body, size_t len) {
-  return ntspool_put_record2(w, type, critical, body, len, NULL, 0);
+int ntspool_writer_put_record(ntspool_writer *w, uint16_t type, bool critical,
+                              const void *body, size_t len) {
+  return ntspool_writer_put_record2(w, type, critical, body, len, NULL, 0);
 }
 
-int ntspool_put_u16s(ntspool_writer *w, uint16_t type, bool critical,
-                     const uint16_t *values, size_t count) {
+int ntspool_writer_put_u16s(ntspool_writer *w, uint16_t type, bool critical,
+                            const uint16_t *values, size_t count) {
   if ((!values && count) || count > 0xFFFF / 2) {
     if (!w->status)
       w->status = NTSPOOL_ERR_INVALID_ARG;
@@ -82,8 +82,9 @@ int ntspool_put_u16s(ntspool_writer *w, uint16_t type, bool critical,
   return 0;
 }
 
-int ntspool_put_end(ntspool_writer *w) {
-  return ntspool_put_record(w, NTSPOOL_REC_END_OF_MESSAGE, true, NULL, 0);
+int ntspool_writer_put_end(ntspool_writer *w) {
+  return ntspool_writer_put_record(w, NTSPOOL_REC_END_OF_MESSAGE, true, NULL,
+                                   0);
 }
 
 size_t ntspool_writer_len(const ntspool_writer *w) {

@@ -30,13 +30,14 @@ int ntspool_policy_caps_store(ntspool_policy *p, const ntspool_source *src,
   memset(&caps, 0, sizeof caps);
   caps.fetched_at = now;
   for (size_t i = 0; i < sup->protocols.count && i < NTSPOOL_MAX_CAPS; i++)
-    caps.protocols[caps.n_protocols++] = ntspool_list_get(sup->protocols, i);
+    caps.protocols[caps.n_protocols++] =
+        ntspool_u16_list_get(sup->protocols, i);
   for (size_t i = 0;
        i + 1 < sup->algorithms.count && caps.n_algorithms < NTSPOOL_MAX_CAPS;
        i += 2) {
     ntspool_algorithm *alg = &caps.algorithms[caps.n_algorithms++];
-    alg->id = ntspool_list_get(sup->algorithms, i);
-    alg->key_len = ntspool_list_get(sup->algorithms, i + 1);
+    alg->id = ntspool_u16_list_get(sup->algorithms, i);
+    alg->key_len = ntspool_u16_list_get(sup->algorithms, i + 1);
   }
 
   /* Names go into one block built before locking, so the lock only swaps
@@ -76,7 +77,7 @@ int ntspool_policy_caps_store(ntspool_policy *p, const ntspool_source *src,
   return 0;
 }
 
-enum ntspool_caps_state ntspool_policy_caps_lookup(ntspool_policy *p,
+enum ntspool_caps_state ntspool_policy_caps_lookup(const ntspool_policy *p,
                                                    const ntspool_source *src,
                                                    enum ntspool_family family,
                                                    ntspool_time_ms now,

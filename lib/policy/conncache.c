@@ -48,7 +48,7 @@ static size_t trim(struct ntspool_family_state *fs,
 static void close_conns(const struct ntspool_source_state *st, void **conns,
                         size_t n) {
   for (size_t i = 0; i < n; i++)
-    st->ops.close(conns[i]);
+    st->ops.close(st->ops.user_data, conns[i]);
 }
 
 int ntspool_policy_conn_take(ntspool_policy *p, const ntspool_source *src,
@@ -76,8 +76,8 @@ int ntspool_policy_conn_take(ntspool_policy *p, const ntspool_source *src,
     close_conns(st, victims, n);
     if (c.conn == NULL)
       return 0;
-    /* Asked outside the lock: alive() peeks at a socket. */
-    if (st->ops.alive(c.conn)) {
+    /* Asked outside the lock: reusable() peeks at a socket. */
+    if (st->ops.reusable(st->ops.user_data, c.conn)) {
       pthread_mutex_lock(&st->lock);
       fs->conn_reused++;
       pthread_mutex_unlock(&st->lock);
@@ -85,7 +85,7 @@ int ntspool_policy_conn_take(ntspool_policy *p, const ntspool_source *src,
       *created_at = c.created_at;
       return 1;
     }
-    st->ops.close(c.conn);
+    st->ops.close(st->ops.user_data, c.conn);
     dead++;
   }
 }
@@ -147,7 +147,7 @@ int ntspool_policy_conn_expire(ntspool_policy *p, ntspool_time_ms now) {
       total += (int)n;
     }
   }
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return total;
 }
 
@@ -170,6 +170,6 @@ ntspool_time_ms ntspool_policy_conn_next_expiry(ntspool_policy *p) {
       }
     pthread_mutex_unlock(&st->lock);
   }
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return next;
 }

@@ -89,7 +89,8 @@ int ntspool_policy_record_probe(ntspool_policy *p, const ntspool_source *src,
   return 0;
 }
 
-int ntspool_policy_source_stats(ntspool_policy *p, const ntspool_source *src,
+int ntspool_policy_source_stats(const ntspool_policy *p,
+                                const ntspool_source *src,
                                 enum ntspool_family family, ntspool_time_ms now,
                                 ntspool_source_stats *out) {
   int f = ntspool_family_index(family);

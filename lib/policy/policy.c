@@ -33,8 +33,9 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   if (allocator != NULL &&
       (allocator->malloc_fn == NULL || allocator->free_fn == NULL))
     return NTSPOOL_ERR_INVALID_ARG;
-  if (conn_ops != NULL && (conn_ops->version != NTSPOOL_CONN_OPS_VERSION ||
-                           conn_ops->alive == NULL || conn_ops->close == NULL))
+  if (conn_ops != NULL &&
+      (conn_ops->version != NTSPOOL_CONN_OPS_VERSION ||
+       conn_ops->reusable == NULL || conn_ops->close == NULL))
     return NTSPOOL_ERR_INVALID_ARG;
   ntspool_allocator a = ntspool_allocator_or_default(allocator);
   ntspool_policy *p = ntspool_calloc(&a, sizeof *p);
@@ -48,7 +49,7 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   }
   p->current = ntspool_registry_alloc(&a, 0);
   if (p->current == NULL || pthread_mutex_init(&p->lock, NULL) != 0) {
-    ntspool_registry_release(p->current);
+    ntspool_registry_unref(p->current);
     ntspool_free(&a, p);
     return NTSPOOL_ERR_NO_MEMORY;
   }
@@ -62,27 +63,30 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   return 0;
 }
 
-ntspool_policy *ntspool_policy_retain(ntspool_policy *p) {
+ntspool_policy *ntspool_policy_ref(ntspool_policy *p) {
   if (p != NULL)
     atomic_fetch_add(&p->refs, 1);
   return p;
 }
 
-void ntspool_policy_free(ntspool_policy *p) {
+void ntspool_policy_unref(ntspool_policy *p) {
   if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
     return;
   ntspool_policy_discard(p);
-  ntspool_registry_release(p->current);
+  ntspool_registry_unref(p->current);
   pthread_mutex_destroy(&p->lock);
   ntspool_allocator a = p->alloc;
   ntspool_free(&a, p);
 }
 
-ntspool_registry *ntspool_policy_acquire(ntspool_policy *p) {
-  if (p == NULL)
+ntspool_registry *ntspool_policy_acquire(const ntspool_policy *policy) {
+  if (policy == NULL)
     return NULL;
+  /* Reading the current registry only takes the lock that guards the
+   * swap: the one part of a const policy that changes. */
+  ntspool_policy *p = (ntspool_policy *)policy;
   pthread_mutex_lock(&p->lock);
-  ntspool_registry *r = ntspool_registry_retain(p->current);
+  ntspool_registry *r = ntspool_registry_ref(p->current);
   pthread_mutex_unlock(&p->lock);
   return r;
 }
@@ -141,20 +145,21 @@ int ntspool_policy_commit(ntspool_policy *p) {
     if (!carried[i])
       ntspool_source_state_retire(old->sources[i].state);
   ntspool_free(&p->alloc, carried);
-  ntspool_registry_release(old);
+  ntspool_registry_unref(old);
   ntspool_policy_discard(p);
   return 0;
 }
 
 /* ---- Counters and helpers --------------------------------------------- */
 
-int ntspool_policy_get_stats(ntspool_policy *p, ntspool_policy_stats *out) {
+int ntspool_policy_get_stats(const ntspool_policy *p,
+                             ntspool_policy_stats *out) {
   if (p == NULL || out == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
   ntspool_registry *r = ntspool_policy_acquire(p);
   out->generation = r->generation;
   out->sources = r->n_sources;
-  ntspool_registry_release(r);
+  ntspool_registry_unref(r);
   out->selections = atomic_load(&p->selections);
   out->no_source = atomic_load(&p->no_source);
   out->deny_skips = atomic_load(&p->deny_skips);

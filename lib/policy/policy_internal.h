@@ -97,8 +97,8 @@ struct ntspool_source_state {
 struct ntspool_source_state *
 ntspool_source_state_new(const ntspool_allocator *a,
                          const ntspool_conn_ops *ops);
-void ntspool_source_state_retain(struct ntspool_source_state *st);
-void ntspool_source_state_release(struct ntspool_source_state *st);
+void ntspool_source_state_ref(struct ntspool_source_state *st);
+void ntspool_source_state_unref(struct ntspool_source_state *st);
 
 /* Marks a state as no longer configured and closes its idle connections. */
 void ntspool_source_state_retire(struct ntspool_source_state *st);

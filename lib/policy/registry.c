@@ -37,7 +37,7 @@ ntspool_source_state_new(const ntspool_allocator *a,
   return st;
 }
 
-void ntspool_source_state_retain(struct ntspool_source_state *st) {
+void ntspool_source_state_ref(struct ntspool_source_state *st) {
   atomic_fetch_add(&st->refs, 1);
 }
 
@@ -58,10 +58,10 @@ static size_t drain_conns(struct ntspool_source_state *st,
 static void close_all(const struct ntspool_source_state *st, void **conns,
                       size_t n) {
   for (size_t i = 0; i < n; i++)
-    st->ops.close(conns[i]);
+    st->ops.close(st->ops.user_data, conns[i]);
 }
 
-void ntspool_source_state_release(struct ntspool_source_state *st) {
+void ntspool_source_state_unref(struct ntspool_source_state *st) {
   if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
     return;
   /* Last reference: nobody else can reach st, no lock needed. */
@@ -109,19 +109,19 @@ struct ntspool_registry *ntspool_registry_alloc(const ntspool_allocator *a,
   return r;
 }
 
-ntspool_registry *ntspool_registry_retain(ntspool_registry *reg) {
+ntspool_registry *ntspool_registry_ref(ntspool_registry *reg) {
   if (reg != NULL)
     atomic_fetch_add(&reg->refs, 1);
   return reg;
 }
 
-void ntspool_registry_release(ntspool_registry *reg) {
+void ntspool_registry_unref(ntspool_registry *reg) {
   if (reg == NULL || atomic_fetch_sub(&reg->refs, 1) != 1)
     return;
   const ntspool_allocator *a = &reg->alloc;
   for (size_t i = 0; i < reg->n_sources; i++) {
     struct ntspool_source *s = &reg->sources[i];
-    ntspool_source_state_release(s->state);
+    ntspool_source_state_unref(s->state);
     ntspool_free(a, s->name);
     ntspool_free(a, s->domain);
     ntspool_free(a, s->connect_address);
@@ -387,7 +387,7 @@ static int attach_state(ntspool_policy *p, const struct ntspool_registry *old,
           0 &&
       !carried[j] && ntspool_source_same_endpoint(&old->sources[j], s)) {
     s->state = old->sources[j].state;
-    ntspool_source_state_retain(s->state);
+    ntspool_source_state_ref(s->state);
     carried[j] = true;
     return 0;
   }
@@ -437,7 +437,7 @@ int ntspool_registry_build(ntspool_policy *p, const struct ntspool_draft *d,
     /* Nothing was installed: hand back what was carried. */
     for (size_t i = 0; i < old->n_sources; i++)
       carried[i] = false;
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
     return rc;
   }
   *out = reg;

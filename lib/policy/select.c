@@ -36,20 +36,6 @@ static int rng_below(const ntspool_rng *rng, uint64_t n, uint64_t *out) {
 
 /* ---- Negotiation ------------------------------------------------------ */
 
-static bool protocol_allowed(const struct ntspool_settings *s, uint16_t id) {
-  for (size_t i = 0; i < s->n_allowed; i++)
-    if (s->allowed[i] == id)
-      return true;
-  return false;
-}
-
-static bool caps_has_protocol(const ntspool_caps *c, uint16_t id) {
-  for (size_t i = 0; i < c->n_protocols; i++)
-    if (c->protocols[i] == id)
-      return true;
-  return false;
-}
-
 /* The key length to export for AEAD id, or 0 if it cannot be used. */
 static uint16_t usable_key_len(const ntspool_caps *c, uint16_t id) {
   for (size_t i = 0; i < c->n_algorithms; i++) {
@@ -75,8 +61,9 @@ static int negotiate_caps(const ntspool_caps *caps,
   sel->negotiated = false;
   sel->has_protocol = false;
   for (size_t i = 0; i < prefs->protocols.count && !sel->has_protocol; i++) {
-    uint16_t id = ntspool_list_get(prefs->protocols, i);
-    if (protocol_allowed(settings, id) && caps_has_protocol(caps, id)) {
+    uint16_t id = ntspool_u16_list_get(prefs->protocols, i);
+    if (ntspool_u16_array_has(settings->allowed, settings->n_allowed, id) &&
+        ntspool_u16_array_has(caps->protocols, caps->n_protocols, id)) {
       sel->protocol = id;
       sel->has_protocol = true;
     }
@@ -84,7 +71,7 @@ static int negotiate_caps(const ntspool_caps *caps,
   if (!sel->has_protocol)
     return NTSPOOL_ERR_NO_PROTOCOL;
   for (size_t i = 0; i < prefs->aeads.count; i++) {
-    uint16_t id = ntspool_list_get(prefs->aeads, i);
+    uint16_t id = ntspool_u16_list_get(prefs->aeads, i);
     /* chrony before 4.6.1 exports AES-128-GCM-SIV keys with the context of
      * 15; only a client that sent record 1024 derives them as we do. */
     if (id == NTSPOOL_AEAD_AES_128_GCM_SIV && !prefs->compliant_128gcm)

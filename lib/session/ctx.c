@@ -342,9 +342,10 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   return 0;
 }
 
-void ntspool_ctx_ref(ntspool_ctx *ctx) {
+ntspool_ctx *ntspool_ctx_ref(ntspool_ctx *ctx) {
   if (ctx)
     atomic_fetch_add(&ctx->refs, 1);
+  return ctx;
 }
 
 void ntspool_ctx_unref(ntspool_ctx *ctx) {
@@ -354,9 +355,9 @@ void ntspool_ctx_unref(ntspool_ctx *ctx) {
    * the policy it shares with the running context. */
   if (!ctx->ready)
     ntspool_policy_discard(ctx->policy);
-  ntspool_policy_free(ctx->policy);
-  ntspool_tls_config_free(ctx->server_tls);
-  ntspool_tls_config_free(ctx->client_tls);
+  ntspool_policy_unref(ctx->policy);
+  ntspool_tls_config_unref(ctx->server_tls);
+  ntspool_tls_config_unref(ctx->client_tls);
   char **strings[] = {&ctx->cert_path,       &ctx->key_path,
                       &ctx->ca_path,         &ctx->client_cert_path,
                       &ctx->client_key_path, &ctx->ntp_server};
@@ -373,7 +374,7 @@ void ntspool_ctx_unref(ntspool_ctx *ctx) {
   ntspool_free(&a, ctx);
 }
 
-ntspool_policy *ntspool_ctx_policy(ntspool_ctx *ctx) {
+const ntspool_policy *ntspool_ctx_policy(const ntspool_ctx *ctx) {
   return ctx ? ctx->policy : NULL;
 }
 
@@ -399,15 +400,16 @@ int ntspool_ctx_keep_state(ntspool_ctx *ctx, ntspool_ctx *previous) {
     return NTSPOOL_ERR_INVALID_ARG;
   if (ctx->ready || ctx->configured || !previous->ready)
     return NTSPOOL_ERR_STATE;
-  ntspool_policy_free(ctx->policy);
-  ctx->policy = ntspool_policy_retain(previous->policy);
+  ntspool_policy_unref(ctx->policy);
+  ctx->policy = ntspool_policy_ref(previous->policy);
   return 0;
 }
 
 int ntspool_ctx_set_upstream_ops(ntspool_ctx *ctx,
                                  const ntspool_upstream_ops *ops) {
-  if (!ctx || !ops || ops->version != NTSPOOL_IO_VERSION || !ops->open ||
-      !ops->close || !ops->readable || ctx->role != NTSPOOL_ROLE_POOL)
+  if (!ctx || !ops || ops->version != NTSPOOL_UPSTREAM_OPS_VERSION ||
+      !ops->open || !ops->close || !ops->reusable ||
+      ctx->role != NTSPOOL_ROLE_POOL)
     return NTSPOOL_ERR_INVALID_ARG;
   if (ctx->ready)
     return NTSPOOL_ERR_STATE;
@@ -418,7 +420,7 @@ int ntspool_ctx_set_upstream_ops(ntspool_ctx *ctx,
 
 int ntspool_ctx_set_source_ops(ntspool_ctx *ctx,
                                const ntspool_source_ops *ops) {
-  if (!ctx || !ops || ops->version != NTSPOOL_IO_VERSION ||
+  if (!ctx || !ops || ops->version != NTSPOOL_SOURCE_OPS_VERSION ||
       !ops->make_cookies || ctx->role != NTSPOOL_ROLE_SOURCE)
     return NTSPOOL_ERR_INVALID_ARG;
   if (ctx->ready)
@@ -500,7 +502,7 @@ static int load_client_tls(ntspool_ctx *ctx) {
     ntspool_tls_client_options one = {.ca_path = path};
     ntspool_tls_config *probe = NULL;
     rc = ntspool_tls_config_new_client(&probe, &one, &ctx->alloc, &raw);
-    ntspool_tls_config_free(probe);
+    ntspool_tls_config_unref(probe);
     if (rc)
       return tls_error(ctx, rc, raw, path);
   }

@@ -43,9 +43,9 @@ void ntspool_log_records(const ntspool_ctx *ctx, const char *component,
     if (shows_values(rec.type)) {
       size_t n = 0, count = rec.body.len / 2;
       for (size_t k = 0; k < count && n + 8 < sizeof values; k++)
-        n +=
-            (size_t)snprintf(values + n, sizeof values - n, "%s%u",
-                             k ? "," : " values=", ntspool_u16_at(rec.body, k));
+        n += (size_t)snprintf(
+            values + n, sizeof values - n, "%s%u", k ? "," : " values=",
+            ntspool_u16_list_get(ntspool_record_u16_list(&rec), k));
     }
     ntspool_log(ctx, NTSPOOL_LOG_TRACE, component,
                 "peer=%s %s record=%u type=%u name=\"%s\" critical=%d "

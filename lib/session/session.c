@@ -61,7 +61,8 @@ int ntspool_session_new_server(ntspool_ctx *ctx, const ntspool_io *io,
                                  now, &s);
   if (rc)
     return rc;
-  s->family = peer && peer->family == 6 ? 6 : 4;
+  s->family = peer && peer->family == NTSPOOL_FAMILY_IPV6 ? NTSPOOL_FAMILY_IPV6
+                                                          : NTSPOOL_FAMILY_IPV4;
   snprintf(s->peer, sizeof s->peer, "%s",
            peer && peer->address ? peer->address : "-");
   *out = s;

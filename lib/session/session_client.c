@@ -11,13 +11,6 @@
 #include "base/crypto.h"
 #include "session/session_internal.h"
 
-static bool offered(const uint16_t *list, size_t n, uint16_t id) {
-  for (size_t i = 0; i < n; i++)
-    if (list[i] == id)
-      return true;
-  return false;
-}
-
 /* Builds the request into ch.tx (state SEND_REQUEST): the client speaks
  * first. */
 static int build_request(ntspool_session *s) {
@@ -28,7 +21,8 @@ static int build_request(ntspool_session *s) {
         (ntspool_bytes){(const uint8_t *)s->denied[i], strlen(s->denied[i])};
   /* Record 1024 tells a chrony server we export AES-128-GCM-SIV keys with
    * the RFC context, so offering 30 is safe. */
-  bool gcm = offered(ctx->aeads, ctx->n_aeads, NTSPOOL_AEAD_AES_128_GCM_SIV);
+  bool gcm = ntspool_u16_array_has(ctx->aeads, ctx->n_aeads,
+                                   NTSPOOL_AEAD_AES_128_GCM_SIV);
   const char *uuid = s->part->client.uuid;
   int rc;
   if (*uuid) {
@@ -55,8 +49,8 @@ static int build_request(ntspool_session *s) {
 
 static int check_response(ntspool_session *s, const ntspool_response *r) {
   const ntspool_ctx *ctx = s->ctx;
-  if (!offered(ctx->protocols, ctx->n_protocols, r->protocol) ||
-      !offered(ctx->aeads, ctx->n_aeads, r->aead)) {
+  if (!ntspool_u16_array_has(ctx->protocols, ctx->n_protocols, r->protocol) ||
+      !ntspool_u16_array_has(ctx->aeads, ctx->n_aeads, r->aead)) {
     ntspool_log(ctx, NTSPOOL_LOG_WARNING, "client",
                 "server=%s chose protocol %u / AEAD %u, not offered",
                 s->part->client.host, r->protocol, r->aead);

@@ -186,7 +186,7 @@ struct ntspool_session {
   ntspool_outcome outcome;
   ntspool_channel ch;
   ntspool_io io; /* the client-side transport, as given */
-  int family;
+  enum ntspool_family family;
   char peer[64];
   bool close_after; /* this response ends the connection */
   bool keep_alive;  /* time source: the connection holds a long-lived permit */

@@ -56,13 +56,9 @@ static void free_work(ntspool_session *s) {
   if (!w)
     return;
   ntspool_upconn_close(w->up);
-  ntspool_registry_release(w->reg);
+  ntspool_registry_unref(w->reg);
   ntspool_ctx_free_mem(s->ctx, w);
   s->pool = NULL;
-}
-
-static enum ntspool_family family_of(const ntspool_session *s) {
-  return s->family == 6 ? NTSPOOL_FAMILY_IPV6 : NTSPOOL_FAMILY_IPV4;
 }
 
 /* Ends the upstream part with an answer built into ch.tx (build_status 0)
@@ -102,8 +98,7 @@ static int probe_failed(ntspool_session *s, bool keys_sent, int why,
                         uint16_t source_code, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   (void)now;
-  ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
-                              false);
+  ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, false);
   uint16_t code = ntspool_probe_error(keys_sent, why, source_code);
   ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
               "peer=%s monitor probe source=%s failed: %s (error %u)", s->peer,
@@ -137,8 +132,8 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
               "peer=%s source=%s failed before keys were sent: %s", s->peer,
               ntspool_source_name(w->sel.source), ntspool_strerror(why));
-  ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
-                               false, now);
+  ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
+                               now);
   ntspool_upconn_close(w->up);
   w->up = NULL;
   w->state = UP_SELECT;
@@ -151,9 +146,9 @@ static int connect_source(ntspool_session *s, ntspool_time_ms now) {
   ntspool_time_ms created;
   /* A probe measures the path a new client's connection takes, so a kept
    * connection (which may outlive the source's reachability) is not it. */
-  w->up_reused = !w->probe && ntspool_policy_conn_take(
-                                  s->ctx->policy, w->sel.source, family_of(s),
-                                  now, &conn, &created) == 1;
+  w->up_reused = !w->probe &&
+                 ntspool_policy_conn_take(s->ctx->policy, w->sel.source,
+                                          s->family, now, &conn, &created) == 1;
   if (w->up_reused) {
     w->up = conn;
     return 0;
@@ -176,8 +171,8 @@ static void record_latency(ntspool_session *s, enum ntspool_exchange kind,
   struct ntspool_pool_work *w = s->pool;
   if (w->probe)
     return; /* the histograms describe what ordinary clients get */
-  ntspool_policy_record_latency(s->ctx->policy, w->sel.source, family_of(s),
-                                kind, ok, now - w->exchange_started);
+  ntspool_policy_record_latency(s->ctx->policy, w->sel.source, s->family, kind,
+                                ok, now - w->exchange_started);
 }
 
 static int start_support(ntspool_session *s, ntspool_time_ms now) {
@@ -225,7 +220,7 @@ static void release_connection(ntspool_session *s, bool keep_alive,
   w->up = NULL;
   if (keep_alive) {
     ntspool_channel_consume(&c->ch);
-    if (ntspool_policy_conn_put(s->ctx->policy, w->sel.source, family_of(s), c,
+    if (ntspool_policy_conn_put(s->ctx->policy, w->sel.source, s->family, c,
                                 c->created_at, now) >= 0)
       return;
   }
@@ -242,7 +237,7 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
       w->up->ch.rx, w->up->ch.msg_len, ntspool_source_numbering(w->sel.source),
       support_wants(w->sel.source), &sup);
   if (rc == 0)
-    rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source, family_of(s),
+    rc = ntspool_policy_caps_store(s->ctx->policy, w->sel.source, s->family,
                                    &sup, now);
   record_latency(s, NTSPOOL_EXCHANGE_SUPPORT, rc == 0, now);
   if (rc) {
@@ -255,7 +250,7 @@ static int support_answered(ntspool_session *s, ntspool_time_ms now) {
   if (w->probe &&
       (rc == NTSPOOL_ERR_NO_PROTOCOL || rc == NTSPOOL_ERR_NO_AEAD)) {
     release_connection(s, keep, now);
-    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
+    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family,
                                 false);
     return answer_no_overlap(s, w->sel.has_protocol, w->sel.protocol, rc);
   }
@@ -304,10 +299,9 @@ static int keys_answered(ntspool_session *s, ntspool_time_ms now) {
     return probe_failed(s, true, rc, r.error_code, now);
   }
   if (w->probe)
-    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, family_of(s),
-                                true);
+    ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, true);
   else
-    ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
+    ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family,
                                  rc == 0, now);
   if (rc) {
     ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
@@ -439,7 +433,7 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
       return probe_failed(s, true, rc, 0, now);
     } else { /* keys are out: no other source for this client */
       record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
-      ntspool_policy_record_result(s->ctx->policy, w->sel.source, family_of(s),
+      ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family,
                                    false, now);
       ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
                   "peer=%s source=%s failed after keys were sent: %s", s->peer,
@@ -506,7 +500,7 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
     return answer_error(s, ntspool_nts_error_for(rc), rc);
   }
   w->reg = ntspool_policy_acquire(s->ctx->policy);
-  ntspool_client_prefs_from_request(req, family_of(s), &w->prefs);
+  ntspool_client_prefs_from_request(req, s->family, &w->prefs);
   for (size_t i = 0; i < s->n_regions; i++)
     w->regions[i] = s->regions[i];
   w->prefs.regions = w->regions;

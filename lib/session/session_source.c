@@ -49,13 +49,6 @@ static bool cert_accepted(const ntspool_session *s) {
   return false;
 }
 
-static bool supports(const uint16_t *list, size_t n, uint16_t id) {
-  for (size_t i = 0; i < n; i++)
-    if (list[i] == id)
-      return true;
-  return false;
-}
-
 /* Grants Keep Alive when asked by an authenticated pool and a long-lived
  * permit is free; a connection that already holds one keeps it. */
 static bool grant_keep_alive(ntspool_session *s, bool asked) {
@@ -112,14 +105,15 @@ static int serve_ke(ntspool_session *s, const ntspool_request *req) {
   bool has_protocol = false, has_aead = false;
   uint16_t protocol = 0, aead = 0;
   for (size_t i = 0; !has_protocol && i < req->protocols.count; i++)
-    if (supports(ctx->protocols, ctx->n_protocols,
-                 (protocol = ntspool_list_get(req->protocols, i))))
+    if (ntspool_u16_array_has(
+            ctx->protocols, ctx->n_protocols,
+            (protocol = ntspool_u16_list_get(req->protocols, i))))
       has_protocol = true;
   for (size_t i = 0; has_protocol && !has_aead && i < req->aeads.count; i++) {
-    aead = ntspool_list_get(req->aeads, i);
+    aead = ntspool_u16_list_get(req->aeads, i);
     /* AES-128-GCM-SIV only with a client that exports its keys the RFC
      * way (record 1024), doc/protocol.md section 3.6. */
-    has_aead = supports(ctx->aeads, ctx->n_aeads, aead) &&
+    has_aead = ntspool_u16_array_has(ctx->aeads, ctx->n_aeads, aead) &&
                (aead != NTSPOOL_AEAD_AES_128_GCM_SIV || req->compliant_128gcm);
   }
   if (!has_protocol || !has_aead) {
@@ -217,10 +211,10 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
     return serve_support(s, &req, keep_alive);
   /* Fixed Key: the parser checked one protocol, one AEAD and the key
    * sizes; what remains is whether this source offers them. */
-  uint16_t protocol = ntspool_list_get(req.protocols, 0);
-  uint16_t aead = ntspool_list_get(req.aeads, 0);
-  if (!supports(ctx->protocols, ctx->n_protocols, protocol) ||
-      !supports(ctx->aeads, ctx->n_aeads, aead)) {
+  uint16_t protocol = ntspool_u16_list_get(req.protocols, 0);
+  uint16_t aead = ntspool_u16_list_get(req.aeads, 0);
+  if (!ntspool_u16_array_has(ctx->protocols, ctx->n_protocols, protocol) ||
+      !ntspool_u16_array_has(ctx->aeads, ctx->n_aeads, aead)) {
     ntspool_session_answer_error(s, NTSPOOL_NTS_BAD_REQUEST);
     return 0;
   }

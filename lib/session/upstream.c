@@ -9,9 +9,9 @@
 
 #include "base/crypto.h"
 
-int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src, int family,
-                        ntspool_time_ms now, ntspool_time_ms deadline,
-                        ntspool_upconn **out) {
+int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src,
+                        enum ntspool_family family, ntspool_time_ms now,
+                        ntspool_time_ms deadline, ntspool_upconn **out) {
   ntspool_upconn *c =
       ntspool_calloc(&ctx->alloc, sizeof *c + 2 * ctx->max_message);
   if (!c)
@@ -59,21 +59,24 @@ void ntspool_upconn_close(ntspool_upconn *c) {
   ntspool_free(&a, c);
 }
 
-/* Idle and reusable only if nothing arrived while it waited: data would
- * be unasked for, EOF means the source closed it. */
-static bool upconn_alive(void *conn) {
+/* Reusable only if nothing arrived while it waited, neither in TLS's
+ * buffer nor on the transport: data would be unasked for, EOF means the
+ * source closed it. */
+static bool upconn_reusable(void *user_data, void *conn) {
   ntspool_upconn *c = conn;
+  (void)user_data;
   return ntspool_tls_pending(c->ch.tls) == 0 &&
-         c->ops.readable(c->ops.user_data, &c->io) == 0;
+         c->ops.reusable(c->ops.user_data, &c->io);
 }
 
-static void upconn_close(void *conn) {
+static void upconn_close(void *user_data, void *conn) {
+  (void)user_data;
   ntspool_upconn_close(conn);
 }
 
 const ntspool_conn_ops ntspool_upstream_conn_ops = {
     .version = NTSPOOL_CONN_OPS_VERSION,
-    .alive = upconn_alive,
+    .reusable = upconn_reusable,
     .close = upconn_close};
 
 int ntspool_upconn_exchange(ntspool_upconn *c) {

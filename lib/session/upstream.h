@@ -23,9 +23,9 @@ typedef struct ntspool_upconn {
  * name.  Returns 0, the open()
  * callback's failure (NTSPOOL_ERR_IO), NTSPOOL_ERR_NO_MEMORY or a TLS setup
  * error. */
-int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src, int family,
-                        ntspool_time_ms now, ntspool_time_ms deadline,
-                        ntspool_upconn **out);
+int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src,
+                        enum ntspool_family family, ntspool_time_ms now,
+                        ntspool_time_ms deadline, ntspool_upconn **out);
 
 /* Sends close_notify once without waiting, closes the transport, frees.
  * NULL is ignored. */

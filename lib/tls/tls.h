@@ -156,7 +156,7 @@ ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg);
 
 /* Drops one reference; the last one frees the config (keys wiped).  NULL is
  * ignored.  Thread safe.  Never fails. */
-void ntspool_tls_config_free(ntspool_tls_config *cfg);
+void ntspool_tls_config_unref(ntspool_tls_config *cfg);
 
 /* True for a server config. */
 bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg);

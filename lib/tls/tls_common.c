@@ -21,7 +21,7 @@ ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg) {
   return cfg;
 }
 
-void ntspool_tls_config_free(ntspool_tls_config *cfg) {
+void ntspool_tls_config_unref(ntspool_tls_config *cfg) {
   if (cfg == NULL)
     return;
   /* acq_rel: the thread that frees sees every other user's last access. */

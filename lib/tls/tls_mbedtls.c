@@ -185,7 +185,7 @@ void ntspool_tls_free(ntspool_tls *tls) {
   ntspool_tls_config *cfg = tls->cfg;
   mbedtls_ssl_free(&tls->ssl); /* wipes traffic keys and record buffers */
   ntspool_free_secret(&cfg->alloc, tls, sizeof(*tls));
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* ---- handshake ---------------------------------------------------------- */

@@ -375,7 +375,7 @@ void ntspool_tls_free(ntspool_tls *tls) {
   OPENSSL_free(tls->peer_der);
   OPENSSL_clear_free(tls->stash, NTSPOOL_TLS_STASH_CAP);
   ntspool_free_secret(&cfg->alloc, tls, sizeof(*tls));
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
 }
 
 /* ---- handshake ---------------------------------------------------------- */

@@ -142,10 +142,10 @@ static void up_close(void *u, ntspool_io *io) {
   close(ntspool_socket_io_fd(io));
 }
 
-static int up_readable(void *u, ntspool_io *io) {
+static bool up_reusable(void *u, ntspool_io *io) {
   (void)u;
   struct pollfd p = {ntspool_socket_io_fd(io), POLLIN, 0};
-  return poll(&p, 1, 0) != 0;
+  return poll(&p, 1, 0) == 0; /* nothing arrived */
 }
 
 /* ---- source: cookies ----------------------------------------------------- */
@@ -205,7 +205,7 @@ static void setup_source(void) {
     set("time-source", "accepted-token", g.token);
   if (g.max_keep_alive)
     set("time-source", "max-keep-alive-connections", g.max_keep_alive);
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, NULL};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, make_cookies, NULL};
   ntspool_ctx_set_source_ops(g.ctx, &ops);
 }
 
@@ -235,8 +235,8 @@ static void setup_pool(void) {
     *slash = *eq = '\0';
     set(g.sets[i], slash + 1, eq + 1);
   }
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, NULL};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, NULL};
   ntspool_ctx_set_upstream_ops(g.ctx, &ops);
 }
 

@@ -112,7 +112,7 @@ static double select_cost(ntspool_policy *p, int iters) {
   for (int i = 0; i < iters; i++)
     must(select_once(p, reg), "select", p);
   double ns = (seconds(CLOCK_MONOTONIC) - t0) * 1e9 / iters;
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return ns;
 }
 
@@ -137,7 +137,7 @@ static void *selector_main(void *arg) {
       s->ok++;
     else
       s->failed++;
-    ntspool_registry_release(reg);
+    ntspool_registry_unref(reg);
   }
   return NULL;
 }
@@ -183,7 +183,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < SIZES; i++) {
     qsort(ns[i], ROUNDS, sizeof ns[i][0], by_value);
     printf("select_ns_%d=%.0f\n", sizes[i], ns[i][ROUNDS / 2]);
-    ntspool_policy_free(ps[i]);
+    ntspool_policy_unref(ps[i]);
   }
 
   /* Regions: 10,000 sources in 50 regions; a client in country C07
@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
     client_regions = NULL;
     client_n_regions = 0;
     client_subpool = 0;
-    ntspool_policy_free(g);
+    ntspool_policy_unref(g);
   }
 
   /* Reload, twice, under selection from four threads. */
@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
   printf("reload_cpu_ms=%.1f\n", worst);
   printf("reload_selections_ok=%lu\nreload_selections_failed=%lu\n", ok,
          failed);
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   unlink(secret_path);
   rmdir(dir);
   return failed == 0 ? 0 : 2;

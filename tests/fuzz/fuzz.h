@@ -62,7 +62,7 @@ static inline size_t fuzz_list_values(ntspool_u16_list l, uint16_t *out,
                                       size_t cap) {
   FUZZ_CHECK(l.count <= cap);
   for (size_t i = 0; i < l.count; i++)
-    out[i] = ntspool_list_get(l, i);
+    out[i] = ntspool_u16_list_get(l, i);
   return l.count;
 }
 

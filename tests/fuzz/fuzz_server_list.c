@@ -69,13 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(ntspool_registry_find_uuid(reg, u) == s);
         FUZZ_CHECK(ntspool_source_token(s).len == 64);
       }
-      ntspool_registry_release(reg);
+      ntspool_registry_unref(reg);
     } else {
       /* Only a base-key-index past the secret's one line fails here. */
       FUZZ_CHECK(strstr(ntspool_policy_config_error(p), "base-key-index") !=
                  NULL);
     }
   }
-  ntspool_policy_free(p);
+  ntspool_policy_unref(p);
   return 0;
 }

@@ -60,8 +60,8 @@ static void rebuild_fixed_key(const ntspool_request *req,
   size_t len;
   FUZZ_CHECK(ntspool_build_fixed_key_request(
                  out, sizeof out, &len, n, req->token,
-                 ntspool_list_get(req->protocols, 0),
-                 ntspool_list_get(req->aeads, 0), req->c2s_key.data,
+                 ntspool_u16_list_get(req->protocols, 0),
+                 ntspool_u16_list_get(req->aeads, 0), req->c2s_key.data,
                  req->s2c_key.data, req->c2s_key.len, req->keep_alive) == 0);
   ntspool_request again;
   reparse(len, n, flags, &again);
@@ -109,7 +109,8 @@ static void check(const uint8_t *data, size_t size, enum ntspool_numbering n,
   case NTSPOOL_REQUEST_FIXED_KEY: {
     FUZZ_CHECK(req.has_token || cert);
     FUZZ_CHECK(req.protocols.count == 1 && req.aeads.count == 1);
-    size_t key_len = ntspool_aead_key_length(ntspool_list_get(req.aeads, 0));
+    size_t key_len =
+        ntspool_aead_key_length(ntspool_u16_list_get(req.aeads, 0));
     FUZZ_CHECK(key_len != 0 && key_len <= NTSPOOL_MAX_KEY_LEN);
     FUZZ_CHECK(req.c2s_key.len == key_len && req.s2c_key.len == key_len);
     FUZZ_CHECK(req.c2s_key.data + key_len == req.s2c_key.data);

@@ -221,7 +221,7 @@ static int drip(const char *addr, const char *port, const char *name,
   printf("drip held_ms=%lld bytes=%zu answered=%s\n",
          (long long)(now_ms() - start), sent, answered ? "yes" : "no");
   ntspool_tls_free(tls);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   close(fd);
   return sent < sizeof req ? 0 : 1;
 }

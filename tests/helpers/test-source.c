@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   ntspool_ctx *ctx;
-  ntspool_source_ops ops = {.version = NTSPOOL_IO_VERSION,
+  ntspool_source_ops ops = {.version = NTSPOOL_SOURCE_OPS_VERSION,
                             .make_cookies = make_cookies};
   if (ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx) != 0)
     return 2;

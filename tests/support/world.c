@@ -110,7 +110,7 @@ static ntspool_ctx *make_source(world *w, world_source *src, int index,
   }
   src->w = w;
   src->index = index;
-  ntspool_source_ops ops = {NTSPOOL_IO_VERSION, make_cookies, src};
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, make_cookies, src};
   must(ntspool_ctx_set_source_ops(ctx, &ops), "source ops", ctx);
   must(ntspool_ctx_ready(ctx), "source ready", ctx);
   return ctx;
@@ -197,10 +197,10 @@ static void up_close(void *user, ntspool_io *io) {
   link_release(l);
 }
 
-static int up_readable(void *user, ntspool_io *io) {
+static bool up_reusable(void *user, ntspool_io *io) {
   world *w = user;
   world_link *l = link_of(w, io);
-  return l && ntspool_test_pipe_queued(l->pipe, 0) > 0;
+  return !l || ntspool_test_pipe_queued(l->pipe, 0) == 0;
 }
 
 static void wants_failed(world *w, const char *why, unsigned want) {
@@ -274,13 +274,13 @@ void world_step_sources(world *w) {
 }
 
 ntspool_source_stats world_source_stats(world *w, const char *name) {
-  ntspool_policy *pol = ntspool_ctx_policy(w->pool);
+  const ntspool_policy *pol = ntspool_ctx_policy(w->pool);
   ntspool_registry *reg = ntspool_policy_acquire(pol);
   ntspool_source_stats st;
   must(ntspool_policy_source_stats(pol, ntspool_registry_find(reg, name),
                                    NTSPOOL_FAMILY_IPV4, w->now, &st),
        name, w->pool);
-  ntspool_registry_release(reg);
+  ntspool_registry_unref(reg);
   return st;
 }
 
@@ -322,8 +322,8 @@ ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
     if (strcmp(extra[i], "client") != 0 &&
         strncmp(extra[i], "time-source", 11) != 0)
       set(pool, extra[i], extra[i + 1], extra[i + 2]);
-  ntspool_upstream_ops ops = {NTSPOOL_IO_VERSION, up_open, up_close,
-                              up_readable, w};
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, up_open, up_close,
+                              up_reusable, w};
   must(ntspool_ctx_set_upstream_ops(pool, &ops), "upstream ops", pool);
   must(ntspool_ctx_ready(pool), "pool ready", pool);
   return pool;
@@ -496,7 +496,7 @@ int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
   }
   ntspool_session_free(ss);
   ntspool_tls_free(tls);
-  ntspool_tls_config_free(cfg);
+  ntspool_tls_config_unref(cfg);
   ntspool_test_pipe_free(p);
   return rc;
 }
