@@ -83,20 +83,25 @@ static int family_of(const struct sockaddr_storage *ss) {
   return memcmp(a->sin6_addr.s6_addr, mapped, 12) == 0 ? 4 : 6;
 }
 
-static enum nts_pool_ke_outcome classify(int rc, const ntspool_outcome *o) {
-  if (rc == 0) {
-    if (o->sent_error)
-      return NTS_POOL_KE_ERROR_RESPONSE;
-    if (o->status == NTSPOOL_ERR_NO_PROTOCOL ||
-        o->status == NTSPOOL_ERR_NO_AEAD)
-      return NTS_POOL_KE_NO_OVERLAP;
-    return o->status == 0 ? NTS_POOL_KE_OK : NTS_POOL_KE_ERROR_RESPONSE;
-  }
-  if (rc == NTSPOOL_ERR_TIMEOUT)
+/* The library classifies every session (ntspool_outcome.result); the
+ * daemon only names the classes as its metrics always have. */
+static enum nts_pool_ke_outcome outcome_of(const ntspool_outcome *o) {
+  switch (o->result) {
+  case NTSPOOL_RESULT_OK:
+    return NTS_POOL_KE_OK;
+  case NTSPOOL_RESULT_NO_OVERLAP:
+    return NTS_POOL_KE_NO_OVERLAP;
+  case NTSPOOL_RESULT_NTS_ERROR:
+    return NTS_POOL_KE_ERROR_RESPONSE;
+  case NTSPOOL_RESULT_TIMEOUT:
     return NTS_POOL_KE_TIMEOUT;
-  if (rc == NTSPOOL_ERR_TLS)
+  case NTSPOOL_RESULT_TLS:
     return NTS_POOL_KE_TLS_ERROR;
-  return NTS_POOL_KE_DROPPED;
+  case NTSPOOL_RESULT_INTERNAL:
+    return NTS_POOL_KE_INTERNAL;
+  default: /* DROPPED; a pool session has no BAD_RESPONSE or PENDING */
+    return NTS_POOL_KE_DROPPED;
+  }
 }
 
 /* Where the client is, given to the session as its regions; the levels
@@ -262,10 +267,8 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   ntspool_session_outcome(s, &o);
   if (counted)
     nts_pool_ke_metrics_active_monitors(-1);
-  if (rc != 0 && o.status == 0)
-    o.status = rc;
   count_selection(&where, &o);
-  finish(classify(rc, &o), text, accepted_us, &o);
+  finish(outcome_of(&o), text, accepted_us, &o);
   ntspool_session_free(s);
 done:
   nts_pool_ke_addr_limit_release((const struct sockaddr *)&peer);

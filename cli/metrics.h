@@ -20,7 +20,8 @@ enum nts_pool_ke_outcome {
   NTS_POOL_KE_DROPPED,         /* closed early, I/O error, oversized */
   NTS_POOL_KE_PROXY_UNTRUSTED, /* PROXY required, peer not trusted */
   NTS_POOL_KE_PROXY_INVALID,   /* missing, malformed or cut-off header */
-  NTS_POOL_KE_INTERNAL,        /* the daemon could not start a session */
+  NTS_POOL_KE_INTERNAL,        /* the daemon could not start a session,
+                                  or it failed on our side (memory) */
   NTS_POOL_KE_ADDRESS_LIMIT,   /* over max-connections-per-address */
   NTS_POOL_KE_OUTCOMES
 };

@@ -81,36 +81,6 @@ static const char *nts_error_name(uint16_t code) {
   return code >= 0x8000 ? "private or experimental" : "unassigned";
 }
 
-static const char *status_name(int rc) {
-  switch (rc) {
-  case NTSPOOL_ERR_NEED_MORE:
-    return "NEED_MORE";
-  case NTSPOOL_ERR_MALFORMED:
-    return "MALFORMED";
-  case NTSPOOL_ERR_TOO_LARGE:
-    return "TOO_LARGE";
-  case NTSPOOL_ERR_TRAILING_DATA:
-    return "TRAILING_DATA";
-  case NTSPOOL_ERR_BAD_REQUEST:
-    return "BAD_REQUEST";
-  case NTSPOOL_ERR_UNKNOWN_CRITICAL:
-    return "UNKNOWN_CRITICAL";
-  case NTSPOOL_ERR_BAD_RESPONSE:
-    return "BAD_RESPONSE";
-  case NTSPOOL_ERR_PEER_ERROR:
-    return "PEER_ERROR";
-  case NTSPOOL_ERR_PEER_WARNING:
-    return "PEER_WARNING";
-  case NTSPOOL_ERR_NO_PROTOCOL:
-    return "NO_PROTOCOL";
-  case NTSPOOL_ERR_NO_AEAD:
-    return "NO_AEAD";
-  case NTSPOOL_ERR_INVALID_ARG:
-    return "INVALID_ARG";
-  }
-  return "?";
-}
-
 /* ---- Input --------------------------------------------------------------- */
 
 static int hexval(int c) {
@@ -445,7 +415,7 @@ static void print_request(const ntspool_request *q) {
 
 /* What a server does with a request its validator refused. */
 static void print_refusal(int rc) {
-  printf("refused, %s: %s\n", status_name(rc), ntspool_strerror(rc));
+  printf("refused, %s: %s\n", ntspool_status_name(rc), ntspool_strerror(rc));
   if (rc == NTSPOOL_ERR_NEED_MORE) {
     printf("%34s-> no answer: the server waits for the rest of the message "
            "and drops the connection\n",
@@ -482,7 +452,7 @@ static void print_response(int rc, const ntspool_response *r) {
     return;
   }
   if (rc < 0) {
-    printf("refused, %s: %s\n", status_name(rc), ntspool_strerror(rc));
+    printf("refused, %s: %s\n", ntspool_status_name(rc), ntspool_strerror(rc));
     return;
   }
   printf("valid: protocol %u (%s); AEAD %u (%s); %zu cookie%s", r->protocol,
@@ -520,7 +490,7 @@ static void print_support(int rc, const ntspool_support *s) {
     return;
   }
   if (rc < 0) {
-    printf("refused, %s: %s\n", status_name(rc), ntspool_strerror(rc));
+    printf("refused, %s: %s\n", ntspool_status_name(rc), ntspool_strerror(rc));
     return;
   }
   printf("valid");

@@ -82,16 +82,15 @@ static void arm_expiry(void) {
   event_add(expire, &tv);
 }
 
-static void finish(struct client *cl, int rc) {
+static void finish(struct client *cl) {
   ntspool_outcome o;
   ntspool_session_outcome(cl->session, &o);
-  if (rc == 0 && !o.sent_error)
+  if (o.result == NTSPOOL_RESULT_OK)
     printf("client %s: served by %s\n", cl->peer,
            o.source_name ? o.source_name : "?");
   else
-    printf("client %s: %s (%s)\n", cl->peer,
-           o.sent_error ? "answered an NTS error" : "failed",
-           ntspool_strerror(rc ? rc : o.status));
+    printf("client %s: %s (%s)\n", cl->peer, ntspool_result_name(o.result),
+           ntspool_strerror(o.status));
   fflush(stdout);
   event_free(cl->ev);
   ntspool_session_free(cl->session);
@@ -107,7 +106,7 @@ static void drive(struct client *cl) {
   int rc = ntspool_session_step(cl->session, now_ms());
   arm_expiry();
   if (rc != NTSPOOL_ERR_WOULD_BLOCK) {
-    finish(cl, rc);
+    finish(cl);
     return;
   }
   const ntspool_io *io;

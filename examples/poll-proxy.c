@@ -432,14 +432,15 @@ static void finish_client(struct client *cl, bool finished) {
   ntspool_session_outcome(cl->session, &o);
   if (!finished)
     say("client %s: abandoned", cl->peer);
-  else if (o.status == 0 && !o.sent_error)
+  else if (o.result == NTSPOOL_RESULT_OK)
     say("client %s: served by %s", cl->peer,
         o.source_name ? o.source_name : "?");
-  else if (o.sent_error)
+  else if (o.result == NTSPOOL_RESULT_NTS_ERROR)
     say("client %s: answered Error %u (%s)", cl->peer, o.nts_error,
         ntspool_strerror(o.status));
   else
-    say("client %s: failed: %s", cl->peer, ntspool_strerror(o.status));
+    say("client %s: %s: %s", cl->peer, ntspool_result_name(o.result),
+        ntspool_strerror(o.status));
   ntspool_session_free(cl->session);
   close(cl->conn.fd);
   for (struct client **p = &clients; *p; p = &(*p)->next) {

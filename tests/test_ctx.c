@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -198,12 +199,146 @@ static void test_ctx_client_defaults(void **state) {
                    NTSPOOL_ERR_INVALID_ARG);
 }
 
+/* The bytes of tests/pki/NAME, from a fixed buffer. */
+static const char *pki(const char *name, size_t *len) {
+  static char bufs[3][8192];
+  static int next;
+  char path[64];
+  snprintf(path, sizeof path, "tests/pki/%s", name);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *b = bufs[next++ % 3];
+  *len = fread(b, 1, sizeof bufs[0] - 1, f);
+  fclose(f);
+  b[*len] = '\0';
+  return b;
+}
+
+/* ntspool_ctx_set_credentials_pem and _set_ca_pem: which sections each
+ * role has, and the rule that a certificate comes from paths or from
+ * memory, never both. */
+static void test_ctx_credentials_pem(void **state) {
+  (void)state;
+  size_t cl, kl, al;
+  const char *chain = pki("timesource.pem", &cl);
+  const char *key = pki("timesource.key", &kl);
+  const char *ca = pki("ca.pem", &al);
+  ntspool_ctx *ctx = source();
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(NULL, "time-source", chain, cl, key, kl),
+      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, NULL, chain, cl, key, kl),
+      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", chain, 0, key, kl),
+      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", chain, cl, NULL, kl),
+      NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "server", chain, cl, key, kl),
+      NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "[server]"));
+  assert_int_equal(ntspool_ctx_set_ca_pem(ctx, "time-source", ca, al),
+                   NTSPOOL_ERR_CONFIG);
+  assert_int_equal(ntspool_ctx_set_ca_pem(ctx, "client", ca, al),
+                   NTSPOOL_ERR_CONFIG);
+  ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, cookies, NULL};
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  /* Garbage in memory fails at ready, as a bad file does. */
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", "junk", 4, key, kl),
+      0);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "in memory"));
+  /* A repeated call replaces the bytes. */
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", chain, cl, key, kl),
+      0);
+  expect(ctx, "time-source", "certificate-chain-path",
+         "tests/pki/timesource.pem", 0, NULL);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "both"));
+  ntspool_ctx_unref(ctx);
+
+  ctx = source();
+  assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", chain, cl, key, kl),
+      0);
+  assert_int_equal(ntspool_ctx_ready(ctx), 0);
+  assert_int_equal(
+      ntspool_ctx_set_credentials_pem(ctx, "time-source", chain, cl, key, kl),
+      NTSPOOL_ERR_STATE);
+  ntspool_ctx_unref(ctx);
+
+  /* A client: its CA, and its certificate, in the [client] section. */
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  assert_int_equal(ntspool_ctx_set_ca_pem(ctx, "upstream-tls", ca, al),
+                   NTSPOOL_ERR_CONFIG);
+  assert_int_equal(ntspool_ctx_set_ca_pem(ctx, "client", ca, al), 0);
+  expect(ctx, "client", "certificate-authority-path", "tests/pki/ca.pem", 0,
+         NULL);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  assert_non_null(strstr(ntspool_ctx_error(ctx), "both"));
+  ntspool_ctx_unref(ctx);
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  assert_int_equal(ntspool_ctx_set_ca_pem(ctx, "client", "junk", 4), 0);
+  assert_int_equal(ntspool_ctx_ready(ctx), NTSPOOL_ERR_CONFIG);
+  ntspool_ctx_unref(ctx);
+}
+
+static void *no_malloc(size_t size, void *user) {
+  (void)size, (void)user;
+  return NULL;
+}
+
+static void no_free(void *p, void *user) {
+  (void)p, (void)user;
+}
+
+/* One allocator rule for every function that takes one: NULL or both
+ * functions; half of one is refused, not replaced by malloc/free. */
+static void test_ctx_allocator_rule(void **state) {
+  (void)state;
+  const ntspool_allocator halves[] = {{no_malloc, NULL, NULL},
+                                      {NULL, no_free, NULL}};
+  for (size_t i = 0; i < 2; i++) {
+    ntspool_ctx *ctx = NULL;
+    assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, &halves[i], &ctx),
+                     NTSPOOL_ERR_INVALID_ARG);
+    assert_null(ctx);
+    ntspool_policy *p = NULL;
+    assert_int_equal(ntspool_policy_new(&halves[i], NULL, &p),
+                     NTSPOOL_ERR_INVALID_ARG);
+    ntspool_poolclient *pc = NULL;
+    assert_int_equal(ntspool_poolclient_new(1, &halves[i], &pc),
+                     NTSPOOL_ERR_INVALID_ARG);
+    assert_null(pc);
+  }
+  /* A whole one is used: this one has no memory to give. */
+  const ntspool_allocator none = {no_malloc, no_free, NULL};
+  ntspool_ctx *ctx = NULL;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, &none, &ctx),
+                   NTSPOOL_ERR_NO_MEMORY);
+  ntspool_poolclient *pc = NULL;
+  assert_int_equal(ntspool_poolclient_new(1, &none, &pc),
+                   NTSPOOL_ERR_NO_MEMORY);
+  /* And the logger of a NULL context. */
+  assert_int_equal(ntspool_ctx_set_logger(NULL, NULL, NULL, NTSPOOL_LOG_INFO),
+                   NTSPOOL_ERR_INVALID_ARG);
+  assert_int_equal(ntspool_ctx_ready(NULL), NTSPOOL_ERR_INVALID_ARG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ctx_source_keys),
       cmocka_unit_test(test_ctx_ready_checks),
       cmocka_unit_test(test_ctx_pool_keys),
       cmocka_unit_test(test_ctx_client_defaults),
+      cmocka_unit_test(test_ctx_credentials_pem),
+      cmocka_unit_test(test_ctx_allocator_rule),
       cmocka_unit_test(test_ctx_callback_versions_and_refs),
   };
   return cmocka_run_group_tests_name("ctx", tests, NULL, NULL);

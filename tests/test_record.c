@@ -1173,6 +1173,32 @@ static void test_record_strerror(void **state) {
     assert_string_equal(ntspool_strerror(others[i]), unknown);
 }
 
+/* Every code has its own name, the enumerator's without NTSPOOL_, and
+ * any other value the one fixed "UNKNOWN". */
+static void test_record_status_name(void **state) {
+  (void)state;
+  assert_string_equal(ntspool_status_name(NTSPOOL_OK), "OK");
+  assert_string_equal(ntspool_status_name(NTSPOOL_ERR_NO_MEMORY),
+                      "ERR_NO_MEMORY");
+  assert_string_equal(ntspool_status_name(NTSPOOL_ERR_TLS), "ERR_TLS");
+  assert_string_equal(ntspool_status_name(NTSPOOL_ERR_CRYPTO), "ERR_CRYPTO");
+  for (int code = 0; code >= NTSPOOL_ERR_CRYPTO; code--) {
+    const char *s = ntspool_status_name(code);
+    assert_non_null(s);
+    assert_string_not_equal(s, "UNKNOWN");
+    /* Upper case and underscores only, as the enumerator. */
+    for (const char *p = s; *p; p++)
+      assert_true((*p >= 'A' && *p <= 'Z') || *p == '_');
+    if (code < 0)
+      assert_memory_equal(s, "ERR_", 4);
+    for (int other = 0; other > code; other--)
+      assert_string_not_equal(s, ntspool_status_name(other));
+  }
+  const int others[] = {1, 42, NTSPOOL_ERR_CRYPTO - 1, -1000, INT_MIN, INT_MAX};
+  for (size_t i = 0; i < ARRAY_LEN(others); i++)
+    assert_string_equal(ntspool_status_name(others[i]), "UNKNOWN");
+}
+
 static void test_record_nts_error_for(void **state) {
   (void)state;
   assert_int_equal(ntspool_nts_error_for(NTSPOOL_ERR_UNKNOWN_CRITICAL),
@@ -1242,6 +1268,7 @@ static const struct CMUnitTest fixed_tests[] = {
     cmocka_unit_test(test_record_random_round_trip),
     cmocka_unit_test(test_record_random_bytes_in_bounds),
     cmocka_unit_test(test_record_strerror),
+    cmocka_unit_test(test_record_status_name),
     cmocka_unit_test(test_record_nts_error_for),
     cmocka_unit_test(test_record_aead_key_length),
     cmocka_unit_test(test_record_version),

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -62,6 +63,8 @@ static void run_chain(enum ntspool_numbering n, const char *aead,
       world_run_client(&W, -1, NULL, 4, &res, &out, source, sizeof source), 0);
   assert_int_equal(out.status, 0);
   assert_false(out.sent_error);
+  assert_int_equal(out.result, NTSPOOL_RESULT_OK);
+  assert_int_equal(W.client_out.result, NTSPOOL_RESULT_OK);
   assert_string_equal(source, "ts1");
   assert_int_equal(res.protocol, 0);
   assert_int_equal(res.key_len, key_len);
@@ -340,6 +343,11 @@ static void fault_single(enum world_fault f) {
   assert_int_equal(rc, NTSPOOL_ERR_PEER_ERROR);
   assert_true(out.sent_error);
   assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+  /* Both ends classify it alike: the pool sent an Error, the client got
+   * one. */
+  assert_int_equal(out.result, NTSPOOL_RESULT_NTS_ERROR);
+  assert_int_equal(W.client_out.result, NTSPOOL_RESULT_NTS_ERROR);
+  assert_int_equal(W.client_out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
   assert_int_equal(W.n_keys, 0);
   /* Answered within the key-exchange timeout (5 s). */
   assert_true(W.now - start < 5000);
@@ -408,6 +416,8 @@ static void fault_after_keys(enum world_fault f) {
     assert_true(W.now - t0 < 5000); /* within the key-exchange timeout */
     assert_int_equal(rc, NTSPOOL_ERR_PEER_ERROR);
     assert_int_equal(out.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+    assert_int_equal(out.result, NTSPOOL_RESULT_NTS_ERROR);
+    assert_int_equal(W.client_out.result, NTSPOOL_RESULT_NTS_ERROR);
     assert_int_equal(W.n_keys, before + 1); /* exactly one source */
   }
   assert_wants_checked(true);
@@ -426,6 +436,313 @@ static void test_session_fault_error_after_keys(void **state) {
 static void test_session_fault_stall_after_keys(void **state) {
   (void)state;
   fault_after_keys(WORLD_STALL_AFTER_KEYS);
+}
+
+/* ---- How sessions end: ntspool_outcome.result ---------------------------- */
+
+/* A pool session on pipe p (the client at end 0), stepped as the world's
+ * clock moves until it ends. */
+static int serve(ntspool_test_pipe *p, ntspool_session **out) {
+  ntspool_peer peer = {4, "127.0.0.1"};
+  assert_int_equal(ntspool_session_new_server(
+                       W.pool, ntspool_test_pipe_io(p, 1), &peer, W.now, out),
+                   0);
+  int rc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 1000 && rc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    rc = ntspool_session_step(*out, W.now);
+    W.now += 100;
+  }
+  return rc;
+}
+
+/* The classes a server session ends in without answering: a client that
+ * never speaks, one that hangs up, one that does not speak TLS; and one
+ * that has not ended. */
+static void test_session_result_server_failures(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_outcome o;
+  ntspool_session *s;
+  char text[256];
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  assert_int_equal(serve(p, &s), NTSPOOL_ERR_TIMEOUT);
+  ntspool_session_outcome(s, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_TIMEOUT);
+  assert_int_equal(o.status, NTSPOOL_ERR_TIMEOUT);
+  assert_string_equal(ntspool_session_tls_error(s, text, sizeof text),
+                      "no error");
+  ntspool_session_free(s);
+  ntspool_test_pipe_free(p);
+
+  p = ntspool_test_pipe_new(0);
+  ntspool_test_pipe_shutdown(p, 0);
+  assert_int_equal(serve(p, &s), NTSPOOL_ERR_EOF);
+  ntspool_session_outcome(s, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_DROPPED);
+  ntspool_session_free(s);
+  ntspool_test_pipe_free(p);
+
+  p = ntspool_test_pipe_new(0);
+  static const uint8_t junk[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  const ntspool_io *cio = ntspool_test_pipe_io(p, 0);
+  cio->send(cio->user_data, junk, sizeof junk - 1);
+  assert_int_equal(serve(p, &s), NTSPOOL_ERR_TLS);
+  ntspool_session_outcome(s, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_TLS);
+  assert_int_not_equal(o.tls_error, 0);
+  /* The text starts with the backend's words for the raw code. */
+  char raw[256];
+  ntspool_tls_error_text(o.tls_error, raw, sizeof raw);
+  assert_string_not_equal(raw, "no error");
+  assert_memory_equal(ntspool_session_tls_error(s, text, sizeof text), raw,
+                      strlen(raw));
+  ntspool_session_free(s);
+
+  ntspool_peer peer = {4, "127.0.0.1"};
+  assert_int_equal(ntspool_session_new_server(
+                       W.pool, ntspool_test_pipe_io(p, 1), &peer, W.now, &s),
+                   0);
+  ntspool_session_outcome(s, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_PENDING);
+  ntspool_session_free(s);
+  ntspool_test_pipe_free(p);
+}
+
+/* A client session against a bare TLS server that answers its request
+ * with resp_hex. */
+static int client_against(const char *resp_hex, ntspool_outcome *o) {
+  ntspool_tls_server_options so = {
+      .cred = {.chain_path = "tests/pki/localhost.pem",
+               .key_path = "tests/pki/localhost.key"}};
+  ntspool_tls_config *cfg;
+  assert_int_equal(ntspool_tls_config_new_server(&cfg, &so, NULL, NULL), 0);
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_tls *srv;
+  assert_int_equal(ntspool_tls_new(&srv, cfg, ntspool_test_pipe_io(p, 1), NULL),
+                   0);
+  ntspool_session *c;
+  assert_int_equal(ntspool_session_new_client(W.client,
+                                              ntspool_test_pipe_io(p, 0),
+                                              "localhost", NULL, 0, W.now, &c),
+                   0);
+  uint8_t resp[256], buf[2048];
+  size_t resp_len = ntspool_test_hex(resp_hex, resp, sizeof resp);
+  bool answered = false;
+  int rc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 10000 && rc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    rc = ntspool_session_step(c, W.now);
+    if (!answered && ntspool_tls_read(srv, buf, sizeof buf) > 0)
+      answered = ntspool_tls_write(srv, resp, resp_len) == (int)resp_len;
+    W.now += 1;
+  }
+  ntspool_session_outcome(c, o);
+  ntspool_session_free(c);
+  ntspool_tls_free(srv);
+  ntspool_tls_config_unref(cfg);
+  ntspool_test_pipe_free(p);
+  return rc;
+}
+
+/* The classes a client tells apart in what it receives. */
+static void test_session_result_client(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_outcome o;
+  /* No cookies: not a valid key exchange. */
+  assert_int_equal(client_against("800100020000 80040002000f 80000000", &o),
+                   NTSPOOL_ERR_BAD_RESPONSE);
+  assert_int_equal(o.result, NTSPOOL_RESULT_BAD_RESPONSE);
+  assert_int_equal(client_against("800200020001 80000000", &o),
+                   NTSPOOL_ERR_PEER_ERROR);
+  assert_int_equal(o.result, NTSPOOL_RESULT_NTS_ERROR);
+  assert_int_equal(o.nts_error, NTSPOOL_NTS_BAD_REQUEST);
+  assert_int_equal(client_against("80010000 80000000", &o),
+                   NTSPOOL_ERR_NO_PROTOCOL);
+  assert_int_equal(o.result, NTSPOOL_RESULT_NO_OVERLAP);
+  /* A server whose certificate expired: the client says why. */
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_peer peer = {NTSPOOL_FAMILY_IPV4, "127.0.0.1"};
+  ntspool_session *c, *ss;
+  assert_int_equal(ntspool_session_new_server(W.expired,
+                                              ntspool_test_pipe_io(p, 1), &peer,
+                                              W.now, &ss),
+                   0);
+  assert_int_equal(ntspool_session_new_client(W.client,
+                                              ntspool_test_pipe_io(p, 0),
+                                              "ts1.test", NULL, 0, W.now, &c),
+                   0);
+  int crc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 1000 && crc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    crc = ntspool_session_step(c, W.now);
+    ntspool_session_step(ss, W.now);
+  }
+  assert_int_equal(crc, NTSPOOL_ERR_TLS);
+  ntspool_session_outcome(c, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_TLS);
+  char text[256];
+  assert_non_null(
+      strstr(ntspool_session_tls_error(c, text, sizeof text), "expired"));
+  ntspool_session_free(c);
+  ntspool_session_free(ss);
+  ntspool_test_pipe_free(p);
+  /* Through the pool: a client that offers only NTPv5 (draft). */
+  world_free(&W);
+  const char *extra[] = {"client", "protocol", "32769", NULL};
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, extra);
+  ntspool_outcome pool;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, &pool, NULL, 0),
+                   NTSPOOL_ERR_NO_PROTOCOL);
+  assert_int_equal(pool.result, NTSPOOL_RESULT_NO_OVERLAP);
+  assert_int_equal(W.client_out.result, NTSPOOL_RESULT_NO_OVERLAP);
+}
+
+/* An allocator that fails once told to. */
+static bool out_of_memory;
+
+static void *failing_malloc(size_t size, void *user) {
+  (void)user;
+  return out_of_memory ? NULL : malloc(size);
+}
+
+static void plain_free(void *p, void *user) {
+  (void)user;
+  free(p);
+}
+
+static int no_open(void *user, const ntspool_upstream_target *t,
+                   ntspool_io *io) {
+  (void)user, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+
+static void no_close(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+}
+
+static bool always_reusable(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+  return true;
+}
+
+/* A pool that cannot allocate the work for a request it received still
+ * answers it: Internal Server Error (NTS_ERROR, status NO_MEMORY, on its
+ * side), which the client gets as Error 2.  tests/test_alloc_fail.c fails
+ * every other allocation too. */
+static void test_session_result_out_of_memory(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  const ntspool_allocator a = {failing_malloc, plain_free, NULL};
+  ntspool_ctx *pool;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_POOL, &a, &pool), 0);
+  assert_int_equal(ntspool_ctx_set(pool, "server", "certificate-chain-path",
+                                   "tests/pki/localhost.pem"),
+                   0);
+  assert_int_equal(ntspool_ctx_set(pool, "server", "private-key-path",
+                                   "tests/pki/localhost.key"),
+                   0);
+  assert_int_equal(ntspool_ctx_set(pool, "upstream ts1", "domain", "ts1.test"),
+                   0);
+  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, no_open, no_close,
+                              always_reusable, NULL};
+  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
+  assert_int_equal(ntspool_ctx_ready(pool), 0);
+  ntspool_test_pipe *p = ntspool_test_pipe_new(0);
+  ntspool_peer peer = {4, "127.0.0.1"};
+  ntspool_session *c, *ps;
+  assert_int_equal(ntspool_session_new_server(pool, ntspool_test_pipe_io(p, 1),
+                                              &peer, W.now, &ps),
+                   0);
+  assert_int_equal(ntspool_session_new_client(W.client,
+                                              ntspool_test_pipe_io(p, 0),
+                                              "localhost", NULL, 0, W.now, &c),
+                   0);
+  out_of_memory = true;
+  int crc = NTSPOOL_ERR_WOULD_BLOCK, prc = NTSPOOL_ERR_WOULD_BLOCK;
+  for (int i = 0; i < 10000 && crc == NTSPOOL_ERR_WOULD_BLOCK; i++) {
+    if (prc == NTSPOOL_ERR_WOULD_BLOCK &&
+        (prc = ntspool_session_step(ps, W.now)) != NTSPOOL_ERR_WOULD_BLOCK)
+      ntspool_test_pipe_shutdown(p, 1);
+    crc = ntspool_session_step(c, W.now);
+    W.now += 1;
+  }
+  out_of_memory = false;
+  ntspool_outcome o;
+  assert_int_equal(prc, 0);
+  ntspool_session_outcome(ps, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_NTS_ERROR);
+  assert_int_equal(o.status, NTSPOOL_ERR_NO_MEMORY);
+  assert_true(o.sent_error);
+  assert_int_equal(o.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+  assert_int_equal(crc, NTSPOOL_ERR_PEER_ERROR);
+  ntspool_session_outcome(c, &o);
+  assert_int_equal(o.result, NTSPOOL_RESULT_NTS_ERROR);
+  assert_int_equal(o.nts_error, NTSPOOL_NTS_INTERNAL_ERROR);
+  ntspool_session_free(c);
+  ntspool_session_free(ps);
+  ntspool_test_pipe_free(p);
+  ntspool_ctx_unref(pool);
+}
+
+static void test_session_result_names(void **state) {
+  (void)state;
+  static const char *const want[] = {"pending",   "ok",           "no_overlap",
+                                     "nts_error", "timeout",      "tls",
+                                     "dropped",   "bad_response", "internal"};
+  for (int r = NTSPOOL_RESULT_PENDING; r <= NTSPOOL_RESULT_INTERNAL; r++)
+    assert_string_equal(ntspool_result_name((enum ntspool_result)r), want[r]);
+  assert_string_equal(
+      ntspool_result_name((enum ntspool_result)(NTSPOOL_RESULT_INTERNAL + 1)),
+      "unknown");
+}
+
+/* A time source whose certificate expired: the pool says so in the log,
+ * as a warning, with the backend's words, not only "TLS failed". */
+static void test_session_upstream_cert_logged(void **state) {
+  (void)state;
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  W.sources[0].fault = WORLD_EXPIRED_CERT;
+  ntspool_outcome out;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, NULL, &out, NULL, 0),
+                   NTSPOOL_ERR_PEER_ERROR);
+  assert_int_equal(W.n_keys, 0);
+  W.log[W.log_len] = '\0';
+  const char *line = strstr(W.log, "WARN pool: peer=127.0.0.1 source=ts1 "
+                                   "failed before keys were sent: TLS failed");
+  assert_non_null(line);
+  const char *end = strchr(line, '\n');
+  char text[512];
+  snprintf(text, sizeof text, "%.*s", (int)(end - line), line);
+  assert_non_null(strstr(text, "expired"));
+}
+
+/* ---- Credentials from memory ---------------------------------------------
+ * Pool and time sources with their certificates, keys and CAs given as
+ * bytes (the pool's client certificate too, which the sources authorize
+ * by file) talk to a client whose CA is a file, and the other way round. */
+static void test_session_credentials_from_memory(void **state) {
+  (void)state;
+  world_init_pem(&W, 1);
+  ntspool_ke_result res;
+  for (size_t i = 1; i <= 2; i++) {
+    assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+    assert_keys_match(&res, i);
+  }
+  assert_int_equal(world_run_client(&W, 0, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_keys_match(&res, 3);
+  world_free(&W);
+  /* A client whose CA comes from memory, against a pool from files. */
+  world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
+  ntspool_ctx *c;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &c), 0);
+  size_t len;
+  char *ca = world_read_file("tests/pki/ca.pem", &len);
+  assert_int_equal(ntspool_ctx_set_ca_pem(c, "client", ca, len), 0);
+  free(ca);
+  assert_int_equal(ntspool_ctx_ready(c), 0);
+  ntspool_ctx_unref(W.client);
+  W.client = c;
+  assert_int_equal(world_run_client(&W, -1, NULL, 4, &res, NULL, NULL, 0), 0);
+  assert_keys_match(&res, 1);
 }
 
 /* ---- Raw requests: the NTS errors the protocol prescribes -------------- */
@@ -448,6 +765,7 @@ static void test_session_pool_refuses(void **state) {
   /* Vector 60: unknown critical record -> Error 0. */
   raw(-1, "80040002000f 800100020000 803200020001 80000000",
       "800200020000 80000000");
+  assert_int_equal(W.raw_out.result, NTSPOOL_RESULT_NTS_ERROR);
   /* Vector 50: no AEAD -> Bad Request. */
   raw(-1, "800100020000 80000000", "800200020001 80000000");
   /* Vector 71: a pool record from a client -> Bad Request. */
@@ -458,9 +776,13 @@ static void test_session_pool_refuses(void **state) {
       "800200020001 80000000");
   /* No protocol in common: "8001 0000", nothing sent upstream. */
   raw(-1, "800100020002 80040002000f 80000000", "80010000 80000000");
+  assert_int_equal(W.raw_out.result, NTSPOOL_RESULT_NO_OVERLAP);
+  assert_int_equal(W.raw_out.status, NTSPOOL_ERR_NO_PROTOCOL);
   /* Protocol but no AEAD. */
   raw(-1, "800100020000 800400020001 80000000",
       "800100020000 80040000 80000000");
+  assert_int_equal(W.raw_out.result, NTSPOOL_RESULT_NO_OVERLAP);
+  assert_int_equal(W.raw_out.status, NTSPOOL_ERR_NO_AEAD);
   assert_int_equal(W.n_keys, 0);
 }
 
@@ -474,6 +796,11 @@ static void test_session_source_refuses(void **state) {
   world_init(&W, 1, NTSPOOL_NUMBERING_IANA, NULL);
   /* Vector 92: support query without a token -> Bad Request. */
   raw(0, "800a0000 80090000 80000000", "800200020001 80000000");
+  assert_int_equal(W.raw_out.result, NTSPOOL_RESULT_NTS_ERROR);
+  /* A client with no protocol in common: refused as the pool refuses. */
+  raw(0, "800100020002 80040002000f 80000000", "80010000 80000000");
+  assert_int_equal(W.raw_out.result, NTSPOOL_RESULT_NO_OVERLAP);
+  assert_int_equal(W.raw_out.status, NTSPOOL_ERR_NO_PROTOCOL);
   /* Vector 102: a token not in the list -> Bad Request. */
   raw(0, "000e00026e6f 80090000 800a0000 80000000", "800200020001 80000000");
   /* The right token: algorithms then protocols (ntpd-rs order); by
@@ -726,6 +1053,7 @@ static void probe_fault(enum world_fault f, uint16_t want) {
   assert_true(out.monitor);
   assert_true(out.sent_error);
   assert_int_equal(out.nts_error, want);
+  assert_int_equal(out.result, NTSPOOL_RESULT_NTS_ERROR);
   assert_int_equal(world_links_opened(&W, 0), 0);
   ntspool_source_stats st = probe_stats("ts2");
   assert_int_equal(st.probe_failures, 1);
@@ -847,6 +1175,12 @@ int main(void) {
       cmocka_unit_test_teardown(test_session_fault_close_after_keys, teardown),
       cmocka_unit_test_teardown(test_session_fault_error_after_keys, teardown),
       cmocka_unit_test_teardown(test_session_fault_stall_after_keys, teardown),
+      cmocka_unit_test_teardown(test_session_result_server_failures, teardown),
+      cmocka_unit_test_teardown(test_session_result_client, teardown),
+      cmocka_unit_test_teardown(test_session_result_out_of_memory, teardown),
+      cmocka_unit_test(test_session_result_names),
+      cmocka_unit_test_teardown(test_session_upstream_cert_logged, teardown),
+      cmocka_unit_test_teardown(test_session_credentials_from_memory, teardown),
       cmocka_unit_test_teardown(test_session_pool_refuses, teardown),
       cmocka_unit_test_teardown(test_session_source_refuses, teardown),
       cmocka_unit_test_teardown(test_session_set_regions, teardown),

@@ -39,10 +39,12 @@ int client_ke(ntspool_ctx *ctx, const char *host, const char *port,
       if (rc == NTSPOOL_ERR_PEER_ERROR)
         snprintf(err, err_cap, "%s: the server answered NTS error %u", host,
                  o.nts_error);
-      else if (o.tls_error)
-        snprintf(err, err_cap, "%s: %s (mbedTLS -0x%04x)", host,
-                 ntspool_strerror(rc), (unsigned)-o.tls_error);
-      else
+      else if (o.result == NTSPOOL_RESULT_TLS) {
+        /* The backend's words, with the certificate's faults. */
+        char tls[256];
+        snprintf(err, err_cap, "%s: %s (%s)", host, ntspool_strerror(rc),
+                 ntspool_session_tls_error(s, tls, sizeof tls));
+      } else
         snprintf(err, err_cap, "%s: %s", host, ntspool_strerror(rc));
     }
     ntspool_session_free(s);

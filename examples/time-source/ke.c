@@ -115,22 +115,25 @@ static void *conn_main(void *arg) {
     ntspool_session_outcome(s, &o);
     ntspool_session_free(s);
   }
-  if (rc == 0 && !o.sent_error) {
+  /* The library classifies the session; a session stopped for shutdown
+   * never finished (pending). */
+  if (o.result == NTSPOOL_RESULT_OK) {
     atomic_fetch_add(&ts->ke_ok, 1);
     ex_log(NTSPOOL_LOG_DEBUG, "ke", "session done peer=%s result=ok", c->peer);
   } else {
     atomic_fetch_add(&ts->ke_failed, 1);
-    if (o.sent_error)
-      ex_log(NTSPOOL_LOG_DEBUG, "ke",
-             "session done peer=%s result=error nts_error=%u reason=\"%s\"",
-             c->peer, o.nts_error, ntspool_strerror(o.status));
-    else
-      ex_log(NTSPOOL_LOG_DEBUG, "ke",
-             "session done peer=%s result=failed reason=\"%s\" tls_error=%d",
-             c->peer,
-             ntspool_strerror(
-                 rc == NTSPOOL_ERR_WOULD_BLOCK ? NTSPOOL_ERR_TIMEOUT : rc),
-             o.tls_error);
+    char tls[160] = "";
+    if (o.result == NTSPOOL_RESULT_TLS) {
+      char text[128];
+      snprintf(tls, sizeof tls, " tls=\"%s\"",
+               ntspool_tls_error_text(o.tls_error, text, sizeof text));
+    }
+    if (o.result == NTSPOOL_RESULT_NTS_ERROR)
+      snprintf(tls, sizeof tls, " nts_error=%u", o.nts_error);
+    ex_log(NTSPOOL_LOG_DEBUG, "ke",
+           "session done peer=%s result=%s reason=\"%s\"%s", c->peer,
+           ntspool_result_name(o.result),
+           ntspool_strerror(rc == 0 ? o.status : rc), tls);
   }
   close(c->fd);
   free(c);

@@ -66,7 +66,9 @@ enum ntspool_status {
   NTSPOOL_ERR_AUTH = -22,            /* authentication failed */
   NTSPOOL_ERR_STATE = -23,           /* call not valid in the current state */
   NTSPOOL_ERR_NO_SOURCE = -24,       /* no usable time source */
-  NTSPOOL_ERR_UNSUPPORTED = -25,     /* feature not available in this build */
+  NTSPOOL_ERR_UNSUPPORTED = -25,     /* not returned by the library: for an
+                                        application's callbacks (a cookie
+                                        callback asked for what it lacks) */
   NTSPOOL_ERR_CRYPTO = -26,          /* a cryptographic primitive failed */
 };
 
@@ -116,7 +118,9 @@ typedef struct ntspool_bytes {
 } ntspool_bytes;
 
 /* Allocator hook for the library's own memory.  Both functions receive
- * user_data.  free_fn is never called with NULL.  When malloc_fn returns
+ * user_data.  free_fn is never called with NULL.  Give both functions, or
+ * no allocator at all (NULL: malloc/free): every function that takes one
+ * refuses half of one with NTSPOOL_ERR_INVALID_ARG.  When malloc_fn returns
  * NULL the call that needed it fails with NTSPOOL_ERR_NO_MEMORY and frees
  * what it took (a server session that has its TLS connection answers
  * Internal Server Error first), except where the memory was optional: a
@@ -154,6 +158,25 @@ NTSPOOL_API uint16_t ntspool_nts_error_for(int status);
 /* Key length in bytes of a registered AEAD ID (15 -> 32, 16 -> 48, 17 -> 64,
  * 30 -> 16, 31 -> 32), or 0 if the ID is not known. */
 NTSPOOL_API size_t ntspool_aead_key_length(uint16_t aead);
+
+/* ---- Names for logs and metrics ---------------------------------------- */
+
+/* The name of a status code: its enumerator without the NTSPOOL_ prefix,
+ * "OK", "ERR_NO_MEMORY", "ERR_TLS" ... (as ngtcp2_strerror names its
+ * codes), for logs and metric labels that must not change with the
+ * wording of ntspool_strerror.  Every code of enum ntspool_status has its
+ * own name; any other value gives "UNKNOWN".  A static string.  Never
+ * fails. */
+NTSPOOL_API const char *ntspool_status_name(int status);
+
+/* The TLS backend's own text for one of its raw codes (ntspool_outcome's
+ * tls_error), "no error" for 0: mbedTLS's mbedtls_strerror or OpenSSL's
+ * ERR_error_string_n.  Writes at most len bytes into buf, always
+ * NUL-terminated when len > 0, and returns buf (NULL or len 0: buf,
+ * untouched).  ntspool_session_tls_error() adds the certificate
+ * verification reasons of a session's own connection.  Never fails. */
+NTSPOOL_API const char *ntspool_tls_error_text(int raw_error, char *buf,
+                                               size_t len);
 
 #ifdef __cplusplus
 }

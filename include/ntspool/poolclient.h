@@ -36,7 +36,8 @@ typedef struct ntspool_poolclient ntspool_poolclient;
 /* A pool client that wants `wanted` distinct sources (1 to
  * NTSPOOL_MAX_DENIED, the most Server Deny records a client sends).  The
  * allocator is copied (NULL: malloc/free).  The caller owns *out.
- * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_NO_MEMORY. */
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (out NULL, wanted out of range, an
+ * allocator with a NULL function); NTSPOOL_ERR_NO_MEMORY. */
 NTSPOOL_API int ntspool_poolclient_new(size_t wanted,
                                        const ntspool_allocator *allocator,
                                        ntspool_poolclient **out);

@@ -90,7 +90,8 @@ enum ntspool_role {
 
 /* Creates an empty context for `role` (allocator NULL = malloc/free).
  * The caller owns *out (one reference).
- * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_NO_MEMORY. */
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (out NULL, an unknown role, an
+ * allocator with a NULL function); NTSPOOL_ERR_NO_MEMORY. */
 NTSPOOL_API int ntspool_ctx_new(enum ntspool_role role,
                                 const ntspool_allocator *allocator,
                                 ntspool_ctx **out);
@@ -108,16 +109,21 @@ NTSPOOL_API int ntspool_ctx_new(enum ntspool_role role,
  *       configured, every UUID request is Bad Request.
  *   [client] monitoring-key = KEY   client, once: the key
  *       ntspool_session_new_probe() sends.
- * Returns: 0; NTSPOOL_ERR_CONFIG (unknown section or key, bad value);
- * NTSPOOL_ERR_STATE (context already ready); NTSPOOL_ERR_NO_MEMORY. */
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (a NULL argument); NTSPOOL_ERR_CONFIG
+ * (unknown section or key, bad value); NTSPOOL_ERR_STATE (context already
+ * ready); NTSPOOL_ERR_NO_MEMORY. */
 NTSPOOL_API int ntspool_ctx_set(ntspool_ctx *ctx, const char *section,
                                 const char *name, const char *value);
 
 /* Checks the whole configuration and loads what it names (certificates,
  * keys, token files).  After success the context can make sessions and no
- * longer accepts ntspool_ctx_set().
- * Returns: 0; NTSPOOL_ERR_CONFIG; NTSPOOL_ERR_NOT_FOUND (a file);
- * NTSPOOL_ERR_TLS (certificate or key rejected); NTSPOOL_ERR_NO_MEMORY. */
+ * longer accepts ntspool_ctx_set().  On failure ntspool_ctx_error() says
+ * why.
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (NULL ctx); NTSPOOL_ERR_STATE
+ * (already ready); NTSPOOL_ERR_CONFIG (a missing or bad key, a certificate
+ * or key that does not parse or match, no CA that parses);
+ * NTSPOOL_ERR_NOT_FOUND (a file cannot be read); NTSPOOL_ERR_CRYPTO (the
+ * crypto library failed to start); NTSPOOL_ERR_NO_MEMORY. */
 NTSPOOL_API int ntspool_ctx_ready(ntspool_ctx *ctx);
 
 /* A sentence about the last failed ntspool_ctx_set/ready call ("" if none).
@@ -125,10 +131,43 @@ NTSPOOL_API int ntspool_ctx_ready(ntspool_ctx *ctx);
 NTSPOOL_API const char *ntspool_ctx_error(const ntspool_ctx *ctx);
 
 /* Installs the log callback and the most verbose level it receives.
- * Call before ntspool_ctx_ready().  Returns 0 or NTSPOOL_ERR_STATE. */
+ * Call before ntspool_ctx_ready().
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (NULL ctx); NTSPOOL_ERR_STATE. */
 NTSPOOL_API int ntspool_ctx_set_logger(ntspool_ctx *ctx, ntspool_log_fn fn,
                                        void *user_data,
                                        enum ntspool_log_level level);
+
+/* ---- Credentials from memory ------------------------------------------- */
+
+/* A certificate chain and its private key as bytes, instead of the files of
+ * certificate-chain-path and private-key-path, for an application that
+ * already holds them (its own store, a secrets manager).  `section` names
+ * which, as the path keys do: "server" (pool: the certificate its clients
+ * see), "upstream-tls" (pool: the client certificate shown to time
+ * sources), "time-source", or "client" (the certificate a client shows when
+ * asked).  chain: PEM, the leaf first, then intermediates (or one DER
+ * certificate); key: unencrypted PEM or DER.  Both are copied (the key is
+ * wiped when the context is freed) and parsed by ntspool_ctx_ready(),
+ * which fails with NTSPOOL_ERR_CONFIG when they do not parse or match, or
+ * when the section's path keys are set as well.  A repeated call replaces
+ * the bytes.  Call before ntspool_ctx_ready().
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (NULL, or no bytes); NTSPOOL_ERR_CONFIG
+ * (the role has no such section; ntspool_ctx_error says so);
+ * NTSPOOL_ERR_STATE (context ready); NTSPOOL_ERR_NO_MEMORY. */
+NTSPOOL_API int
+ntspool_ctx_set_credentials_pem(ntspool_ctx *ctx, const char *section,
+                                const void *chain, size_t chain_len,
+                                const void *key, size_t key_len);
+
+/* The trusted certificate authorities as bytes (one or more PEM
+ * certificates) instead of the file of certificate-authority-path:
+ * section "upstream-tls" (pool) or "client".  Files of
+ * additional-certificate-authority-path are still added.  Copied; parsed
+ * by ntspool_ctx_ready() (NTSPOOL_ERR_CONFIG when none parses, or when
+ * certificate-authority-path is set as well).  A repeated call replaces
+ * the bytes.  Returns as ntspool_ctx_set_credentials_pem. */
+NTSPOOL_API int ntspool_ctx_set_ca_pem(ntspool_ctx *ctx, const char *section,
+                                       const void *ca, size_t ca_len);
 
 /* Pool role, on reload: makes the new context `ctx` (fresh: no
  * ntspool_ctx_set yet) share the pool state of the running `previous` one:
@@ -279,8 +318,10 @@ typedef struct ntspool_peer {
 
 /* Server-side session of a pool or time-source context, on an accepted
  * connection.  The session starts its deadlines at `now`.  Caller owns *out.
- * Returns: 0; NTSPOOL_ERR_INVALID_ARG; NTSPOOL_ERR_STATE (context not ready
- * or of the client role); NTSPOOL_ERR_NO_MEMORY; NTSPOOL_ERR_TLS. */
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (a NULL argument, an io without send
+ * or recv or of another version); NTSPOOL_ERR_STATE (context not ready or
+ * of the client role); NTSPOOL_ERR_NO_MEMORY; NTSPOOL_ERR_CRYPTO or
+ * NTSPOOL_ERR_TLS (the TLS library refused to set the connection up). */
 NTSPOOL_API int ntspool_session_new_server(ntspool_ctx *ctx,
                                            const ntspool_io *io,
                                            const ntspool_peer *peer,
@@ -337,10 +378,12 @@ NTSPOOL_API int ntspool_session_new_probe(ntspool_ctx *ctx,
  * the deadline at the latest, or at once when wants() is 0); a negative
  * code when it ended in
  * failure: NTSPOOL_ERR_TIMEOUT, NTSPOOL_ERR_TLS, NTSPOOL_ERR_EOF,
- * NTSPOOL_ERR_IO, NTSPOOL_ERR_TOO_LARGE, or for clients the reason the
- * response was refused (NTSPOOL_ERR_PEER_ERROR, NTSPOOL_ERR_BAD_RESPONSE,
- * NTSPOOL_ERR_NO_PROTOCOL, ...).  After a non-WOULD_BLOCK result further
- * calls return the same value. */
+ * NTSPOOL_ERR_IO, NTSPOOL_ERR_TOO_LARGE, NTSPOOL_ERR_NO_MEMORY, or for
+ * clients the reason the response was refused (NTSPOOL_ERR_PEER_ERROR,
+ * NTSPOOL_ERR_BAD_RESPONSE, NTSPOOL_ERR_NO_PROTOCOL, ...);
+ * ntspool_outcome.result sorts them into classes.  NTSPOOL_ERR_INVALID_ARG
+ * for a NULL s.  After a non-WOULD_BLOCK result further calls return the
+ * same value. */
 NTSPOOL_API int ntspool_session_step(ntspool_session *s, ntspool_time_ms now);
 
 /* The time by which step() must be called again even without I/O: the
@@ -361,6 +404,42 @@ NTSPOOL_API ntspool_time_ms ntspool_session_deadline(const ntspool_session *s);
 NTSPOOL_API unsigned ntspool_session_wants(const ntspool_session *s,
                                            const ntspool_io **io);
 
+/* How a session ended, in the classes logs and metrics count, the same
+ * for every role, so an application need not sort status codes itself.
+ * The status code (ntspool_outcome.status) says more. */
+enum ntspool_result {
+  NTSPOOL_RESULT_PENDING = 0,  /* not finished (step() still returns
+                                  WOULD_BLOCK, or the application stopped
+                                  stepping it) */
+  NTSPOOL_RESULT_OK,           /* the exchange succeeded: keys and cookies
+                                  handed over (a time source's capability
+                                  answers included), status 0 */
+  NTSPOOL_RESULT_NO_OVERLAP,   /* a valid answer with no protocol or AEAD in
+                                  common: a server sent it, a client got it
+                                  (status NO_PROTOCOL or NO_AEAD) */
+  NTSPOOL_RESULT_NTS_ERROR,    /* an NTS-KE Error record ended the exchange:
+                                  a server sent it (sent_error), a client got
+                                  it (status PEER_ERROR, or PEER_WARNING for a
+                                  Warning); nts_error holds the code */
+  NTSPOOL_RESULT_TIMEOUT,      /* a deadline passed before an answer went out
+                                  (status TIMEOUT) */
+  NTSPOOL_RESULT_TLS,          /* the TLS connection failed: handshake,
+                                  certificate, alert (status TLS, tls_error) */
+  NTSPOOL_RESULT_DROPPED,      /* the transport closed or failed before the
+                                  exchange finished (status EOF or IO) */
+  NTSPOOL_RESULT_BAD_RESPONSE, /* client: the server's answer broke the
+                                  protocol (status BAD_RESPONSE, MALFORMED,
+                                  TOO_LARGE ...); servers answer a bad
+                                  request with an Error record instead */
+  NTSPOOL_RESULT_INTERNAL      /* a local failure: memory, crypto (status
+                                  NO_MEMORY, CRYPTO ...), nothing answered */
+};
+
+/* A static name for a result: "pending", "ok", "no_overlap", "nts_error",
+ * "timeout", "tls", "dropped", "bad_response", "internal"; "unknown" for
+ * other values.  Never fails. */
+NTSPOOL_API const char *ntspool_result_name(enum ntspool_result result);
+
 /* What happened, for logs and metrics; valid after step() stopped
  * returning WOULD_BLOCK (`monitor` earlier: see there). */
 typedef struct ntspool_outcome {
@@ -375,12 +454,25 @@ typedef struct ntspool_outcome {
    * global set) and its numbered group (g + 1 for "g.", 0 the whole set) */
   unsigned region;
   unsigned subpool;
-  bool monitor; /* pool: a monitor's probe (its key matched); set
-                   as soon as known, readable after any step() */
+  bool monitor;               /* pool: a monitor's probe (its key matched); set
+                                 as soon as known, readable after any step() */
+  enum ntspool_result result; /* the class of status and sent_error, set by
+                                 the library for every role */
 } ntspool_outcome;
 
 NTSPOOL_API void ntspool_session_outcome(const ntspool_session *s,
                                          ntspool_outcome *out);
+
+/* The TLS failure of the session's own connection (the client's side of a
+ * pool or time-source session, the server's of a client session) as text:
+ * the backend's description of ntspool_outcome.tls_error followed, when
+ * the peer's certificate failed verification, by the reasons
+ * ("certificate has expired", "CN mismatch" ...); "no error" when that
+ * connection did not fail in TLS.  Call it before ntspool_session_free.
+ * Writes at most len bytes, NUL-terminated when len > 0, and returns buf.
+ * Never fails (NULL s: "no error"; NULL buf or len 0: buf untouched). */
+NTSPOOL_API const char *ntspool_session_tls_error(const ntspool_session *s,
+                                                  char *buf, size_t len);
 
 /* Result of a finished client session. */
 typedef struct ntspool_ke_result {
@@ -397,7 +489,8 @@ typedef struct ntspool_ke_result {
 
 /* Copies the result of a client session that step() finished with 0.
  * The caller should wipe it when done (it holds keys).
- * Returns: 0; NTSPOOL_ERR_STATE (not a finished client session). */
+ * Returns: 0; NTSPOOL_ERR_INVALID_ARG (a NULL argument); NTSPOOL_ERR_STATE
+ * (not a finished client session). */
 NTSPOOL_API int ntspool_session_result(const ntspool_session *s,
                                        ntspool_ke_result *out);
 

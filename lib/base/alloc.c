@@ -22,6 +22,10 @@ ntspool_allocator ntspool_allocator_or_default(const ntspool_allocator *a) {
   return (ntspool_allocator){default_malloc, default_free, NULL};
 }
 
+bool ntspool_allocator_valid(const ntspool_allocator *a) {
+  return a == NULL || (a->malloc_fn != NULL && a->free_fn != NULL);
+}
+
 void *ntspool_malloc(const ntspool_allocator *a, size_t size) {
   return a->malloc_fn(size ? size : 1, a->user_data);
 }

@@ -13,6 +13,10 @@
 
 /* *a when it has both functions, else malloc/free. */
 ntspool_allocator ntspool_allocator_or_default(const ntspool_allocator *a);
+/* The one rule of every public function that takes an allocator: NULL
+ * (malloc/free) or both functions; half of one is refused, never guessed
+ * at. */
+bool ntspool_allocator_valid(const ntspool_allocator *a);
 void *ntspool_malloc(const ntspool_allocator *a, size_t size);
 void *ntspool_calloc(const ntspool_allocator *a, size_t size);
 void ntspool_free(const ntspool_allocator *a, void *ptr);

@@ -2,65 +2,75 @@
 /* Status codes as sentences, and their NTS-KE wire equivalents. */
 #include "ntspool.h"
 
+/* Every status code with its name (the enumerator without NTSPOOL_, as
+ * ngtcp2_strerror names its codes) and its sentence.  Both lookups go
+ * through this one table, so a new code cannot get one and miss the other. */
+static const struct status_text {
+  int status;
+  const char *name;
+  const char *text;
+} statuses[] = {
+    {NTSPOOL_OK, "OK", "Success."},
+    {NTSPOOL_ERR_INVALID_ARG, "ERR_INVALID_ARG",
+     "An argument was NULL or out of range."},
+    {NTSPOOL_ERR_NO_MEMORY, "ERR_NO_MEMORY", "Out of memory."},
+    {NTSPOOL_ERR_BUFFER_TOO_SMALL, "ERR_BUFFER_TOO_SMALL",
+     "The output buffer is too small."},
+    {NTSPOOL_ERR_NEED_MORE, "ERR_NEED_MORE",
+     "The input ends inside a record or message."},
+    {NTSPOOL_ERR_MALFORMED, "ERR_MALFORMED",
+     "A record body does not have the length or content its type requires."},
+    {NTSPOOL_ERR_TOO_LARGE, "ERR_TOO_LARGE",
+     "The message is larger than the configured maximum."},
+    {NTSPOOL_ERR_TRAILING_DATA, "ERR_TRAILING_DATA",
+     "Data follows the End of Message record."},
+    {NTSPOOL_ERR_BAD_REQUEST, "ERR_BAD_REQUEST",
+     "The request is invalid (NTS-KE Bad Request)."},
+    {NTSPOOL_ERR_UNKNOWN_CRITICAL, "ERR_UNKNOWN_CRITICAL",
+     "The message contains an unrecognized critical record."},
+    {NTSPOOL_ERR_BAD_RESPONSE, "ERR_BAD_RESPONSE",
+     "The peer's response is invalid."},
+    {NTSPOOL_ERR_PEER_ERROR, "ERR_PEER_ERROR",
+     "The peer answered with an NTS-KE Error record."},
+    {NTSPOOL_ERR_PEER_WARNING, "ERR_PEER_WARNING",
+     "The peer answered with an NTS-KE Warning record."},
+    {NTSPOOL_ERR_NO_PROTOCOL, "ERR_NO_PROTOCOL",
+     "No next protocol in common with the peer."},
+    {NTSPOOL_ERR_NO_AEAD, "ERR_NO_AEAD",
+     "No AEAD algorithm in common with the peer."},
+    {NTSPOOL_ERR_WOULD_BLOCK, "ERR_WOULD_BLOCK",
+     "The operation would block; call again when I/O is possible."},
+    {NTSPOOL_ERR_EOF, "ERR_EOF", "The peer closed the connection."},
+    {NTSPOOL_ERR_IO, "ERR_IO", "The transport reported an error."},
+    {NTSPOOL_ERR_TLS, "ERR_TLS", "The TLS layer reported an error."},
+    {NTSPOOL_ERR_TIMEOUT, "ERR_TIMEOUT", "A deadline passed."},
+    {NTSPOOL_ERR_CONFIG, "ERR_CONFIG",
+     "A configuration key or value is invalid."},
+    {NTSPOOL_ERR_NOT_FOUND, "ERR_NOT_FOUND", "No such object."},
+    {NTSPOOL_ERR_AUTH, "ERR_AUTH", "Authentication failed."},
+    {NTSPOOL_ERR_STATE, "ERR_STATE",
+     "The call is not valid in the current state."},
+    {NTSPOOL_ERR_NO_SOURCE, "ERR_NO_SOURCE", "No usable time source."},
+    {NTSPOOL_ERR_UNSUPPORTED, "ERR_UNSUPPORTED",
+     "Not supported by this build."},
+    {NTSPOOL_ERR_CRYPTO, "ERR_CRYPTO", "A cryptographic operation failed."},
+};
+
+static const struct status_text *find_status(int status) {
+  for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
+    if (statuses[i].status == status)
+      return &statuses[i];
+  return NULL;
+}
+
 const char *ntspool_strerror(int status) {
-  switch (status) {
-  case NTSPOOL_OK:
-    return "Success.";
-  case NTSPOOL_ERR_INVALID_ARG:
-    return "An argument was NULL or out of range.";
-  case NTSPOOL_ERR_NO_MEMORY:
-    return "Out of memory.";
-  case NTSPOOL_ERR_BUFFER_TOO_SMALL:
-    return "The output buffer is too small.";
-  case NTSPOOL_ERR_NEED_MORE:
-    return "The input ends inside a record or message.";
-  case NTSPOOL_ERR_MALFORMED:
-    return "A record body does not have the length or content its type "
-           "requires.";
-  case NTSPOOL_ERR_TOO_LARGE:
-    return "The message is larger than the configured maximum.";
-  case NTSPOOL_ERR_TRAILING_DATA:
-    return "Data follows the End of Message record.";
-  case NTSPOOL_ERR_BAD_REQUEST:
-    return "The request is invalid (NTS-KE Bad Request).";
-  case NTSPOOL_ERR_UNKNOWN_CRITICAL:
-    return "The message contains an unrecognized critical record.";
-  case NTSPOOL_ERR_BAD_RESPONSE:
-    return "The peer's response is invalid.";
-  case NTSPOOL_ERR_PEER_ERROR:
-    return "The peer answered with an NTS-KE Error record.";
-  case NTSPOOL_ERR_PEER_WARNING:
-    return "The peer answered with an NTS-KE Warning record.";
-  case NTSPOOL_ERR_NO_PROTOCOL:
-    return "No next protocol in common with the peer.";
-  case NTSPOOL_ERR_NO_AEAD:
-    return "No AEAD algorithm in common with the peer.";
-  case NTSPOOL_ERR_WOULD_BLOCK:
-    return "The operation would block; call again when I/O is possible.";
-  case NTSPOOL_ERR_EOF:
-    return "The peer closed the connection.";
-  case NTSPOOL_ERR_IO:
-    return "The transport reported an error.";
-  case NTSPOOL_ERR_TLS:
-    return "The TLS layer reported an error.";
-  case NTSPOOL_ERR_TIMEOUT:
-    return "A deadline passed.";
-  case NTSPOOL_ERR_CONFIG:
-    return "A configuration key or value is invalid.";
-  case NTSPOOL_ERR_NOT_FOUND:
-    return "No such object.";
-  case NTSPOOL_ERR_AUTH:
-    return "Authentication failed.";
-  case NTSPOOL_ERR_STATE:
-    return "The call is not valid in the current state.";
-  case NTSPOOL_ERR_NO_SOURCE:
-    return "No usable time source.";
-  case NTSPOOL_ERR_UNSUPPORTED:
-    return "Not supported by this build.";
-  case NTSPOOL_ERR_CRYPTO:
-    return "A cryptographic operation failed.";
-  }
-  return "Unknown status code.";
+  const struct status_text *s = find_status(status);
+  return s ? s->text : "Unknown status code.";
+}
+
+const char *ntspool_status_name(int status) {
+  const struct status_text *s = find_status(status);
+  return s ? s->name : "UNKNOWN";
 }
 
 uint16_t ntspool_nts_error_for(int status) {

@@ -30,8 +30,7 @@ int ntspool_policy_new(const ntspool_allocator *allocator,
   if (out == NULL)
     return NTSPOOL_ERR_INVALID_ARG;
   *out = NULL;
-  if (allocator != NULL &&
-      (allocator->malloc_fn == NULL || allocator->free_fn == NULL))
+  if (!ntspool_allocator_valid(allocator))
     return NTSPOOL_ERR_INVALID_ARG;
   if (conn_ops != NULL &&
       (conn_ops->version != NTSPOOL_CONN_OPS_VERSION ||

@@ -292,7 +292,7 @@ static const struct key {
 
 int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
                     ntspool_ctx **out) {
-  if (!out || role > NTSPOOL_ROLE_CLIENT)
+  if (!out || role > NTSPOOL_ROLE_CLIENT || !ntspool_allocator_valid(allocator))
     return NTSPOOL_ERR_INVALID_ARG;
   ntspool_allocator a = ntspool_allocator_or_default(allocator);
   ntspool_ctx *ctx = ntspool_calloc(&a, sizeof *ctx);
@@ -358,6 +358,7 @@ void ntspool_ctx_unref(ntspool_ctx *ctx) {
   ntspool_policy_unref(ctx->policy);
   ntspool_tls_config_unref(ctx->server_tls);
   ntspool_tls_config_unref(ctx->client_tls);
+  ntspool_ctx_free_credentials(ctx);
   char **strings[] = {&ctx->cert_path,       &ctx->key_path,
                       &ctx->ca_path,         &ctx->client_cert_path,
                       &ctx->client_key_path, &ctx->ntp_server};
@@ -472,30 +473,56 @@ static int tls_error(ntspool_ctx *ctx, int rc, int raw, const char *what) {
   return rc;
 }
 
+/* A certificate and key come from paths or from memory, never both: the
+ * application would not know which one it runs with. */
+static int one_source(ntspool_ctx *ctx, const char *section, bool paths,
+                      bool pem) {
+  if (paths && pem)
+    return config_error(ctx,
+                        "[%s] credentials are given both as paths and in "
+                        "memory",
+                        section);
+  return 0;
+}
+
 static int load_server_tls(ntspool_ctx *ctx, const char *section) {
-  if (!ctx->cert_path || !ctx->key_path)
+  bool pem = ctx->server_pem.chain.data != NULL;
+  int rc = one_source(ctx, section, ctx->cert_path || ctx->key_path, pem);
+  if (rc)
+    return rc;
+  if (!pem && (!ctx->cert_path || !ctx->key_path))
     return config_error(ctx,
                         "[%s] needs certificate-chain-path and "
                         "private-key-path",
                         section);
   /* A time source that trusts pools by certificate must see one. */
-  ntspool_tls_server_options o = {
-      .cred = {.chain_path = ctx->cert_path, .key_path = ctx->key_path},
-      .request_client_cert = ctx->pool_cert_paths.count > 0,
-      .ciphersuites = ctx->ciphersuites,
-      .n_ciphersuites = ctx->n_ciphersuites};
+  ntspool_tls_server_options o = {.cred = {.chain_path = ctx->cert_path,
+                                           .key_path = ctx->key_path,
+                                           .chain_pem = ctx->server_pem.chain,
+                                           .key_pem = ctx->server_pem.key},
+                                  .request_client_cert =
+                                      ctx->pool_cert_paths.count > 0,
+                                  .ciphersuites = ctx->ciphersuites,
+                                  .n_ciphersuites = ctx->n_ciphersuites};
   int raw = 0;
-  int rc =
-      ntspool_tls_config_new_server(&ctx->server_tls, &o, &ctx->alloc, &raw);
-  return rc ? tls_error(ctx, rc, raw, ctx->cert_path) : 0;
+  rc = ntspool_tls_config_new_server(&ctx->server_tls, &o, &ctx->alloc, &raw);
+  return rc ? tls_error(ctx, rc, raw,
+                        pem ? "certificate in memory" : ctx->cert_path)
+            : 0;
 }
 
-static int load_client_tls(ntspool_ctx *ctx) {
+static int load_client_tls(ntspool_ctx *ctx, const char *section) {
+  bool pem = ctx->client_pem.chain.data != NULL;
+  int rc = one_source(ctx, section,
+                      ctx->client_cert_path || ctx->client_key_path, pem);
+  if (!rc)
+    rc = one_source(ctx, section, ctx->ca_path, ctx->ca_pem.data);
+  if (rc)
+    return rc;
   if (!ctx->client_cert_path != !ctx->client_key_path)
     return config_error(ctx, "a client certificate needs both "
                              "certificate-chain-path and private-key-path");
   int raw = 0;
-  int rc;
   /* Each additional CA file alone first, so an error names its file. */
   for (size_t i = 0; i < ctx->extra_ca_paths.count; i++) {
     const char *path = ctx->extra_ca_paths.items[i];
@@ -508,15 +535,20 @@ static int load_client_tls(ntspool_ctx *ctx) {
   }
   ntspool_tls_client_options o = {
       .ca_path = ctx->ca_path,
+      .ca_pem = ctx->ca_pem,
       .extra_ca_paths = (const char *const *)ctx->extra_ca_paths.items,
       .n_extra_ca_paths = ctx->extra_ca_paths.count,
       .cred = {.chain_path = ctx->client_cert_path,
-               .key_path = ctx->client_key_path}};
+               .key_path = ctx->client_key_path,
+               .chain_pem = ctx->client_pem.chain,
+               .key_pem = ctx->client_pem.key}};
   rc = ntspool_tls_config_new_client(&ctx->client_tls, &o, &ctx->alloc, &raw);
-  return rc ? tls_error(ctx, rc, raw,
-                        ctx->ca_path ? ctx->ca_path
-                                     : NTSPOOL_TLS_DEFAULT_CA_PATH)
-            : 0;
+  if (rc == 0)
+    return 0;
+  return tls_error(ctx, rc, raw,
+                   ctx->ca_path       ? ctx->ca_path
+                   : ctx->ca_pem.data ? "certificates in memory"
+                                      : NTSPOOL_TLS_DEFAULT_CA_PATH);
 }
 
 /* Token files hold one token per line, empty lines ignored (chrony's
@@ -586,7 +618,7 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
                                "(ntspool_ctx_set_upstream_ops)");
     rc = load_server_tls(ctx, "server");
     if (!rc)
-      rc = load_client_tls(ctx);
+      rc = load_client_tls(ctx, "upstream-tls");
     if (!rc && (rc = ntspool_policy_commit(ctx->policy)) != 0)
       snprintf(ctx->error, sizeof ctx->error, "%s",
                ntspool_policy_config_error(ctx->policy));
@@ -595,7 +627,7 @@ int ntspool_ctx_ready(ntspool_ctx *ctx) {
     rc = ready_source(ctx);
     break;
   case NTSPOOL_ROLE_CLIENT:
-    rc = load_client_tls(ctx);
+    rc = load_client_tls(ctx, "client");
     break;
   }
   if (rc == 0)

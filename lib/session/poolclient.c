@@ -47,7 +47,8 @@ static bool valid_name(const char *s) {
 
 int ntspool_poolclient_new(size_t wanted, const ntspool_allocator *allocator,
                            ntspool_poolclient **out) {
-  if (!out || wanted == 0 || wanted > NTSPOOL_MAX_DENIED)
+  if (!out || wanted == 0 || wanted > NTSPOOL_MAX_DENIED ||
+      !ntspool_allocator_valid(allocator))
     return NTSPOOL_ERR_INVALID_ARG;
   ntspool_allocator a = ntspool_allocator_or_default(allocator);
   ntspool_poolclient *pc = ntspool_calloc(&a, sizeof *pc);

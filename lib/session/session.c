@@ -82,6 +82,43 @@ void ntspool_session_free(ntspool_session *s) {
   ntspool_ctx_unref(ctx);
 }
 
+/* The class of a session that ended with `status` (session.h, enum
+ * ntspool_result).  A failure of the session itself decides; after a
+ * delivered answer, what the answer was (an Error record, no overlap). */
+static enum ntspool_result result_of(int status, const ntspool_outcome *o) {
+  switch (status) {
+  case 0:
+    if (o->sent_error)
+      return NTSPOOL_RESULT_NTS_ERROR;
+    if (o->status == NTSPOOL_ERR_NO_PROTOCOL ||
+        o->status == NTSPOOL_ERR_NO_AEAD)
+      return NTSPOOL_RESULT_NO_OVERLAP;
+    return o->status == 0 ? NTSPOOL_RESULT_OK : NTSPOOL_RESULT_NTS_ERROR;
+  case NTSPOOL_ERR_NO_PROTOCOL:
+  case NTSPOOL_ERR_NO_AEAD:
+    return NTSPOOL_RESULT_NO_OVERLAP;
+  case NTSPOOL_ERR_PEER_ERROR:
+  case NTSPOOL_ERR_PEER_WARNING:
+    return NTSPOOL_RESULT_NTS_ERROR;
+  case NTSPOOL_ERR_TIMEOUT:
+    return NTSPOOL_RESULT_TIMEOUT;
+  case NTSPOOL_ERR_TLS:
+    return NTSPOOL_RESULT_TLS;
+  case NTSPOOL_ERR_EOF:
+  case NTSPOOL_ERR_IO:
+    return NTSPOOL_RESULT_DROPPED;
+  case NTSPOOL_ERR_BAD_RESPONSE:
+  case NTSPOOL_ERR_MALFORMED:
+  case NTSPOOL_ERR_TOO_LARGE:
+  case NTSPOOL_ERR_TRAILING_DATA:
+  case NTSPOOL_ERR_NEED_MORE:
+  case NTSPOOL_ERR_UNKNOWN_CRITICAL:
+    return NTSPOOL_RESULT_BAD_RESPONSE;
+  default:
+    return NTSPOOL_RESULT_INTERNAL;
+  }
+}
+
 int ntspool_session_finish(ntspool_session *s, int status) {
   s->state = NTSPOOL_ST_DONE;
   s->status = status;
@@ -89,7 +126,23 @@ int ntspool_session_finish(ntspool_session *s, int status) {
     s->outcome.status = status;
   if (status == NTSPOOL_ERR_TLS)
     s->outcome.tls_error = ntspool_tls_last_error(s->ch.tls);
+  s->outcome.result = result_of(status, &s->outcome);
   return status;
+}
+
+const char *ntspool_result_name(enum ntspool_result result) {
+  static const char *const names[] = {
+      [NTSPOOL_RESULT_PENDING] = "pending",
+      [NTSPOOL_RESULT_OK] = "ok",
+      [NTSPOOL_RESULT_NO_OVERLAP] = "no_overlap",
+      [NTSPOOL_RESULT_NTS_ERROR] = "nts_error",
+      [NTSPOOL_RESULT_TIMEOUT] = "timeout",
+      [NTSPOOL_RESULT_TLS] = "tls",
+      [NTSPOOL_RESULT_DROPPED] = "dropped",
+      [NTSPOOL_RESULT_BAD_RESPONSE] = "bad_response",
+      [NTSPOOL_RESULT_INTERNAL] = "internal"};
+  return (unsigned)result < sizeof names / sizeof *names ? names[result]
+                                                         : "unknown";
 }
 
 void ntspool_session_answer_error(ntspool_session *s, uint16_t code) {
@@ -249,6 +302,15 @@ ntspool_time_ms ntspool_session_deadline(const ntspool_session *s) {
 void ntspool_session_outcome(const ntspool_session *s, ntspool_outcome *out) {
   if (s && out)
     *out = s->outcome;
+}
+
+const char *ntspool_session_tls_error(const ntspool_session *s, char *buf,
+                                      size_t len) {
+  /* Only a session that failed in TLS: after a clean close mbedTLS
+   * still keeps a code (the peer's close_notify). */
+  if (s == NULL || s->outcome.tls_error == 0)
+    return ntspool_tls_error_text(0, buf, len);
+  return ntspool_tls_describe_error(s->ch.tls, buf, len);
 }
 
 int ntspool_session_result(const ntspool_session *s, ntspool_ke_result *out) {

@@ -27,6 +27,11 @@ typedef struct ntspool_strlist {
 
 struct ntspool_role_ops;
 
+/* A certificate chain and key given as bytes (ctx_credentials.c). */
+typedef struct ntspool_ctx_pem {
+  ntspool_bytes chain, key; /* owned; empty: the path keys are used */
+} ntspool_ctx_pem;
+
 /* Configuration and shared state of one role (see session.h). */
 struct ntspool_ctx {
   ntspool_allocator alloc;
@@ -47,6 +52,11 @@ struct ntspool_ctx {
   ntspool_strlist extra_ca_paths; /* added to ca_path's (or the default) */
   ntspool_tls_config *server_tls;
   ntspool_tls_config *client_tls;
+  /* The same from memory (ntspool_ctx_set_credentials_pem, _set_ca_pem):
+   * server_pem instead of cert_path/key_path, client_pem instead of
+   * client_cert_path/client_key_path, ca_pem instead of ca_path. */
+  ntspool_ctx_pem server_pem, client_pem;
+  ntspool_bytes ca_pem;
 
   ntspool_time_ms handshake_timeout_ms;
   ntspool_time_ms ke_timeout_ms;       /* whole server session / request */
@@ -96,6 +106,9 @@ void ntspool_log_records(const ntspool_ctx *ctx, const char *component,
 void ntspool_log(const ntspool_ctx *ctx, enum ntspool_log_level level,
                  const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Wipes and frees the credentials given as bytes (ctx_credentials.c). */
+void ntspool_ctx_free_credentials(ntspool_ctx *ctx);
 
 /* Connection-cache callbacks for the pool's idle upstream connections. */
 extern const ntspool_conn_ops ntspool_upstream_conn_ops;

@@ -92,6 +92,14 @@ static int answer_no_overlap(ntspool_session *s, bool has_protocol,
 static int connect_source(ntspool_session *s, ntspool_time_ms now);
 static int start_support(ntspool_session *s, ntspool_time_ms now);
 
+/* A source's TLS failure (most often its certificate: expired, wrong
+ * name, unknown CA) is the operator's to fix, so it is a warning whatever
+ * the level of the source's other failures. */
+static enum ntspool_log_level tls_level(int why,
+                                        enum ntspool_log_level otherwise) {
+  return why == NTSPOOL_ERR_TLS ? NTSPOOL_LOG_WARNING : otherwise;
+}
+
 /* A probe ends at its first failure, answered as the nts-pool monitor
  * expects; its source's health stays as it was. */
 static int probe_failed(ntspool_session *s, bool keys_sent, int why,
@@ -100,9 +108,11 @@ static int probe_failed(ntspool_session *s, bool keys_sent, int why,
   (void)now;
   ntspool_policy_record_probe(s->ctx->policy, w->sel.source, s->family, false);
   uint16_t code = ntspool_probe_error(keys_sent, why, source_code);
+  char text[320];
   ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
               "peer=%s monitor probe source=%s failed: %s (error %u)", s->peer,
-              w->source_name, ntspool_strerror(why), code);
+              w->source_name, ntspool_upconn_why(w->up, why, text, sizeof text),
+              code);
   return answer_error(s, code, why);
 }
 
@@ -129,9 +139,11 @@ static void source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
       return;
     }
   }
-  ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
+  char text[320];
+  ntspool_log(s->ctx, tls_level(why, NTSPOOL_LOG_DEBUG), "pool",
               "peer=%s source=%s failed before keys were sent: %s", s->peer,
-              ntspool_source_name(w->sel.source), ntspool_strerror(why));
+              ntspool_source_name(w->sel.source),
+              ntspool_upconn_why(w->up, why, text, sizeof text));
   ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family, false,
                                now);
   ntspool_upconn_close(w->up);
@@ -435,9 +447,11 @@ static int upstream_step(ntspool_session *s, ntspool_time_ms now) {
       record_latency(s, NTSPOOL_EXCHANGE_FIXED_KEY, false, now);
       ntspool_policy_record_result(s->ctx->policy, w->sel.source, s->family,
                                    false, now);
-      ntspool_log(s->ctx, NTSPOOL_LOG_INFO, "pool",
+      char text[320];
+      ntspool_log(s->ctx, tls_level(rc, NTSPOOL_LOG_INFO), "pool",
                   "peer=%s source=%s failed after keys were sent: %s", s->peer,
-                  w->source_name, ntspool_strerror(rc));
+                  w->source_name,
+                  ntspool_upconn_why(w->up, rc, text, sizeof text));
       return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, rc);
     }
     if (s->state != NTSPOOL_ST_UPSTREAM)

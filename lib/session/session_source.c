@@ -117,6 +117,9 @@ static int serve_ke(ntspool_session *s, const ntspool_request *req) {
                (aead != NTSPOOL_AEAD_AES_128_GCM_SIV || req->compliant_128gcm);
   }
   if (!has_protocol || !has_aead) {
+    /* Refused as a pool refuses: the outcome says why (session.h). */
+    s->outcome.status =
+        has_protocol ? NTSPOOL_ERR_NO_AEAD : NTSPOOL_ERR_NO_PROTOCOL;
     return ntspool_session_respond(
         s,
         ntspool_build_no_overlap_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,

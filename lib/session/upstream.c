@@ -7,6 +7,8 @@
  */
 #include "session/upstream.h"
 
+#include <stdio.h>
+
 #include "base/crypto.h"
 
 int ntspool_upconn_open(ntspool_ctx *ctx, const ntspool_source *src,
@@ -93,4 +95,16 @@ void ntspool_upconn_begin(ntspool_upconn *c, size_t request_len) {
   ntspool_channel_consume(&c->ch);
   c->ch.tx_len = request_len;
   c->ch.tx_sent = 0;
+}
+
+const char *ntspool_upconn_why(const ntspool_upconn *c, int why, char *buf,
+                               size_t len) {
+  if (why != NTSPOOL_ERR_TLS || c == NULL || c->ch.tls == NULL) {
+    snprintf(buf, len, "%s", ntspool_strerror(why));
+    return buf;
+  }
+  char text[256];
+  snprintf(buf, len, "TLS failed: %s",
+           ntspool_tls_describe_error(c->ch.tls, text, sizeof text));
+  return buf;
 }

@@ -39,4 +39,12 @@ void ntspool_upconn_begin(ntspool_upconn *c, size_t request_len);
  * NTSPOOL_ERR_WOULD_BLOCK, or the failure. */
 int ntspool_upconn_exchange(ntspool_upconn *c);
 
+/* Why an exchange on c failed with `why`, for the log: the status's
+ * sentence, or for a TLS failure the backend's description of this
+ * connection's, with the certificate's faults ("certificate has expired",
+ * a name mismatch) when verification failed.  Writes into buf, returns
+ * it.  c may be NULL. */
+const char *ntspool_upconn_why(const ntspool_upconn *c, int why, char *buf,
+                               size_t len);
+
 #endif

@@ -158,9 +158,6 @@ ntspool_tls_config *ntspool_tls_config_ref(ntspool_tls_config *cfg);
  * ignored.  Thread safe.  Never fails. */
 void ntspool_tls_config_unref(ntspool_tls_config *cfg);
 
-/* True for a server config. */
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg);
-
 /* Creates a connection that has not started its handshake.  `io` is copied.
  * A client needs `server_name` (1..255 bytes): it is sent as SNI and the
  * certificate must match it.  Use a DNS name: an IP address is matched
@@ -238,9 +235,6 @@ int ntspool_tls_export_keys(ntspool_tls *tls, uint16_t protocol, uint16_t aead,
 /* True once the handshake finished (and nothing failed since). */
 bool ntspool_tls_established(const ntspool_tls *tls);
 
-/* True for a server-side connection. */
-bool ntspool_tls_is_server(const ntspool_tls *tls);
-
 /* Server side: the SNI host name the client sent (NUL-terminated), or NULL
  * if it sent none, sent one longer than 255 bytes or with a NUL in it, or
  * the ClientHello has not been read yet.  Client side: the name given to
@@ -254,7 +248,9 @@ const char *ntspool_tls_server_name(const ntspool_tls *tls);
  * NTSPOOL_ERR_STATE (handshake not finished), NTSPOOL_ERR_INVALID_ARG. */
 int ntspool_tls_peer_cert(const ntspool_tls *tls, ntspool_bytes *der);
 
-/* The negotiated ALPN protocol ("ntske/1") or NULL before the handshake. */
+/* The negotiated ALPN protocol ("ntske/1") or NULL before the handshake.
+ * The library enforces ALPN itself; the tests read it back here to see
+ * that it did (as ntspool_tls_ciphersuite for the cipher suite). */
 const char *ntspool_tls_alpn(const ntspool_tls *tls);
 
 /* The raw backend code of the last failure, 0 if none: mbedTLS gives a
@@ -263,9 +259,8 @@ const char *ntspool_tls_alpn(const ntspool_tls *tls);
  * close).  For diagnostics only: compare NTSPOOL_ERR_* codes, never these. */
 int ntspool_tls_last_error(const ntspool_tls *tls);
 
-/* Writes the backend's text for a raw code into buf (always NUL-terminated
- * when len > 0) and returns buf.  Never fails. */
-const char *ntspool_tls_error_text(int raw_error, char *buf, size_t len);
+/* ntspool_tls_error_text, the backend's text for a raw code, is public
+ * (ntspool/common.h). */
 
 /* Like ntspool_tls_error_text for the connection's last failure, followed,
  * when certificate verification failed, by the reasons ("certificate has

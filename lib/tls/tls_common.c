@@ -29,10 +29,6 @@ void ntspool_tls_config_unref(ntspool_tls_config *cfg) {
     ntspool_tls_config_destroy(cfg);
 }
 
-bool ntspool_tls_config_is_server(const ntspool_tls_config *cfg) {
-  return cfg != NULL && cfg->server;
-}
-
 bool ntspool_tls_credentials_given(const ntspool_tls_credentials *cred) {
   return cred->chain_path != NULL || cred->chain_pem.data != NULL ||
          cred->key_path != NULL || cred->key_pem.data != NULL;
@@ -157,10 +153,6 @@ int ntspool_tls_export_keys(ntspool_tls *tls, uint16_t protocol, uint16_t aead,
 
 bool ntspool_tls_established(const ntspool_tls *tls) {
   return tls != NULL && tls->handshake_done && tls->state != NTSPOOL_TLS_FAILED;
-}
-
-bool ntspool_tls_is_server(const ntspool_tls *tls) {
-  return tls != NULL && tls->cfg->server;
 }
 
 const char *ntspool_tls_server_name(const ntspool_tls *tls) {

@@ -64,14 +64,58 @@ static int make_cookies(void *user, uint16_t protocol, uint16_t aead,
 static void capture_log(void *user, enum ntspool_log_level level,
                         const char *component, const char *line) {
   world *w = user;
-  (void)level;
-  int n = snprintf(w->log + w->log_len, sizeof w->log - w->log_len, "%s: %s\n",
-                   component, line);
+  int n =
+      snprintf(w->log + w->log_len, sizeof w->log - w->log_len, "%s %s: %s\n",
+               ntspool_log_level_name(level), component, line);
   if (n > 0 && (size_t)n < sizeof w->log - w->log_len)
     w->log_len += (size_t)n;
 }
 
-static bool cert_auth; /* world_init_cert_auth */
+static bool cert_auth;   /* world_init_cert_auth */
+static bool from_memory; /* world_init_pem */
+
+char *world_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *buf = malloc(65536);
+  if (!f || !buf)
+    abort();
+  *len = fread(buf, 1, 65535, f);
+  buf[*len] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* [section]'s certificate and key: tests/pki/NAME.pem and .key, by path
+ * or from memory (world_init_pem). */
+static void set_credentials(ntspool_ctx *ctx, const char *section,
+                            const char *name) {
+  char chain[64], key[64];
+  snprintf(chain, sizeof chain, "tests/pki/%s.pem", name);
+  snprintf(key, sizeof key, "tests/pki/%s.key", name);
+  if (!from_memory) {
+    set(ctx, section, "certificate-chain-path", chain);
+    set(ctx, section, "private-key-path", key);
+    return;
+  }
+  size_t chain_len, key_len;
+  char *c = world_read_file(chain, &chain_len);
+  char *k = world_read_file(key, &key_len);
+  must(ntspool_ctx_set_credentials_pem(ctx, section, c, chain_len, k, key_len),
+       "credentials from memory", ctx);
+  free(c);
+  free(k);
+}
+
+static void set_ca(ntspool_ctx *ctx, const char *section) {
+  if (!from_memory) {
+    set(ctx, section, "certificate-authority-path", "tests/pki/ca.pem");
+    return;
+  }
+  size_t len;
+  char *ca = world_read_file("tests/pki/ca.pem", &len);
+  must(ntspool_ctx_set_ca_pem(ctx, section, ca, len), "CA from memory", ctx);
+  free(ca);
+}
 
 static const char *const *world_extra; /* world_init's extra keys */
 
@@ -83,7 +127,8 @@ void world_set_allocator(enum ntspool_role role, const ntspool_allocator *a) {
 }
 
 static ntspool_ctx *make_source(world *w, world_source *src, int index,
-                                enum ntspool_numbering n, const char *token) {
+                                enum ntspool_numbering n, const char *token,
+                                const char *pki) {
   ntspool_ctx *ctx;
   must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, world_alloc[NTSPOOL_ROLE_SOURCE],
                        &ctx),
@@ -93,8 +138,7 @@ static ntspool_ctx *make_source(world *w, world_source *src, int index,
   if (cert_auth && index >= 0) /* the stranger never knows the pool */
     set(ctx, "time-source", "authorized-pool-certificate-path",
         "tests/pki/pool-client.pem");
-  set(ctx, "time-source", "certificate-chain-path", "tests/pki/timesource.pem");
-  set(ctx, "time-source", "private-key-path", "tests/pki/timesource.key");
+  set_credentials(ctx, "time-source", pki);
   set(ctx, "time-source", "accepted-token", token);
   set(ctx, "time-source", "record-numbering",
       n == NTSPOOL_NUMBERING_DRAFT ? "draft" : "iana");
@@ -168,7 +212,9 @@ static int up_open(void *user, const ntspool_upstream_target *t,
   default: {
     ntspool_peer peer = {4, "pool"};
     /* A source that does not know the pool's token. */
-    ntspool_ctx *ctx = src->fault == WORLD_WRONG_TOKEN ? w->stranger : src->ctx;
+    ntspool_ctx *ctx = src->fault == WORLD_WRONG_TOKEN    ? w->stranger
+                       : src->fault == WORLD_EXPIRED_CERT ? w->expired
+                                                          : src->ctx;
     if (ntspool_session_new_server(ctx, sio, &peer, w->now, &l->session)) {
       /* Out of memory: a daemon closes the accepted connection. */
       ntspool_test_pipe_shutdown(l->pipe, 1);
@@ -300,14 +346,10 @@ ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
     must(ntspool_ctx_keep_state(pool, previous), "keep state", pool);
   must(ntspool_ctx_set_logger(pool, capture_log, w, NTSPOOL_LOG_DEBUG), "log",
        pool);
-  if (cert_auth) {
-    set(pool, "upstream-tls", "certificate-chain-path",
-        "tests/pki/pool-client.pem");
-    set(pool, "upstream-tls", "private-key-path", "tests/pki/pool-client.key");
-  }
-  set(pool, "server", "certificate-chain-path", "tests/pki/localhost.pem");
-  set(pool, "server", "private-key-path", "tests/pki/localhost.key");
-  set(pool, "upstream-tls", "certificate-authority-path", "tests/pki/ca.pem");
+  if (cert_auth)
+    set_credentials(pool, "upstream-tls", "pool-client");
+  set_credentials(pool, "server", "localhost");
+  set_ca(pool, "upstream-tls");
   for (size_t i = 0; i < w->n_sources; i++) {
     char sec[32], domain[32];
     snprintf(sec, sizeof sec, "upstream ts%zu", i + 1);
@@ -337,9 +379,12 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
   w->n_sources = n_sources;
   for (size_t i = 0; i < n_sources; i++)
     w->sources[i].ctx =
-        make_source(w, &w->sources[i], (int)i, numbering, TOKEN);
-  w->stranger =
-      make_source(w, &w->stranger_src, -1, numbering, "another-token");
+        make_source(w, &w->sources[i], (int)i, numbering, TOKEN, "timesource");
+  w->stranger = make_source(w, &w->stranger_src, -1, numbering, "another-token",
+                            "timesource");
+  /* Right names, wrong dates: expiry is the one fault. */
+  w->expired = make_source(w, &w->expired_src, -1, numbering, TOKEN,
+                           "expired-timesource");
 
   w->n_numbering = numbering;
   w->pool = world_new_pool(w, NULL, extra);
@@ -362,6 +407,12 @@ void world_init_cert_auth(world *w, size_t n_sources) {
   cert_auth = false;
 }
 
+void world_init_pem(world *w, size_t n_sources) {
+  from_memory = cert_auth = true; /* the pool's client certificate too */
+  world_init(w, n_sources, NTSPOOL_NUMBERING_IANA, NULL);
+  from_memory = cert_auth = false;
+}
+
 void world_free(world *w) {
   ntspool_ctx_unref(w->client);
   ntspool_ctx_unref(w->pool); /* closes cached upstream connections */
@@ -377,6 +428,7 @@ void world_free(world *w) {
   for (size_t i = 0; i < w->n_sources; i++)
     ntspool_ctx_unref(w->sources[i].ctx);
   ntspool_ctx_unref(w->stranger);
+  ntspool_ctx_unref(w->expired);
   memset(w->keys, 0, sizeof w->keys);
 }
 
@@ -440,6 +492,7 @@ int world_run_client(world *w, int target, const char *const *denied,
   }
   if (crc == 0 && res)
     ntspool_session_result(c, res);
+  ntspool_session_outcome(c, &w->client_out);
   if (pool_out && !ps) {
     *pool_out = (ntspool_outcome){.status = prc};
   } else if (pool_out) {
@@ -494,6 +547,7 @@ int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
     world_step_sources(w);
     w->now += 1;
   }
+  ntspool_session_outcome(ss, &w->raw_out);
   ntspool_session_free(ss);
   ntspool_tls_free(tls);
   ntspool_tls_config_unref(cfg);

@@ -35,7 +35,8 @@ enum world_fault {
   WORLD_CLOSE_AFTER_KEYS, /* source takes the keys, then drops the link */
   WORLD_ERROR_AFTER_KEYS, /* source takes the keys, answers Error 2 */
   WORLD_STALL_AFTER_KEYS, /* source takes the keys, never answers */
-  WORLD_WRONG_TOKEN       /* source refuses the pool: Error 1 to queries */
+  WORLD_WRONG_TOKEN,      /* source refuses the pool: Error 1 to queries */
+  WORLD_EXPIRED_CERT      /* source shows an expired certificate */
 };
 
 struct world;
@@ -72,6 +73,12 @@ typedef struct world {
   world_link *stepping;  /* the link whose source session is running */
   ntspool_ctx *stranger; /* a source that knows another token */
   world_source stranger_src;
+  ntspool_ctx *expired; /* a source with an expired certificate */
+  world_source expired_src;
+  /* The outcomes of the last world_run_client's client session and of the
+   * last world_raw_exchange's server session. */
+  ntspool_outcome client_out;
+  ntspool_outcome raw_out;
   enum ntspool_numbering n_numbering;
   /* Every WOULD_BLOCK of every session the world steps is checked against
    * ntspool_session_wants: it names one of the session's own transports
@@ -87,7 +94,8 @@ typedef struct world {
    * this uuid (ntspool_session_new_probe; the client context needs its
    * [client] monitoring-key). */
   const char *probe_uuid;
-  /* Every line any context logged (debug level included). */
+  /* Every line any context logged (debug level included), as
+   * "LEVEL component: line" (ntspool_log_level_name). */
   char log[65536];
   size_t log_len;
 } world;
@@ -110,11 +118,20 @@ ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
  * (doc/protocol.md section 7.3): no token, a TLS client certificate
  * (tests/pki/pool-client.pem) the sources list as authorized. */
 void world_init_cert_auth(world *w, size_t n_sources);
+/* As world_init_cert_auth, but the pool's and the sources' certificates,
+ * keys and CAs are given from memory (ntspool_ctx_set_credentials_pem,
+ * ntspool_ctx_set_ca_pem); the client's CA and the sources' authorized
+ * pool certificate still come from files. */
+void world_init_pem(world *w, size_t n_sources);
+/* The bytes of a file (tests/pki/...), NUL-terminated, from malloc; *len
+ * without the NUL.  Aborts when it cannot be read. */
+char *world_read_file(const char *path, size_t *len);
 
 /* Every context of `role` that world_init and world_new_pool make from now
  * on gets allocator `a` (NULL: the library's default); `a` must outlive
  * them. */
 void world_set_allocator(enum ntspool_role role, const ntspool_allocator *a);
+
 void world_free(world *w);
 
 /* Runs one pool-aware client session to its end through a fresh pool
