@@ -90,18 +90,6 @@ static void count_free(void *p, void *user) {
 
 #define TOKEN "c680e5f1c4f161968dd9b72f271ca5e7d17b0fe2e71e20b7ba4002b9252dd751"
 
-static int no_open(void *user, const ntspool_upstream_target *t,
-                   ntspool_io *io) {
-  (void)user, (void)t, (void)io;
-  return NTSPOOL_ERR_IO;
-}
-static void no_close(void *user, ntspool_io *io) {
-  (void)user, (void)io;
-}
-static bool not_reusable(void *user, ntspool_io *io) {
-  (void)user, (void)io;
-  return false;
-}
 static int no_cookies(void *user, uint16_t protocol, uint16_t aead,
                       const uint8_t *c2s, const uint8_t *s2c, size_t key_len,
                       ntspool_cookie *cookies, size_t max) {
@@ -151,11 +139,8 @@ static int setup_once(enum ntspool_role role, const ntspool_allocator *a,
                                                           : client_keys;
   for (size_t i = 0; keys[i] && !rc; i += 3)
     rc = ntspool_ctx_set(ctx, keys[i], keys[i + 1], keys[i + 2]);
-  if (!rc && role == NTSPOOL_ROLE_POOL) {
-    ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, no_open, no_close,
-                                not_reusable, NULL};
-    rc = ntspool_ctx_set_upstream_ops(ctx, &ops);
-  }
+  if (!rc && role == NTSPOOL_ROLE_POOL)
+    rc = ntspool_ctx_set_upstream_ops(ctx, &world_unreachable_upstream);
   if (!rc && role == NTSPOOL_ROLE_SOURCE) {
     ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, no_cookies, NULL};
     rc = ntspool_ctx_set_source_ops(ctx, &ops);

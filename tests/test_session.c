@@ -609,21 +609,6 @@ static void plain_free(void *p, void *user) {
   free(p);
 }
 
-static int no_open(void *user, const ntspool_upstream_target *t,
-                   ntspool_io *io) {
-  (void)user, (void)t, (void)io;
-  return NTSPOOL_ERR_IO;
-}
-
-static void no_close(void *user, ntspool_io *io) {
-  (void)user, (void)io;
-}
-
-static bool always_reusable(void *user, ntspool_io *io) {
-  (void)user, (void)io;
-  return true;
-}
-
 /* A pool that cannot allocate the work for a request it received still
  * answers it: Internal Server Error (NTS_ERROR, status NO_MEMORY, on its
  * side), which the client gets as Error 2.  tests/test_alloc_fail.c fails
@@ -642,9 +627,8 @@ static void test_session_result_out_of_memory(void **state) {
                    0);
   assert_int_equal(ntspool_ctx_set(pool, "upstream ts1", "domain", "ts1.test"),
                    0);
-  ntspool_upstream_ops ops = {NTSPOOL_UPSTREAM_OPS_VERSION, no_open, no_close,
-                              always_reusable, NULL};
-  assert_int_equal(ntspool_ctx_set_upstream_ops(pool, &ops), 0);
+  assert_int_equal(
+      ntspool_ctx_set_upstream_ops(pool, &world_unreachable_upstream), 0);
   assert_int_equal(ntspool_ctx_ready(pool), 0);
   ntspool_test_pipe *p = ntspool_test_pipe_new(0);
   ntspool_peer peer = {4, "127.0.0.1"};

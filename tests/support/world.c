@@ -334,6 +334,25 @@ size_t world_links_opened(const world *w, int source) {
   return w->sources[source].handshakes;
 }
 
+static int unreachable_open(void *user, const ntspool_upstream_target *t,
+                            ntspool_io *io) {
+  (void)user, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+
+static void unreachable_close(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+}
+
+static bool unreachable_reusable(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+  return true;
+}
+
+const ntspool_upstream_ops world_unreachable_upstream = {
+    NTSPOOL_UPSTREAM_OPS_VERSION, unreachable_open, unreachable_close,
+    unreachable_reusable, NULL};
+
 /* ---- Set-up ------------------------------------------------------------ */
 
 ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,

@@ -127,6 +127,10 @@ void world_init_pem(world *w, size_t n_sources);
  * without the NUL.  Aborts when it cannot be read. */
 char *world_read_file(const char *path, size_t *len);
 
+/* Upstream callbacks of a pool that never reaches a source: open() fails
+ * with NTSPOOL_ERR_IO. */
+extern const ntspool_upstream_ops world_unreachable_upstream;
+
 /* Every context of `role` that world_init and world_new_pool make from now
  * on gets allocator `a` (NULL: the library's default); `a` must outlive
  * them. */
