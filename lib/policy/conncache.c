@@ -45,8 +45,8 @@ static size_t trim(struct ntspool_family_state *fs,
   return n_out;
 }
 
-static void close_conns(const struct ntspool_source_state *st, void **conns,
-                        size_t n) {
+void ntspool_source_state_close_conns(const struct ntspool_source_state *st,
+                                      void **conns, size_t n) {
   for (size_t i = 0; i < n; i++)
     st->ops.close(st->ops.user_data, conns[i]);
 }
@@ -73,7 +73,7 @@ int ntspool_policy_conn_take(ntspool_policy *p, const ntspool_source *src,
     if (fs->n_conns > 0)
       c = fs->conns[--fs->n_conns]; /* newest: the most likely alive */
     pthread_mutex_unlock(&st->lock);
-    close_conns(st, victims, n);
+    ntspool_source_state_close_conns(st, victims, n);
     if (c.conn == NULL)
       return 0;
     /* Asked outside the lock: reusable() peeks at a socket. */
@@ -124,7 +124,7 @@ int ntspool_policy_conn_put(ntspool_policy *p, const ntspool_source *src,
     fs->conn_stored++;
   }
   pthread_mutex_unlock(&st->lock);
-  close_conns(st, victims, n);
+  ntspool_source_state_close_conns(st, victims, n);
   return rc;
 }
 
@@ -143,7 +143,7 @@ int ntspool_policy_conn_expire(ntspool_policy *p, ntspool_time_ms now) {
       pthread_mutex_lock(&st->lock);
       size_t n = trim(&st->fam[f], s, now, s->conn_cache_size, victims);
       pthread_mutex_unlock(&st->lock);
-      close_conns(st, victims, n);
+      ntspool_source_state_close_conns(st, victims, n);
       total += (int)n;
     }
   }

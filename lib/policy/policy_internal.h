@@ -103,6 +103,11 @@ void ntspool_source_state_unref(struct ntspool_source_state *st);
 /* Marks a state as no longer configured and closes its idle connections. */
 void ntspool_source_state_retire(struct ntspool_source_state *st);
 
+/* Closes conns[0..n), connections taken out of st's cache (conncache.c);
+ * called without the lock, since closing may do I/O. */
+void ntspool_source_state_close_conns(const struct ntspool_source_state *st,
+                                      void **conns, size_t n);
+
 /* 0 for IPv4, 1 for IPv6, -1 for anything else. */
 int ntspool_family_index(enum ntspool_family family);
 

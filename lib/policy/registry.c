@@ -55,18 +55,12 @@ static size_t drain_conns(struct ntspool_source_state *st,
   return n;
 }
 
-static void close_all(const struct ntspool_source_state *st, void **conns,
-                      size_t n) {
-  for (size_t i = 0; i < n; i++)
-    st->ops.close(st->ops.user_data, conns[i]);
-}
-
 void ntspool_source_state_unref(struct ntspool_source_state *st) {
   if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
     return;
   /* Last reference: nobody else can reach st, no lock needed. */
   void *conns[2 * NTSPOOL_MAX_CACHED_CONNS];
-  close_all(st, conns, drain_conns(st, conns));
+  ntspool_source_state_close_conns(st, conns, drain_conns(st, conns));
   for (int f = 0; f < 2; f++) {
     ntspool_free(&st->alloc, st->fam[f].names);
     ntspool_free(&st->alloc, st->fam[f].conns);
@@ -85,7 +79,7 @@ void ntspool_source_state_retire(struct ntspool_source_state *st) {
   st->retired = true;
   size_t n = drain_conns(st, conns);
   pthread_mutex_unlock(&st->lock);
-  close_all(st, conns, n);
+  ntspool_source_state_close_conns(st, conns, n);
 }
 
 /* ---- Registry --------------------------------------------------------- */

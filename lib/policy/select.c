@@ -352,10 +352,20 @@ static size_t levels_of(const struct ntspool_registry *reg, int f,
   return n;
 }
 
-/* Draws from the levels in order; 1 with *chosen and the level used in
- * *used, 0, or a status. */
-static int choose_level(struct pick *k, const struct level *levels, size_t n,
-                        struct cand *chosen, bool *denied, size_t *used) {
+/* What a selection settled on. */
+struct choice {
+  struct cand cand;
+  size_t level; /* of the levels drawn from */
+  bool denied;
+  bool backoff_fallback;
+};
+
+/* Collects the candidate: draws from the levels in order, judging each
+ * draw under its source's lock (choose).  Returns 1 with *c, 0 if no
+ * level gave one (k then holds the refusals and the back-off fallback
+ * met), or a status. */
+static int collect(struct pick *k, const struct level *levels, size_t n,
+                   struct choice *c) {
   for (size_t i = 0; i < n; i++) {
     const struct ntspool_select_set *set = levels[i].set;
     k->last = i + 1 == n;
@@ -363,12 +373,70 @@ static int choose_level(struct pick *k, const struct level *levels, size_t n,
      * sources it already has. */
     if (set->n == 0 || (!k->last && set->n <= k->prefs->n_denied))
       continue;
-    *used = i;
-    int rc = choose(k, set, chosen, denied);
+    c->level = i;
+    int rc = choose(k, set, &c->cand, &c->denied);
     if (rc != 0)
       return rc;
   }
   return 0;
+}
+
+/* Nothing usable: every candidate backing off gives the one that recovers
+ * first (from the whole global set) rather than failing every client
+ * until a back-off ends; else a refusal by fresh capabilities is the
+ * answer (note_refusal kept the one that says most), else there is no
+ * source.  Returns 1 with *c, or the status. */
+static int fall_back(struct pick *k, size_t n_levels, struct choice *c,
+                     ntspool_selection *sel) {
+  if (k->fallback.src != NULL) {
+    c->cand = k->fallback;
+    c->level = n_levels - 1;
+    c->denied = k->prefs->n_denied > 0 && is_denied(c->cand.src, k->prefs);
+    c->backoff_fallback = true;
+    atomic_fetch_add(&k->p->backoff_fallbacks, 1);
+    return 1;
+  }
+  if (k->refusal != 0) {
+    sel->has_protocol = k->refused.has_protocol;
+    sel->protocol = k->refused.protocol;
+    return k->refusal;
+  }
+  atomic_fetch_add(&k->p->no_source, 1);
+  return NTSPOOL_ERR_NO_SOURCE;
+}
+
+/* Commits the choice: counted, returned in *sel, added to the attempts. */
+static void commit_choice(struct pick *k, const struct level *levels,
+                          const struct choice *c, ntspool_attempts *attempts,
+                          ntspool_selection *sel) {
+  atomic_fetch_add_explicit(&c->cand.src->state->fam[k->f].selected, 1,
+                            memory_order_relaxed);
+  *sel = c->cand.neg;
+  sel->source = c->cand.src;
+  sel->caps = c->cand.caps;
+  sel->denied = c->denied;
+  sel->backoff_fallback = c->backoff_fallback;
+  sel->region = levels[c->level].region;
+  sel->subpool = levels[c->level].subpool;
+  attempts->tried[attempts->count++] = c->cand.src;
+  atomic_fetch_add(&k->p->selections, 1);
+}
+
+static bool select_args_ok(const ntspool_policy *p, const ntspool_registry *reg,
+                           const ntspool_client_prefs *prefs,
+                           const ntspool_attempts *attempts,
+                           const ntspool_selection *sel, int f) {
+  if (p == NULL || reg == NULL || attempts == NULL || sel == NULL || f < 0 ||
+      attempts->count > NTSPOOL_MAX_ATTEMPTS ||
+      (prefs->n_denied > 0 && prefs->denied == NULL) ||
+      prefs->n_regions > NTSPOOL_MAX_CLIENT_REGIONS ||
+      (prefs->n_regions > 0 && prefs->regions == NULL) ||
+      prefs->subpool > NTSPOOL_SUBPOOLS)
+    return false;
+  for (size_t i = 0; i < prefs->n_regions; i++)
+    if (prefs->regions[i] == NULL)
+      return false;
+  return true;
 }
 
 int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
@@ -376,16 +444,8 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
                           ntspool_attempts *attempts, const ntspool_rng *rng,
                           ntspool_time_ms now, ntspool_selection *sel) {
   int f = prefs != NULL ? ntspool_family_index(prefs->family) : -1;
-  if (p == NULL || reg == NULL || attempts == NULL || sel == NULL || f < 0 ||
-      attempts->count > NTSPOOL_MAX_ATTEMPTS ||
-      (prefs->n_denied > 0 && prefs->denied == NULL) ||
-      prefs->n_regions > NTSPOOL_MAX_CLIENT_REGIONS ||
-      (prefs->n_regions > 0 && prefs->regions == NULL) ||
-      prefs->subpool > NTSPOOL_SUBPOOLS)
+  if (!select_args_ok(p, reg, prefs, attempts, sel, f))
     return NTSPOOL_ERR_INVALID_ARG;
-  for (size_t i = 0; i < prefs->n_regions; i++)
-    if (prefs->regions[i] == NULL)
-      return NTSPOOL_ERR_INVALID_ARG;
   memset(sel, 0, sizeof *sel);
   static const ntspool_rng default_rng = {default_fill, NULL};
   const struct ntspool_select_set *set = ntspool_select_set_of(reg, f);
@@ -405,40 +465,13 @@ int ntspool_policy_select(ntspool_policy *p, const ntspool_registry *reg,
 
   struct level levels[NTSPOOL_MAX_CLIENT_REGIONS + 2];
   size_t n_levels = levels_of(reg, f, prefs, levels);
-  size_t used = n_levels - 1;
-  struct cand chosen = {NULL, NTSPOOL_CAPS_MISSING, {0}};
-  bool denied = false;
-  int rc = choose_level(&k, levels, n_levels, &chosen, &denied, &used);
+  struct choice c = {.cand = {NULL, NTSPOOL_CAPS_MISSING, {0}},
+                     .level = n_levels - 1};
+  int rc = collect(&k, levels, n_levels, &c);
+  if (rc == 0)
+    rc = fall_back(&k, n_levels, &c, sel);
   if (rc < 0)
     return rc;
-  if (rc == 0 && k.fallback.src != NULL) {
-    /* Every candidate is backing off: try the one that recovers first
-     * rather than fail every client until a back-off ends. */
-    chosen = k.fallback;
-    used = n_levels - 1;
-    denied = prefs->n_denied > 0 && is_denied(chosen.src, prefs);
-    sel->backoff_fallback = true;
-    atomic_fetch_add(&p->backoff_fallbacks, 1);
-  } else if (rc == 0 && k.refusal != 0) {
-    sel->has_protocol = k.refused.has_protocol;
-    sel->protocol = k.refused.protocol;
-    return k.refusal;
-  } else if (rc == 0) {
-    atomic_fetch_add(&p->no_source, 1);
-    return NTSPOOL_ERR_NO_SOURCE;
-  }
-
-  atomic_fetch_add_explicit(&chosen.src->state->fam[f].selected, 1,
-                            memory_order_relaxed);
-  bool fallback_used = sel->backoff_fallback;
-  *sel = chosen.neg;
-  sel->source = chosen.src;
-  sel->caps = chosen.caps;
-  sel->denied = denied;
-  sel->backoff_fallback = fallback_used;
-  sel->region = levels[used].region;
-  sel->subpool = levels[used].subpool;
-  attempts->tried[attempts->count++] = chosen.src;
-  atomic_fetch_add(&p->selections, 1);
+  commit_choice(&k, levels, &c, attempts, sel);
   return 0;
 }

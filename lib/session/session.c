@@ -43,10 +43,7 @@ int ntspool_session_alloc(ntspool_ctx *ctx, const ntspool_io *io,
   s->ops = ctx->role_ops;
   s->state = NTSPOOL_ST_HANDSHAKE;
   s->status = NTSPOOL_ERR_WOULD_BLOCK;
-  s->session_deadline = now + ctx->ke_timeout_ms;
-  s->deadline = now + ctx->handshake_timeout_ms;
-  if (s->deadline > s->session_deadline)
-    s->deadline = s->session_deadline;
+  ntspool_session_set_deadline(s, NTSPOOL_WAIT_HANDSHAKE, now);
   *out = s;
   return 0;
 }
@@ -119,6 +116,32 @@ static enum ntspool_result result_of(int status, const ntspool_outcome *o) {
   }
 }
 
+void ntspool_session_set_deadline(ntspool_session *s, enum ntspool_wait what,
+                                  ntspool_time_ms now) {
+  const ntspool_ctx *ctx = s->ctx;
+  ntspool_time_ms until = s->session_deadline;
+  switch (what) {
+  case NTSPOOL_WAIT_HANDSHAKE:
+    s->session_deadline = now + ctx->ke_timeout_ms;
+    until = now + ctx->handshake_timeout_ms;
+    break;
+  case NTSPOOL_WAIT_EXCHANGE:
+    break;
+  case NTSPOOL_WAIT_UPSTREAM:
+    until = now + ctx->upstream_timeout_ms;
+    break;
+  /* The key exchange is over: the wait for the next one, then the close,
+   * takes its place. */
+  case NTSPOOL_WAIT_IDLE:
+    s->session_deadline = until = now + ctx->idle_timeout_ms;
+    break;
+  case NTSPOOL_WAIT_CLOSE:
+    s->session_deadline = until = now + ctx->handshake_timeout_ms;
+    break;
+  }
+  s->deadline = until < s->session_deadline ? until : s->session_deadline;
+}
+
 int ntspool_session_finish(ntspool_session *s, int status) {
   s->state = NTSPOOL_ST_DONE;
   s->status = status;
@@ -176,7 +199,7 @@ static int recv_failed(ntspool_session *s, int rc) {
     return NTSPOOL_ERR_WOULD_BLOCK;
   }
   /* A kept-alive connection the pool closes between requests ends well. */
-  if (rc == NTSPOOL_ERR_EOF && s->keep_alive && s->ch.rx_len == 0)
+  if (rc == NTSPOOL_ERR_EOF && s->state == NTSPOOL_ST_IDLE)
     return ntspool_session_finish(s, 0);
   return ntspool_session_finish(s, rc);
 }
@@ -193,7 +216,7 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
     rc = ntspool_tls_handshake(s->ch.tls);
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_session_finish(s, rc);
-    s->deadline = s->session_deadline;
+    ntspool_session_set_deadline(s, NTSPOOL_WAIT_EXCHANGE, now);
     if (!s->ops->start) { /* the peer speaks first */
       s->state = NTSPOOL_ST_RECV;
       return 0;
@@ -206,8 +229,11 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : ntspool_session_finish(s, rc);
     s->state = NTSPOOL_ST_RECV;
     return 0;
+  case NTSPOOL_ST_IDLE:
   case NTSPOOL_ST_RECV:
     rc = ntspool_channel_recv(&s->ch);
+    if (s->state == NTSPOOL_ST_IDLE && s->ch.rx_len > 0)
+      s->state = NTSPOOL_ST_RECV; /* the next request has begun */
     if (rc)
       return rc == NTSPOOL_ERR_WOULD_BLOCK ? rc : recv_failed(s, rc);
     ntspool_log_records(s->ctx, "session", s->peer, "received", s->ch.rx,
@@ -228,8 +254,8 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
     }
     /* Kept alive: wait for the pool's next request. */
     ntspool_channel_consume(&s->ch);
-    s->deadline = now + s->ctx->idle_timeout_ms;
-    s->state = NTSPOOL_ST_RECV;
+    ntspool_session_set_deadline(s, NTSPOOL_WAIT_IDLE, now);
+    s->state = NTSPOOL_ST_IDLE;
     return 0;
   case NTSPOOL_ST_CLOSE:
     rc = ntspool_channel_close(&s->ch);
@@ -244,6 +270,18 @@ static int advance(ntspool_session *s, ntspool_time_ms now) {
   return ntspool_session_finish(s, NTSPOOL_ERR_STATE);
 }
 
+/* For the time-out line of the debug log. */
+static const char *const state_names[] = {
+    [NTSPOOL_ST_HANDSHAKE] = "handshake",
+    [NTSPOOL_ST_SEND_REQUEST] = "send-request",
+    [NTSPOOL_ST_RECV] = "recv",
+    [NTSPOOL_ST_UPSTREAM] = "upstream",
+    [NTSPOOL_ST_SEND] = "send",
+    [NTSPOOL_ST_IDLE] = "idle",
+    [NTSPOOL_ST_CLOSE] = "close",
+    [NTSPOOL_ST_DONE] = "done",
+};
+
 int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
   if (!s)
     return NTSPOOL_ERR_INVALID_ARG;
@@ -256,16 +294,17 @@ int ntspool_session_step(ntspool_session *s, ntspool_time_ms now) {
     /* A kept-alive connection that stayed idle too long is closed
      * politely, so the pool sees close_notify and drops it from its cache
      * before trying to reuse it. */
-    if (now >= s->deadline && s->state == NTSPOOL_ST_RECV && s->keep_alive &&
-        s->ch.rx_len == 0) {
+    if (now >= s->deadline && s->state == NTSPOOL_ST_IDLE) {
       s->state = NTSPOOL_ST_CLOSE;
-      s->deadline = now + s->ctx->handshake_timeout_ms;
+      ntspool_session_set_deadline(s, NTSPOOL_WAIT_CLOSE, now);
       continue;
     }
-    /* Upstream work has deadlines of its own and answers the client. */
+    /* The pool's work with time sources checks its own deadlines
+     * (step_upstream): one time source being too slow is not the end. */
     if (now >= s->deadline && s->state != NTSPOOL_ST_UPSTREAM) {
       ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "session",
-                  "peer=%s timeout in state %d", s->peer, (int)s->state);
+                  "peer=%s timeout in state %s", s->peer,
+                  state_names[s->state]);
       return ntspool_session_finish(s, NTSPOOL_ERR_TIMEOUT);
     }
     int rc = advance(s, now);

@@ -201,7 +201,7 @@ int ntspool_session_new_client(ntspool_ctx *ctx, const ntspool_io *io,
     }
   }
   /* A client's whole exchange runs under one deadline. */
-  s->deadline = s->session_deadline;
+  ntspool_session_set_deadline(s, NTSPOOL_WAIT_EXCHANGE, now);
   *out = s;
   return 0;
 }

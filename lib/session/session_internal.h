@@ -165,15 +165,27 @@ void ntspool_channel_free(ntspool_channel *ch);
 
 /* ---- Sessions ---------------------------------------------------------- */
 
-/* Where a session is; each role uses the states it needs, in this order. */
+/* Where a session is; each role uses the states it needs, in this order
+ * (a kept-alive connection goes from IDLE back to RECV). */
 enum ntspool_state {
   NTSPOOL_ST_HANDSHAKE,
   NTSPOOL_ST_SEND_REQUEST, /* client */
   NTSPOOL_ST_RECV,         /* request (server) or response (client) */
   NTSPOOL_ST_UPSTREAM,     /* pool: working with a time source */
   NTSPOOL_ST_SEND,         /* response (server) */
+  NTSPOOL_ST_IDLE, /* time source, kept alive: nothing of the pool's next
+                      request has arrived yet */
   NTSPOOL_ST_CLOSE,
   NTSPOOL_ST_DONE
+};
+
+/* What a session's next deadline is for (ntspool_session_set_deadline). */
+enum ntspool_wait {
+  NTSPOOL_WAIT_HANDSHAKE, /* a new connection: its key exchange begins */
+  NTSPOOL_WAIT_EXCHANGE,  /* the rest of the key exchange */
+  NTSPOOL_WAIT_UPSTREAM,  /* pool: the work with one time source */
+  NTSPOOL_WAIT_IDLE,      /* kept alive: the next request */
+  NTSPOOL_WAIT_CLOSE      /* the polite close of an idle connection */
 };
 
 struct ntspool_pool_work; /* session_pool.c */
@@ -193,9 +205,10 @@ struct ntspool_session {
   ntspool_ctx *ctx;                   /* one reference */
   const struct ntspool_role_ops *ops; /* ctx->role_ops */
   enum ntspool_state state;
-  int status; /* final result once state is DONE */
-  ntspool_time_ms deadline;
-  ntspool_time_ms session_deadline; /* the whole key exchange */
+  int status;                       /* final result once state is DONE */
+  ntspool_time_ms deadline;         /* <= session_deadline, always */
+  ntspool_time_ms session_deadline; /* the whole key exchange (kept alive:
+                                       the wait for the next one) */
   ntspool_outcome outcome;
   ntspool_channel ch;
   ntspool_io io; /* the client-side transport, as given */
@@ -229,7 +242,9 @@ struct ntspool_role_ops {
   /* A whole message is in ch.rx: servers build the response into ch.tx and
    * choose the next state; the client checks the response. */
   int (*on_message)(ntspool_session *s, ntspool_time_ms now);
-  /* Advances the work with time sources (state NTSPOOL_ST_UPSTREAM). */
+  /* Advances the work with time sources (state NTSPOOL_ST_UPSTREAM).  The
+   * role checks the deadlines there itself: a passed one may end only the
+   * work with one time source, and another is tried. */
   int (*step_upstream)(ntspool_session *s, ntspool_time_ms now);
   /* The upstream connection (channel, and its io in *io) the session
    * works with in NTSPOOL_ST_UPSTREAM, or NULL. */
@@ -263,6 +278,16 @@ void ntspool_session_answer_error(ntspool_session *s, uint16_t code);
  * close_after.  Returns 0. */
 int ntspool_session_respond(ntspool_session *s, int build_status,
                             bool close_after);
+
+/* The one deadline computation: sets s->deadline for what the session
+ * waits on next, `what`, from `now`.  A key exchange ends by
+ * s->session_deadline (key-exchange-timeout-ms after the connection was
+ * made) and no part of it (the handshake, the work with one time source:
+ * timesource-timeout-ms) outlasts that; on a kept-alive connection the
+ * wait for the next request (idle-timeout-ms), then the polite close
+ * (handshake-timeout-ms), each take the key exchange's place. */
+void ntspool_session_set_deadline(ntspool_session *s, enum ntspool_wait what,
+                                  ntspool_time_ms now);
 
 /* Ends the session with `status`. */
 int ntspool_session_finish(ntspool_session *s, int status);
