@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "describe.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "serve.h"
 
@@ -39,6 +40,7 @@ static void usage(FILE *to) {
 }
 
 int main(int argc, char **argv) {
+  nts_pool_ke_memory_limit_arenas();
   static const struct option longs[] = {
       {"config", required_argument, NULL, 'c'},
       {"test", no_argument, NULL, 't'},

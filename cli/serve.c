@@ -4,7 +4,13 @@
  * self-pipe; it polls the listeners only while a worker slot is free, so
  * max-connections holds and further clients wait in the kernel's backlog
  * (doc/protocol.md section 5.1).  Workers take accepted sockets from a
- * queue and each drives one connection to its end.  Every connection runs
+ * queue and each drives one connection to its end; a new connection wakes
+ * the worker that went idle last, so the few the load needs do all the
+ * work and the others stay cold: each thread that works keeps its own
+ * allocator cache and stack pages (glibc's tcache holds freed blocks per
+ * thread), and with every worker taking turns the resident memory crept up
+ * for as long as new ones joined (make soak: +13 % over 1,000,000 sessions
+ * with 100 workers at 8 concurrent clients).  Every connection runs
  * with the configuration that was current when a worker took it: a reload
  * swaps the pointer, and the old configuration (with its context and cached
  * upstream connections) is freed when its last session lets go.
@@ -14,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,12 +28,19 @@
 #include "addr_limit.h"
 #include "connection.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "serve.h"
 #include "watch.h"
 
 #define ACCEPT_PAUSE_MS 100
 #define WORKER_STACK (512 * 1024)
+
+/* An idle worker's wake-up: `woken` once a connection is queued for it. */
+typedef struct idle_slot {
+  pthread_cond_t wake;
+  bool woken;
+} idle_slot;
 
 typedef struct pending {
   int fd;
@@ -36,7 +50,6 @@ typedef struct pending {
 
 static struct {
   pthread_mutex_t lock;
-  pthread_cond_t work; /* a connection is queued, or stopping */
   pthread_cond_t idle; /* busy dropped to 0 */
   nts_pool_ke_config *current;
   pending *queue;
@@ -46,6 +59,9 @@ static struct {
   bool stopping;
   pthread_t *threads;
   unsigned n_threads;
+  idle_slot *slots;     /* one per worker */
+  unsigned *idle_stack; /* idle workers, the most recent on top */
+  unsigned n_idle;
   int listeners[NTS_POOL_KE_MAX_LISTEN];
   size_t n_listeners;
   int wake[2];
@@ -53,7 +69,6 @@ static struct {
   ntspool_time_ms accept_paused_until;
   ntspool_time_ms next_fd_warning;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER,
-         .work = PTHREAD_COND_INITIALIZER,
          .idle = PTHREAD_COND_INITIALIZER,
          .wake = {-1, -1}};
 
@@ -121,12 +136,28 @@ int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
   return 0;
 }
 
+/* Wakes the worker that went idle last, if any is idle (else the next one
+ * to finish takes the connection).  Caller holds srv.lock. */
+static void wake_worker(void) {
+  if (srv.n_idle == 0)
+    return;
+  unsigned w = srv.idle_stack[--srv.n_idle];
+  srv.slots[w].woken = true;
+  pthread_cond_signal(&srv.slots[w].wake);
+}
+
 static void *worker(void *arg) {
-  (void)arg;
+  unsigned self = (unsigned)(uintptr_t)arg;
+  idle_slot *slot = &srv.slots[self];
   pthread_mutex_lock(&srv.lock);
   for (;;) {
-    while (!srv.queued && !srv.stopping)
-      pthread_cond_wait(&srv.work, &srv.lock);
+    while (!srv.queued && !srv.stopping) {
+      /* On the stack exactly while waiting: whoever pops it sets woken. */
+      srv.idle_stack[srv.n_idle++] = self;
+      slot->woken = false;
+      while (!slot->woken && !srv.stopping)
+        pthread_cond_wait(&slot->wake, &srv.lock);
+    }
     if (!srv.queued)
       break; /* stopping, and nothing left to serve */
     pending p = srv.queue[srv.head];
@@ -152,14 +183,21 @@ static void *worker(void *arg) {
 static int start_workers(unsigned n) {
   srv.queue = calloc(n, sizeof *srv.queue);
   srv.threads = calloc(n, sizeof *srv.threads);
-  if (!srv.queue || !srv.threads || nts_pool_ke_addr_limit_init(n) != 0)
+  srv.slots = calloc(n, sizeof *srv.slots);
+  srv.idle_stack = calloc(n, sizeof *srv.idle_stack);
+  if (!srv.queue || !srv.threads || !srv.slots || !srv.idle_stack ||
+      nts_pool_ke_addr_limit_init(n) != 0)
     return -1;
+  for (unsigned i = 0; i < n; i++)
+    if (pthread_cond_init(&srv.slots[i].wake, NULL) != 0)
+      return -1;
   srv.max = n;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, WORKER_STACK);
   for (unsigned i = 0; i < n; i++) {
-    if (pthread_create(&srv.threads[i], &attr, worker, NULL) != 0) {
+    if (pthread_create(&srv.threads[i], &attr, worker, (void *)(uintptr_t)i) !=
+        0) {
       pthread_attr_destroy(&attr);
       return -1;
     }
@@ -203,7 +241,7 @@ static void accept_from(int lfd) {
     srv.queue[(srv.head + srv.queued) % srv.max] = p;
     srv.queued++;
     srv.busy++;
-    pthread_cond_signal(&srv.work);
+    wake_worker();
     pthread_mutex_unlock(&srv.lock);
   }
 }
@@ -314,7 +352,8 @@ static unsigned drain(ntspool_time_ms ke_timeout_ms) {
   pthread_mutex_lock(&srv.lock);
   srv.stopping = true;
   unsigned busy = srv.busy;
-  pthread_cond_broadcast(&srv.work);
+  for (unsigned i = 0; i < srv.n_threads; i++)
+    pthread_cond_signal(&srv.slots[i].wake);
   pthread_mutex_unlock(&srv.lock);
   NTS_POOL_KE_INFO("server",
                    "stopping: draining in-flight connections count=%u", busy);
@@ -412,15 +451,24 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
       if (reload(o))
         nts_pool_ke_watch_set(&watch, srv.current, NULL);
     }
+    bool worked = false; /* accepted, or closed cached connections */
     for (size_t i = 1; ready > 0 && i < n; i++)
-      if (p[i].revents & POLLIN)
+      if (p[i].revents & POLLIN) {
         accept_from(p[i].fd);
+        worked = true;
+      }
     c = nts_pool_ke_serve_current();
     now = nts_pool_ke_now_ms();
-    if (now >= ntspool_ctx_expiry(c->ctx))
+    if (now >= ntspool_ctx_expiry(c->ctx)) {
       ntspool_ctx_handle_expiry(c->ctx, now);
+      worked = true;
+    }
     nts_pool_ke_config_unref(c);
     watch_poll(&watch, o, now, &next_watch);
+    pthread_mutex_lock(&srv.lock);
+    bool idle = srv.busy == 0;
+    pthread_mutex_unlock(&srv.lock);
+    nts_pool_ke_memory_turn(idle, worked, now);
   }
   nts_pool_ke_watch_free(&watch);
   nts_pool_ke_config *c = nts_pool_ke_serve_current();
@@ -432,6 +480,10 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     return 1;
   free(srv.queue);
   free(srv.threads);
+  for (unsigned i = 0; i < srv.max; i++)
+    pthread_cond_destroy(&srv.slots[i].wake);
+  free(srv.slots);
+  free(srv.idle_stack);
   nts_pool_ke_addr_limit_free();
   pthread_mutex_lock(&srv.lock);
   nts_pool_ke_config_unref(srv.current);

@@ -53,6 +53,7 @@ static const char usage_text[] =
     "  --key-rotation SECONDS    new cookie master key interval (86400)\n"
     "  --small-writes BYTES      send answers in pieces of BYTES, one write\n"
     "                            each, Nagle on (a test peer for pools)\n"
+    "  --ke-timeout-ms MS        whole key-exchange deadline (5000)\n"
     "  --pid-file FILE           write the process id there\n"
     "  --log-level LEVEL         error, warning, info (default), debug\n"
     "  -h, --help    -V, --version\n"
@@ -75,6 +76,7 @@ enum {
   OPT_STRATUM,
   OPT_ROTATION,
   OPT_PID_FILE,
+  OPT_KE_TIMEOUT,
   OPT_LOG_LEVEL,
   OPT_SMALL_WRITES,
 };
@@ -94,6 +96,7 @@ static const struct option long_options[] = {
     {"stratum", required_argument, NULL, OPT_STRATUM},
     {"key-rotation", required_argument, NULL, OPT_ROTATION},
     {"pid-file", required_argument, NULL, OPT_PID_FILE},
+    {"ke-timeout-ms", required_argument, NULL, OPT_KE_TIMEOUT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"small-writes", required_argument, NULL, OPT_SMALL_WRITES},
     {"help", no_argument, NULL, 'h'},
@@ -196,6 +199,9 @@ static int parse_options(int argc, char **argv, ntspool_ctx *ctx, options *o) {
       break;
     case OPT_PID_FILE:
       o->pid_file = optarg;
+      break;
+    case OPT_KE_TIMEOUT:
+      rc = set(ctx, name, "key-exchange-timeout-ms", optarg);
       break;
     case OPT_SMALL_WRITES:
       if (!ex_parse_long(optarg, 1, 16384, &o->small_writes))

@@ -90,8 +90,10 @@ static bool printable_ascii(ntspool_bytes b) {
   return true;
 }
 
-/* The per-type body rule from RFC 8915 and the pool draft.  Lenient where
- * every deployed peer is lenient (End of Message and Keep Alive bodies). */
+/* The per-type body rule from RFC 8915 and the pool draft.  End of Message
+ * and Keep Alive bodies are accepted and ignored: the length field bounds
+ * them, so no reader can take them for anything else (doc/protocol.md
+ * section 4.8). */
 static bool body_ok(const ntspool_record *r) {
   size_t len = r->body.len;
   switch (r->type) {

@@ -118,6 +118,7 @@ int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
   /* One byte more than the limit, so growth since fstat is noticed. */
   buf = ntspool_malloc(a, SECRET_FILE_MAX + 2);
   if (buf == NULL) {
+    snprintf(err, errlen, "out of memory reading %s", path);
     rc = NTSPOOL_ERR_NO_MEMORY;
     goto done;
   }
@@ -141,6 +142,7 @@ int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
   /* Keep only what the file held, not the 64 KiB read buffer. */
   char *copy = ntspool_malloc(a, have + 1);
   if (copy == NULL) {
+    snprintf(err, errlen, "out of memory reading %s", path);
     rc = NTSPOOL_ERR_NO_MEMORY;
     goto done;
   }

@@ -6,7 +6,7 @@
  *
  *   loadgen rate HOST:PORT --name N --ca FILE -j CONC
  *           [--sessions M] [--seconds S] [--warmup W] [--groups LIST]
- *           [--small-writes 1]
+ *           [--small-writes 1] [--fail-log FILE] [--max-rate R]
  *     CONC threads run full NTS-KE sessions back to back: TCP connect,
  *     TLS 1.3 handshake with ALPN ntske/1 and the certificate verified
  *     against FILE for name N, one real request (ntspool_build_ke_request),
@@ -20,6 +20,14 @@
  *       sessions= errors= seconds= rate= p50_ms= p99_ms= mean_ms= cpu_ms=
  *     where cpu_ms is the generator's own CPU time per timed session (on a
  *     small machine it bounds what any server can be measured at).
+ *     --fail-log FILE appends one line per failed session, warm-up
+ *     included: the wall-clock time it failed (seconds since the epoch,
+ *     CLOCK_REALTIME, so a driver can set it against its own events), the
+ *     step and the detail, e.g. "1764608400.123456 response nts_error=2"
+ *     (tests/soak/run explains each failure with it).  --max-rate R
+ *     paces the timed sessions: session i starts no earlier than i / R
+ *     seconds after the timed window opened (the soak's short form uses
+ *     it to span its kill and reload schedule).
  *
  *   loadgen hold HOST:PORT --pid PID -n CONNS [--stage tcp|hello]
  *           [--linger S]
@@ -75,6 +83,8 @@ static struct {
   SSL_CTX *ctx;
   uint8_t request[256];
   size_t request_len;
+  FILE *fail_log;
+  double max_rate; /* sessions/s, 0: as fast as they go */
 } g = {.name = "localhost",
        .ca = "tests/pki/ca.pem",
        .conc = 1,
@@ -97,13 +107,26 @@ static void die(const char *what) {
 static atomic_long next_session; /* sessions handed out, warm-up included */
 static atomic_long n_errors;
 static atomic_int errors_printed;
-static double run_end;
+static double run_start, run_end;
 
-static void report_error(const char *what) {
-  if (atomic_fetch_add(&errors_printed, 1) < 5) {
-    const char *reason = ERR_reason_error_string(ERR_peek_last_error());
-    fprintf(stderr, "loadgen: session failed: %s%s%s\n", what,
-            reason ? ": " : "", reason ? reason : "");
+static pthread_mutex_t fail_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A session failed at step `what`; `detail` (may be NULL) says how. */
+static void report_error(const char *what, const char *detail) {
+  const char *reason = ERR_reason_error_string(ERR_peek_last_error());
+  if (atomic_fetch_add(&errors_printed, 1) < 5)
+    fprintf(stderr, "loadgen: session failed: %s%s%s%s%s\n", what,
+            detail ? " " : "", detail ? detail : "", reason ? ": " : "",
+            reason ? reason : "");
+  if (g.fail_log) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    pthread_mutex_lock(&fail_log_lock);
+    fprintf(g.fail_log, "%lld.%06ld %s%s%s%s%s\n", (long long)ts.tv_sec,
+            ts.tv_nsec / 1000, what, detail ? " " : "", detail ? detail : "",
+            reason ? " tls=" : "", reason ? reason : "");
+    fflush(g.fail_log);
+    pthread_mutex_unlock(&fail_log_lock);
   }
   ERR_clear_error();
   atomic_fetch_add(&n_errors, 1);
@@ -170,11 +193,12 @@ static int write_request(SSL *ssl) {
 static int run_session(void) {
   int fd = connect_socket();
   if (fd < 0) {
-    report_error("connect");
+    report_error("connect", strerror(errno));
     return -1;
   }
   int rc = -1;
   const char *why = "TLS setup";
+  char detail[64] = "";
   SSL *ssl = SSL_new(g.ctx);
   if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, g.name) ||
       !SSL_set1_host(ssl, g.name))
@@ -196,8 +220,15 @@ static int run_session(void) {
   why = "read";
   for (;;) {
     int n = SSL_read(ssl, buf + len, (int)(sizeof buf - len));
-    if (n <= 0)
+    if (n <= 0) {
+      int e = SSL_get_error(ssl, n);
+      snprintf(detail, sizeof detail, "%s after %zu bytes",
+               e == SSL_ERROR_ZERO_RETURN ? "close_notify"
+               : e == SSL_ERROR_SYSCALL   ? (errno ? strerror(errno) : "EOF")
+                                          : "TLS error",
+               len);
       goto out;
+    }
     len += (size_t)n;
     int f = ntspool_message_frame(buf, len, sizeof buf, &msg_len);
     if (f == 0)
@@ -207,10 +238,14 @@ static int run_session(void) {
   }
   ntspool_response r;
   why = "response";
-  if (ntspool_parse_ke_response(buf, msg_len, NTSPOOL_NUMBERING_IANA, &r) !=
-          0 ||
-      !r.has_protocol || r.protocol != NTSPOOL_PROTO_NTPV4 || !r.has_aead ||
-      r.aead != NTSPOOL_AEAD_AES_SIV_CMAC_256 || r.n_cookies == 0)
+  int prc = ntspool_parse_ke_response(buf, msg_len, NTSPOOL_NUMBERING_IANA, &r);
+  if (prc == NTSPOOL_ERR_PEER_ERROR)
+    snprintf(detail, sizeof detail, "nts_error=%u", r.error_code);
+  else if (prc != 0)
+    snprintf(detail, sizeof detail, "%s", ntspool_strerror(prc));
+  if (prc != 0 || !r.has_protocol || r.protocol != NTSPOOL_PROTO_NTPV4 ||
+      !r.has_aead || r.aead != NTSPOOL_AEAD_AES_SIV_CMAC_256 ||
+      r.n_cookies == 0)
     goto out;
   why = "export";
   if (export_keys(ssl, r.aead, ntspool_aead_key_length(r.aead)) != 0)
@@ -219,7 +254,7 @@ static int run_session(void) {
   SSL_shutdown(ssl); /* our close_notify; the server's is not awaited */
 out:
   if (rc)
-    report_error(why);
+    report_error(why, detail[0] ? detail : NULL);
   SSL_free(ssl);
   close(fd);
   return rc;
@@ -239,6 +274,17 @@ static void *rate_thread(void *arg) {
     long i = atomic_fetch_add(&next_session, 1);
     if (i >= g.warmup + g.sessions || now_s() >= run_end)
       break;
+    if (g.max_rate > 0 && i >= g.warmup) {
+      double due = run_start + (double)(i - g.warmup) / g.max_rate;
+      double wait = due - now_s();
+      if (wait > 0) {
+        if (due >= run_end)
+          break;
+        struct timespec ts = {(time_t)wait,
+                              (long)((wait - (double)(time_t)wait) * 1e9)};
+        nanosleep(&ts, NULL);
+      }
+    }
     double t0 = now_s();
     int rc = run_session();
     double ms = (now_s() - t0) * 1e3;
@@ -293,6 +339,7 @@ static int run_rate(void) {
       die("out of memory");
   }
   double t0 = now_s(), c0 = cpu_s();
+  run_start = t0;
   run_end = t0 + g.seconds;
   for (int i = 0; i < g.conc; i++)
     pthread_create(&workers[i].thread, NULL, rate_thread, &workers[i]);
@@ -315,6 +362,10 @@ static int run_rate(void) {
          n, atomic_load(&n_errors), elapsed, (double)n / elapsed,
          percentile(all, n, 0.50), percentile(all, n, 0.99),
          n ? sum / (double)n : 0.0, n ? cpu * 1e3 / (double)n : 0.0);
+  fflush(stdout); /* before anything at exit (a sanitizer's report) */
+  free(all);
+  for (int i = 0; i < g.conc; i++)
+    free(workers[i].lat);
   return n > 0 ? 0 : 1;
 }
 
@@ -419,7 +470,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: loadgen rate HOST:PORT [--name N] [--ca FILE] [-j CONC]\n"
           "         [--sessions M] [--seconds S] [--warmup W] [--groups L]\n"
-          "         [--small-writes 1]\n"
+          "         [--small-writes 1] [--fail-log FILE] [--max-rate R]\n"
           "       loadgen hold HOST:PORT --pid PID -n CONNS "
           "[--stage tcp|hello] [--linger S]\n");
   exit(64);
@@ -451,7 +502,12 @@ int main(int argc, char **argv) {
       g.groups = v;
     else if (!strcmp(a, "--small-writes"))
       g.small_writes = atoi(v) != 0;
-    else if (!strcmp(a, "--pid"))
+    else if (!strcmp(a, "--max-rate"))
+      g.max_rate = atof(v);
+    else if (!strcmp(a, "--fail-log")) {
+      if (!(g.fail_log = fopen(v, "a")))
+        die("cannot open the --fail-log file");
+    } else if (!strcmp(a, "--pid"))
       pid = atoi(v);
     else if (!strcmp(a, "-n"))
       conns = atoi(v);
@@ -462,7 +518,8 @@ int main(int argc, char **argv) {
     else
       usage();
   }
-  if (g.conc < 1 || g.conc > MAX_THREADS || g.sessions < 1 || g.seconds <= 0)
+  if (g.conc < 1 || g.conc > MAX_THREADS || g.sessions < 1 || g.seconds <= 0 ||
+      g.max_rate < 0)
     usage();
 
   g.ctx = SSL_CTX_new(TLS_client_method());

@@ -16,6 +16,8 @@
 #include "ntspool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional: one-time setup before the first input. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* Not assert(): it must also fire in builds with NDEBUG. */
 #define FUZZ_CHECK(cond)                                                       \

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Fuzz target: a whole daemon configuration file through
+ * nts_pool_ke_config_load (cli/config.c), as nts-pool-ke -t reads it:
+ * style detection, then inih with our INI keys (nts-pool-ke.conf(5)) or
+ * the Rust nts-pool-ke's TOML keys and values (cli/config_kelb.c), then the
+ * files it names and ntspool_ctx_ready.  Nothing is started: a loaded
+ * configuration holds a ready pool context and nothing else (sockets,
+ * privileges and the pid file belong to the daemon's start).  The input
+ * is written to a file per process, since the loader reads a path.
+ *
+ * Invariants: -1 with one line in err that starts with the file's name, or
+ * 0 with no message, at least one listening address, at most the maximum
+ * connections, PROXY only with trusted balancers, and a context that is
+ * ready and the daemon's only reference besides the configuration's.
+ */
+#include <unistd.h>
+
+#include "fuzz.h"
+
+#include "config.h"
+#include "log.h"
+
+static char path[64];
+
+static void remove_file(void) {
+  unlink(path);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  snprintf(path, sizeof path, "/tmp/fuzz-config-%ld.conf", (long)getpid());
+  atexit(remove_file);
+  /* Warnings about the fuzzed files are expected; errors are not. */
+  nts_pool_ke_log_set_level(NTSPOOL_LOG_ERROR);
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  FILE *f = fopen(path, "w");
+  FUZZ_CHECK(f != NULL);
+  FUZZ_CHECK(fwrite(data, 1, size, f) == size);
+  FUZZ_CHECK(fclose(f) == 0);
+
+  enum ntspool_log_level quiet = NTSPOOL_LOG_ERROR;
+  nts_pool_ke_config *cfg = NULL;
+  char err[NTS_POOL_KE_ERROR_LEN] = "";
+  int rc = nts_pool_ke_config_load(path, &quiet, NULL, &cfg, err, sizeof err);
+  if (rc != 0) {
+    FUZZ_CHECK(rc == -1 && cfg == NULL);
+    FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
+    FUZZ_CHECK(strchr(err, '\n') == NULL);
+    return 0;
+  }
+  FUZZ_CHECK(cfg != NULL && err[0] == '\0');
+  FUZZ_CHECK(cfg->ctx != NULL);
+  FUZZ_CHECK(cfg->n_listen >= 1 && cfg->n_listen <= NTS_POOL_KE_MAX_LISTEN);
+  FUZZ_CHECK(cfg->max_connections >= 1 &&
+             cfg->max_connections <= NTS_POOL_KE_MAX_CONNECTIONS);
+  FUZZ_CHECK(!cfg->use_proxy || cfg->n_trusted >= 1);
+  FUZZ_CHECK(cfg->n_trusted <= NTS_POOL_KE_MAX_TRUSTED);
+  FUZZ_CHECK(strlen(cfg->mapping) < sizeof cfg->mapping);
+  nts_pool_ke_config_unref(cfg);
+  return 0;
+}
