@@ -35,7 +35,7 @@ typedef struct loader {
   bool failed;
   /* scalar daemon keys already seen (a repeat is an error) */
   bool seen_max_conn, seen_proxy, seen_log, seen_metrics, seen_user, seen_group,
-      seen_pid, seen_watch, seen_geo;
+      seen_pid, seen_watch, seen_geo, seen_max_per_addr;
   /* the Rust format's two timesource-timeout keys (0: not given) */
   uint64_t kelb_timeout_server, kelb_timeout_backend;
   uint32_t kelb_seen; /* nts_pool_ke_kelb_key_bit of each Rust key given */
@@ -153,6 +153,17 @@ static int server_key(loader *l, const char *name, const char *value) {
       return fail(l, "[server] max-connections: expected a number from 1 to %d",
                   NTS_POOL_KE_MAX_CONNECTIONS);
     c->max_connections = (unsigned)v;
+    return 1;
+  }
+  if (strcmp(name, "max-connections-per-address") == 0) {
+    if (!once(l, &l->seen_max_per_addr, "server", name))
+      return 0;
+    if (ntspool_parse_uint(value, 1, NTS_POOL_KE_MAX_CONNECTIONS, &v))
+      return fail(l,
+                  "[server] max-connections-per-address: expected a number "
+                  "from 1 to %d",
+                  NTS_POOL_KE_MAX_CONNECTIONS);
+    c->max_per_address = (unsigned)v;
     return 1;
   }
   if (strcmp(name, "use-proxy-protocol") == 0) {
@@ -546,10 +557,14 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
     rc = ntspool_ctx_set_upstream_ops(c->ctx, &ops);
   if (rc == 0)
     rc = ntspool_ctx_ready(c->ctx);
-  /* The daemon's own waits follow the library's time-out. */
+  /* The daemon's own waits follow the library's time-outs: the drain on
+   * exit the key exchange's, the PROXY header read the handshake's. */
   if (rc == 0)
     rc = ntspool_ctx_get_ms(c->ctx, "server", "key-exchange-timeout-ms",
                             &c->ke_timeout_ms);
+  if (rc == 0)
+    rc = ntspool_ctx_get_ms(c->ctx, "server", "handshake-timeout-ms",
+                            &c->handshake_timeout_ms);
   if (rc) {
     const char *why = ntspool_ctx_error(c->ctx);
     snprintf(l->err, l->err_len, "%s: %s", l->path,
@@ -572,6 +587,7 @@ int nts_pool_ke_config_load(const char *path,
   }
   atomic_init(&c->refs, 1);
   c->max_connections = 100;
+  c->max_per_address = 10; /* nts-pool-ke.conf(5) says why */
   c->watch_interval_s = 60;
   if (nts_pool_ke_config_files_add(&c->files, path) != 0) {
     snprintf(err, err_len, "%s: out of memory", path);

@@ -32,13 +32,15 @@ typedef struct nts_pool_ke_config {
   size_t n_listen;
   nts_pool_ke_addr listen[NTS_POOL_KE_MAX_LISTEN];
   unsigned max_connections;
+  unsigned max_per_address; /* concurrent, per address (addr_limit.h) */
   bool use_proxy;
   size_t n_trusted;
   nts_pool_ke_cidr trusted[NTS_POOL_KE_MAX_TRUSTED];
-  ntspool_time_ms ke_timeout_ms; /* read back: ntspool_ctx_get_ms */
-  unsigned watch_interval_s;     /* 0: no watch (watch.h) */
-  char geolocation_db[PATH_MAX]; /* "": every client is global */
-  nts_pool_ke_geo *geo;          /* open geolocation_db, or NULL */
+  ntspool_time_ms ke_timeout_ms;        /* read back: ntspool_ctx_get_ms */
+  ntspool_time_ms handshake_timeout_ms; /* ditto: bounds the PROXY header */
+  unsigned watch_interval_s;            /* 0: no watch (watch.h) */
+  char geolocation_db[PATH_MAX];        /* "": every client is global */
+  nts_pool_ke_geo *geo;                 /* open geolocation_db, or NULL */
 
   /* files read besides this one: server list, watched paths */
   nts_pool_ke_config_files files;

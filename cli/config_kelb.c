@@ -351,6 +351,8 @@ static const nts_pool_ke_kelb_key kelb_keys[] = {
      "server", "use-proxy-protocol", NULL},
     {"server", "proxy-protocol-trusted", STR, true, NTS_POOL_KE_KELB_EACH,
      "server", "proxy-protocol-trusted", "ours: only these may send PROXY"},
+    {"server", "max-connections-per-address", INT, false, NTS_POOL_KE_KELB_SAME,
+     "server", "max-connections-per-address", "ours: per client address"},
     {"server", "monitoring-keys", STR, false, NTS_POOL_KE_KELB_SAME, "server",
      "monitoring-keys-path", NULL},
     {"backend", "key-exchange-servers", STR, false, NTS_POOL_KE_KELB_SAME,

@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "addr_limit.h"
 #include "connection.h"
 #include "log.h"
 #include "metrics.h"
@@ -156,6 +158,32 @@ static void finish(enum nts_pool_ke_outcome outcome, const char *peer,
                    o->monitor ? " monitor=yes" : "", extra);
 }
 
+/* A client address over max-connections-per-address: closed at once,
+ * counted, and said at most once per 10 s however hard it pushes (the
+ * daemon has no notice level: warning). */
+static void refuse_over_cap(const nts_pool_ke_config *cfg, const char *peer) {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static ntspool_time_ms next_line;
+  static unsigned long unsaid;
+  nts_pool_ke_metrics_refused(NTS_POOL_KE_ADDRESS_LIMIT);
+  ntspool_time_ms now = nts_pool_ke_now_ms();
+  pthread_mutex_lock(&lock);
+  bool say = now >= next_line;
+  unsigned long before = unsaid;
+  if (say) {
+    next_line = now + 10000;
+    unsaid = 0;
+  } else {
+    unsaid++;
+  }
+  pthread_mutex_unlock(&lock);
+  if (say)
+    NTS_POOL_KE_WARN("session",
+                     "connection refused peer=%s: max-connections-per-address"
+                     "=%u reached; refused_unlogged=%lu",
+                     peer, cfg->max_per_address, before);
+}
+
 /* Waits until the transport the session waits on is ready or its
  * deadline passed (either way the next step() decides). */
 static void wait_session(const ntspool_session *s) {
@@ -189,13 +217,23 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
       finish(NTS_POOL_KE_PROXY_UNTRUSTED, text, accepted_us, NULL);
       goto out;
     }
-    if (read_proxy(fd, &peer, accepted_at + cfg->ke_timeout_ms) != 0) {
+    /* Part of the handshake: a balancer sends it at once. */
+    ntspool_time_ms proxy_ms = cfg->handshake_timeout_ms < cfg->ke_timeout_ms
+                                   ? cfg->handshake_timeout_ms
+                                   : cfg->ke_timeout_ms;
+    if (read_proxy(fd, &peer, accepted_at + proxy_ms) != 0) {
       finish(NTS_POOL_KE_PROXY_INVALID, text, accepted_us, NULL);
       goto out;
     }
     nts_pool_ke_addr_unmap(&peer); /* a TCP6 header may carry one */
   }
   nts_pool_ke_addr_text((const struct sockaddr *)&peer, text);
+  /* Counted on the client's own address: after PROXY, if any. */
+  if (!nts_pool_ke_addr_limit_take((const struct sockaddr *)&peer,
+                                   cfg->max_per_address)) {
+    refuse_over_cap(cfg, text);
+    goto out;
+  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -209,7 +247,7 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
     NTS_POOL_KE_ERROR("session", "cannot start a session peer=%s: %s", text,
                       ntspool_strerror(rc));
     finish(NTS_POOL_KE_INTERNAL, text, accepted_us, NULL);
-    goto out;
+    goto done;
   }
   nts_pool_ke_geo_result where;
   locate(cfg, s, &peer, &where);
@@ -232,6 +270,8 @@ void nts_pool_ke_connection_serve(nts_pool_ke_config *cfg, int fd,
   count_selection(&where, &o);
   finish(outcome_of(&o), text, accepted_us, &o);
   ntspool_session_free(s);
+done:
+  nts_pool_ke_addr_limit_release((const struct sockaddr *)&peer);
 out:
   close(fd);
   nts_pool_ke_metrics_active(-1);

@@ -20,8 +20,9 @@
 #include "metrics.h"
 
 static const char *const outcome_names[NTS_POOL_KE_OUTCOMES] = {
-    "ok",      "no_overlap",      "error_response", "timeout", "tls_error",
-    "dropped", "proxy_untrusted", "proxy_invalid",  "internal"};
+    "ok",        "no_overlap",   "error_response",  "timeout",
+    "tls_error", "dropped",      "proxy_untrusted", "proxy_invalid",
+    "internal",  "address_limit"};
 
 /* Upper bounds of the latency histogram, in microseconds. */
 static const int64_t bucket_us[] = {1000,    2500,    5000,    10000,  25000,
@@ -71,6 +72,11 @@ void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
     }
   atomic_fetch_add(&counters.duration_count, 1);
   atomic_fetch_add(&counters.duration_sum_us, (uint64_t)duration_us);
+}
+
+void nts_pool_ke_metrics_refused(enum nts_pool_ke_outcome o) {
+  if (o < NTS_POOL_KE_OUTCOMES)
+    atomic_fetch_add(&counters.sessions[0][o], 1);
 }
 
 void nts_pool_ke_metrics_active(int delta) {
@@ -152,7 +158,8 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
   static const char *const monitor[] = {"false", "true"};
   head(t, "nts_pool_ke_sessions_total", "counter",
        "Client connections by how they ended; monitor=\"true\": the NTS "
-       "pool monitor's probes.");
+       "pool monitor's probes; address_limit: closed at once, over "
+       "max-connections-per-address.");
   for (int m = 0; m < 2; m++)
     for (int i = 0; i < NTS_POOL_KE_OUTCOMES; i++)
       put(t, "nts_pool_ke_sessions_total{outcome=\"%s\",monitor=\"%s\"} %llu\n",
@@ -210,6 +217,10 @@ static void render_own(text *t, const nts_pool_ke_config *cfg) {
   head(t, "nts_pool_ke_max_connections", "gauge",
        "Configured limit of concurrent client connections.");
   put(t, "nts_pool_ke_max_connections %u\n", cfg->max_connections);
+  head(t, "nts_pool_ke_max_connections_per_address", "gauge",
+       "Configured limit of concurrent client connections from one address "
+       "(IPv6: one /64).");
+  put(t, "nts_pool_ke_max_connections_per_address %u\n", cfg->max_per_address);
   head(t, "nts_pool_ke_config_reloads_total", "counter",
        "Configuration reloads (SIGHUP or a watched file's change) by "
        "result.");

@@ -22,6 +22,7 @@ enum nts_pool_ke_outcome {
   NTS_POOL_KE_PROXY_INVALID,   /* missing, malformed or cut-off header */
   NTS_POOL_KE_INTERNAL,        /* the daemon could not start a session,
                                   or it failed on our side (memory) */
+  NTS_POOL_KE_ADDRESS_LIMIT,   /* over max-connections-per-address */
   NTS_POOL_KE_OUTCOMES
 };
 
@@ -32,6 +33,8 @@ const char *nts_pool_ke_outcome_name(enum nts_pool_ke_outcome o);
 void nts_pool_ke_metrics_session(enum nts_pool_ke_outcome o,
                                  ntspool_time_ms duration_us, bool monitor,
                                  bool sent_error, uint16_t nts_error);
+/* Counts a connection closed before any session (no duration). */
+void nts_pool_ke_metrics_refused(enum nts_pool_ke_outcome o);
 /* Connections being served (+1 at start, -1 at the end), and those of
  * them known to be monitor probes (+1 once known, -1 at the end). */
 void nts_pool_ke_metrics_active(int delta);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr_limit.h"
 #include "connection.h"
 #include "log.h"
 #include "memory.h"
@@ -184,7 +185,8 @@ static int start_workers(unsigned n) {
   srv.threads = calloc(n, sizeof *srv.threads);
   srv.slots = calloc(n, sizeof *srv.slots);
   srv.idle_stack = calloc(n, sizeof *srv.idle_stack);
-  if (!srv.queue || !srv.threads || !srv.slots || !srv.idle_stack)
+  if (!srv.queue || !srv.threads || !srv.slots || !srv.idle_stack ||
+      nts_pool_ke_addr_limit_init(n) != 0)
     return -1;
   for (unsigned i = 0; i < n; i++)
     if (pthread_cond_init(&srv.slots[i].wake, NULL) != 0)
@@ -405,9 +407,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     return -1;
   NTS_POOL_KE_INFO("server",
                    "started version=%s tls=\"%s\" sources=%zu "
-                   "max_connections=%u proxy_protocol=%s",
+                   "max_connections=%u max_connections_per_address=%u "
+                   "proxy_protocol=%s",
                    ntspool_version(), ntspool_tls_backend(), source_count(cfg),
-                   cfg->max_connections, cfg->use_proxy ? "required" : "off");
+                   cfg->max_connections, cfg->max_per_address,
+                   cfg->use_proxy ? "required" : "off");
 
   nts_pool_ke_watch watch = {0, NULL};
   nts_pool_ke_watch_set(&watch, cfg, NULL);
@@ -480,6 +484,7 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     pthread_cond_destroy(&srv.slots[i].wake);
   free(srv.slots);
   free(srv.idle_stack);
+  nts_pool_ke_addr_limit_free();
   pthread_mutex_lock(&srv.lock);
   nts_pool_ke_config_unref(srv.current);
   srv.current = NULL;

@@ -379,6 +379,7 @@ static bool daemon_key(const char *section, const char *key) {
       {"server", "listen"},
       {"server", "monitoring-keys-path"},
       {"server", "max-connections"},
+      {"server", "max-connections-per-address"},
       {"server", "use-proxy-protocol"},
       {"server", "proxy-protocol-trusted"},
       {"server", "watch-interval-s"},

@@ -120,8 +120,14 @@ typedef struct ntspool_bytes {
 /* Allocator hook for the library's own memory.  Both functions receive
  * user_data.  free_fn is never called with NULL.  Give both functions, or
  * no allocator at all (NULL: malloc/free): every function that takes one
- * refuses half of one with NTSPOOL_ERR_INVALID_ARG.  mbedTLS allocates through
- * its own platform hooks, not through this one. */
+ * refuses half of one with NTSPOOL_ERR_INVALID_ARG.  When malloc_fn returns
+ * NULL the call that needed it fails with NTSPOOL_ERR_NO_MEMORY and frees
+ * what it took (a server session that has its TLS connection answers
+ * Internal Server Error first), except where the memory was optional: a
+ * pool then serves its client without that latency sample, or closes the
+ * upstream connection instead of keeping it.  The TLS backend allocates
+ * through its own hooks, not through this one (mbedTLS its platform calloc,
+ * OpenSSL OPENSSL_malloc). */
 typedef struct ntspool_allocator {
   void *(*malloc_fn)(size_t size, void *user_data);
   void (*free_fn)(void *ptr, void *user_data);

@@ -192,7 +192,10 @@ int ntspool_ctx_new(enum ntspool_role role, const ntspool_allocator *allocator,
   ctx->log_level = NTSPOOL_LOG_INFO;
   /* Defaults from nts-pool-ke, ntpd-rs and chrony (doc/protocol.md 10). */
   ctx->ke_timeout_ms = 5000;
-  ctx->handshake_timeout_ms = role == NTSPOOL_ROLE_SOURCE ? 2000 : 5000;
+  /* A server's handshake takes milliseconds; a client that sends nothing
+   * holds a worker no longer than chrony lets it (2 s).  A client waits
+   * longer for a far server. */
+  ctx->handshake_timeout_ms = role == NTSPOOL_ROLE_CLIENT ? 5000 : 2000;
   ctx->upstream_timeout_ms = 2500;
   ctx->idle_timeout_ms = 300000;
   ctx->max_message =

@@ -174,6 +174,10 @@ static int probe_failed(ntspool_session *s, bool keys_sent, int why,
  * ends). */
 static int source_failed(ntspool_session *s, int why, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
+  /* Running out of memory (for a connection or its TLS state) is the
+   * pool's failure, not the source's: its health stays as it was. */
+  if (why == NTSPOOL_ERR_NO_MEMORY)
+    return answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR, why);
   if (w->probe)
     return probe_failed(s, false, why, 0);
   char text[320];
@@ -416,13 +420,14 @@ static int support_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
 static int retry_fresh(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   close_upstream(w);
-  if (ntspool_upconn_open(s->ctx, w->sel.source, s->family, now, s->deadline,
-                          &w->up) == 0 &&
-      start_support(s, now) == 0) {
+  int rc = ntspool_upconn_open(s->ctx, w->sel.source, s->family, now,
+                               s->deadline, &w->up);
+  if (rc == 0 && start_support(s, now) == 0) {
     w->up_reused = false;
     return up_enter(s, UP_SUPPORT);
   }
-  return source_failed(s, w->cached_failure, now);
+  return source_failed(s, rc == NTSPOOL_ERR_NO_MEMORY ? rc : w->cached_failure,
+                       now);
 }
 
 /* UP_RECONNECT */
@@ -585,8 +590,11 @@ static unsigned subpool_of(const char *server_name) {
 static int take_request(ntspool_session *s, ntspool_time_ms now) {
   ntspool_request *req;
   struct ntspool_pool_work *w = ntspool_ctx_alloc(s->ctx, sizeof *w);
-  if (!w)
-    return ntspool_session_finish(s, NTSPOOL_ERR_NO_MEMORY);
+  if (!w) { /* the client still hears why (RFC 8915 4.1.3) */
+    s->outcome.status = NTSPOOL_ERR_NO_MEMORY;
+    ntspool_session_answer_error(s, NTSPOOL_NTS_INTERNAL_ERROR);
+    return 0;
+  }
   s->pool = w;
   req = &w->req;
   int rc = ntspool_parse_client_request(s->ch.rx, s->ch.msg_len, req);

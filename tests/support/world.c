@@ -119,11 +119,20 @@ static void set_ca(ntspool_ctx *ctx, const char *section) {
 
 static const char *const *world_extra; /* world_init's extra keys */
 
+/* world_set_allocator, by role */
+static const ntspool_allocator *world_alloc[NTSPOOL_ROLE_CLIENT + 1];
+
+void world_set_allocator(enum ntspool_role role, const ntspool_allocator *a) {
+  world_alloc[role] = a;
+}
+
 static ntspool_ctx *make_source(world *w, world_source *src, int index,
                                 enum ntspool_numbering n, const char *token,
                                 const char *pki) {
   ntspool_ctx *ctx;
-  must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, NULL, &ctx), "source ctx", NULL);
+  must(ntspool_ctx_new(NTSPOOL_ROLE_SOURCE, world_alloc[NTSPOOL_ROLE_SOURCE],
+                       &ctx),
+       "source ctx", NULL);
   must(ntspool_ctx_set_logger(ctx, capture_log, w, NTSPOOL_LOG_DEBUG), "log",
        ctx);
   if (cert_auth && index >= 0) /* the stranger never knows the pool */
@@ -206,8 +215,11 @@ static int up_open(void *user, const ntspool_upstream_target *t,
     ntspool_ctx *ctx = src->fault == WORLD_WRONG_TOKEN    ? w->stranger
                        : src->fault == WORLD_EXPIRED_CERT ? w->expired
                                                           : src->ctx;
-    must(ntspool_session_new_server(ctx, sio, &peer, w->now, &l->session),
-         "source session", ctx);
+    if (ntspool_session_new_server(ctx, sio, &peer, w->now, &l->session)) {
+      /* Out of memory: a daemon closes the accepted connection. */
+      ntspool_test_pipe_shutdown(l->pipe, 1);
+      l->source_done = true;
+    }
   }
   }
   return 0;
@@ -307,16 +319,48 @@ void world_step_sources(world *w) {
   }
 }
 
+ntspool_source_stats world_source_stats(world *w, const char *name) {
+  const ntspool_policy *pol = ntspool_ctx_policy(w->pool);
+  ntspool_registry *reg = ntspool_policy_acquire(pol);
+  ntspool_source_stats st;
+  must(ntspool_policy_source_stats(pol, ntspool_registry_find(reg, name),
+                                   NTSPOOL_FAMILY_IPV4, w->now, &st),
+       name, w->pool);
+  ntspool_registry_unref(reg);
+  return st;
+}
+
 size_t world_links_opened(const world *w, int source) {
   return w->sources[source].handshakes;
 }
+
+static int unreachable_open(void *user, const ntspool_upstream_target *t,
+                            ntspool_io *io) {
+  (void)user, (void)t, (void)io;
+  return NTSPOOL_ERR_IO;
+}
+
+static void unreachable_close(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+}
+
+static bool unreachable_reusable(void *user, ntspool_io *io) {
+  (void)user, (void)io;
+  return true;
+}
+
+const ntspool_upstream_ops world_unreachable_upstream = {
+    NTSPOOL_UPSTREAM_OPS_VERSION, unreachable_open, unreachable_close,
+    unreachable_reusable, NULL};
 
 /* ---- Set-up ------------------------------------------------------------ */
 
 ntspool_ctx *world_new_pool(world *w, ntspool_ctx *previous,
                             const char *const *extra) {
   ntspool_ctx *pool;
-  must(ntspool_ctx_new(NTSPOOL_ROLE_POOL, NULL, &pool), "pool ctx", NULL);
+  must(
+      ntspool_ctx_new(NTSPOOL_ROLE_POOL, world_alloc[NTSPOOL_ROLE_POOL], &pool),
+      "pool ctx", NULL);
   if (previous)
     must(ntspool_ctx_keep_state(pool, previous), "keep state", pool);
   must(ntspool_ctx_set_logger(pool, capture_log, w, NTSPOOL_LOG_DEBUG), "log",
@@ -364,7 +408,9 @@ void world_init(world *w, size_t n_sources, enum ntspool_numbering numbering,
   w->n_numbering = numbering;
   w->pool = world_new_pool(w, NULL, extra);
 
-  must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &w->client), "client", NULL);
+  must(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, world_alloc[NTSPOOL_ROLE_CLIENT],
+                       &w->client),
+       "client", NULL);
   must(ntspool_ctx_set_logger(w->client, capture_log, w, NTSPOOL_LOG_DEBUG),
        "log", w->client);
   set(w->client, "client", "certificate-authority-path", "tests/pki/ca.pem");
@@ -420,22 +466,33 @@ int world_run_client(world *w, int target, const char *const *denied,
   size_t n_denied = 0;
   while (denied && denied[n_denied])
     n_denied++;
-  ntspool_session *c, *ps;
+  ntspool_session *c = NULL, *ps = NULL;
   ntspool_peer peer = {family, family == 6 ? "::1" : "127.0.0.1"};
   ntspool_ctx *server = target < 0 ? w->pool : w->sources[target].ctx;
   const char *host = target < 0 ? "localhost" : "ts1.test";
+  int crc, prc;
   if (w->probe_uuid)
-    must(ntspool_session_new_probe(w->client, ntspool_test_pipe_io(p, 0), host,
-                                   w->probe_uuid, w->now, &c),
-         "probe session", w->client);
+    crc = ntspool_session_new_probe(w->client, ntspool_test_pipe_io(p, 0), host,
+                                    w->probe_uuid, w->now, &c);
   else
-    must(ntspool_session_new_client(w->client, ntspool_test_pipe_io(p, 0), host,
-                                    denied, n_denied, w->now, &c),
-         "client session", w->client);
-  must(ntspool_session_new_server(server, ntspool_test_pipe_io(p, 1), &peer,
-                                  w->now, &ps),
-       "server session", server);
-  int crc = NTSPOOL_ERR_WOULD_BLOCK, prc = NTSPOOL_ERR_WOULD_BLOCK;
+    crc = ntspool_session_new_client(w->client, ntspool_test_pipe_io(p, 0),
+                                     host, denied, n_denied, w->now, &c);
+  /* Only an allocator that fails (test_alloc_fail) makes these fail: the
+   * client ends at once; a server that cannot start closes the
+   * connection, as a daemon would. */
+  if (crc) {
+    ntspool_test_pipe_free(p);
+    if (pool_out)
+      *pool_out = (ntspool_outcome){0};
+    return crc;
+  }
+  crc = NTSPOOL_ERR_WOULD_BLOCK;
+  prc = ntspool_session_new_server(server, ntspool_test_pipe_io(p, 1), &peer,
+                                   w->now, &ps);
+  if (prc)
+    ntspool_test_pipe_shutdown(p, 1);
+  else
+    prc = NTSPOOL_ERR_WOULD_BLOCK;
   for (int i = 0; i < 200000; i++) {
     if (crc == NTSPOOL_ERR_WOULD_BLOCK) {
       crc = step_checked(w, c, p, 0);
@@ -455,7 +512,9 @@ int world_run_client(world *w, int target, const char *const *denied,
   if (crc == 0 && res)
     ntspool_session_result(c, res);
   ntspool_session_outcome(c, &w->client_out);
-  if (pool_out) {
+  if (pool_out && !ps) {
+    *pool_out = (ntspool_outcome){.status = prc};
+  } else if (pool_out) {
     ntspool_session_outcome(ps, pool_out);
     if (pool_source && pool_source_len)
       snprintf(pool_source, pool_source_len, "%s",

@@ -126,11 +126,23 @@ void world_init_pem(world *w, size_t n_sources);
 /* The bytes of a file (tests/pki/...), NUL-terminated, from malloc; *len
  * without the NUL.  Aborts when it cannot be read. */
 char *world_read_file(const char *path, size_t *len);
+
+/* Upstream callbacks of a pool that never reaches a source: open() fails
+ * with NTSPOOL_ERR_IO. */
+extern const ntspool_upstream_ops world_unreachable_upstream;
+
+/* Every context of `role` that world_init and world_new_pool make from now
+ * on gets allocator `a` (NULL: the library's default); `a` must outlive
+ * them. */
+void world_set_allocator(enum ntspool_role role, const ntspool_allocator *a);
+
 void world_free(world *w);
 
 /* Runs one pool-aware client session to its end through a fresh pool
  * session (target -1) or straight to time source `target` (both over
- * pipes).  Returns the client's final status; fills
+ * pipes).  Returns the client's final status (the error of
+ * ntspool_session_new_client when that fails; a server session that cannot
+ * be made closes its end, pool_out->status says why); fills
  * *res on success and *pool_out with the pool session's outcome (its
  * source_name is copied into pool_source).  denied: NULL-terminated or
  * NULL.  family: 4 or 6. */
@@ -147,6 +159,10 @@ int world_raw_exchange(world *w, int source, const uint8_t *req, size_t req_len,
 
 /* Steps every link's source session once; closes finished ones. */
 void world_step_sources(world *w);
+
+/* The pool's counters of source `name` over IPv4 at w->now (aborts when
+ * there is no such source). */
+ntspool_source_stats world_source_stats(world *w, const char *name);
 
 /* Number of links ever opened to source i (= upstream TLS handshakes). */
 size_t world_links_opened(const world *w, int source);
