@@ -518,7 +518,7 @@ static void print_verdicts(const uint8_t *msg, size_t len,
 
   printf("verdicts:\n");
   memset(&q, 0, sizeof q);
-  rc = ntspool_parse_client_request(msg, len, &q);
+  rc = ntspool_client_request_parse(msg, len, &q);
   printf("  %-32s", "client request at the pool:");
   if (rc < 0)
     print_refusal(rc);
@@ -526,7 +526,7 @@ static void print_verdicts(const uint8_t *msg, size_t len,
     print_request(&q);
 
   memset(&q, 0, sizeof q);
-  rc = ntspool_parse_source_request(msg, len, n, 0, &q);
+  rc = ntspool_source_request_parse(msg, len, n, 0, &q);
   printf("  %-32s", "request at a time source:");
   if (rc < 0)
     print_refusal(rc);
@@ -537,7 +537,7 @@ static void print_verdicts(const uint8_t *msg, size_t len,
    * view too when it judges differently. */
   int plain = rc;
   memset(&q, 0, sizeof q);
-  rc = ntspool_parse_source_request(msg, len, n,
+  rc = ntspool_source_request_parse(msg, len, n,
                                     NTSPOOL_PARSE_CERT_AUTHENTICATED, &q);
   if (rc != plain) {
     printf("  %-32s", "request, pool by certificate:");
@@ -548,12 +548,12 @@ static void print_verdicts(const uint8_t *msg, size_t len,
   }
 
   memset(&r, 0, sizeof r);
-  rc = ntspool_parse_ke_response(msg, len, n, &r);
+  rc = ntspool_ke_response_parse(msg, len, n, &r);
   printf("  %-32s", "key-exchange response:");
   print_response(rc, &r);
 
   memset(&s, 0, sizeof s);
-  rc = ntspool_parse_support_response(
+  rc = ntspool_support_response_parse(
       msg, len, n, NTSPOOL_WANT_PROTOCOLS | NTSPOOL_WANT_ALGORITHMS, &s);
   printf("  %-32s", "support response:");
   print_support(rc, &s);

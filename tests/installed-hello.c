@@ -10,11 +10,11 @@ int main(void) {
   uint8_t buf[64];
   size_t len;
   static const uint16_t p[] = {0}, a[] = {15};
-  if (ntspool_build_ke_request(buf, sizeof buf, &len, NTSPOOL_NUMBERING_IANA, p,
+  if (ntspool_ke_request_build(buf, sizeof buf, &len, NTSPOOL_NUMBERING_IANA, p,
                                1, a, 1, NULL, 0, false) != 0)
     return 1;
   ntspool_request req;
-  if (ntspool_parse_client_request(buf, len, &req) != 0)
+  if (ntspool_client_request_parse(buf, len, &req) != 0)
     return 2;
   printf("libntspool %s: %zu-byte request, %zu protocol, %zu AEAD\n",
          ntspool_version(), len, req.protocols.count, req.aeads.count);

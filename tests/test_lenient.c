@@ -58,7 +58,7 @@ static void assert_keys(int target, const char *req_hex) {
   size_t len = exchange(target, req_hex, resp, sizeof resp);
   ntspool_response r;
   assert_int_equal(
-      ntspool_parse_ke_response(resp, len, NTSPOOL_NUMBERING_IANA, &r), 0);
+      ntspool_ke_response_parse(resp, len, NTSPOOL_NUMBERING_IANA, &r), 0);
   assert_int_equal(r.protocol, 0);
   assert_int_equal(r.aead, 15);
   assert_int_equal(r.n_cookies, 8);
@@ -205,11 +205,11 @@ static int parse_hex(const char *hex, bool support, enum ntspool_numbering n) {
     return rc;
   if (support) {
     ntspool_support sup;
-    return ntspool_parse_support_response(
+    return ntspool_support_response_parse(
         msg, len, n, NTSPOOL_WANT_PROTOCOLS | NTSPOOL_WANT_ALGORITHMS, &sup);
   }
   ntspool_response r;
-  return ntspool_parse_ke_response(msg, len, n, &r);
+  return ntspool_ke_response_parse(msg, len, n, &r);
 }
 
 static void test_lenient_source_answers(void **state) {

@@ -90,12 +90,12 @@ static ntspool_support g_sup;
 
 static int client(const char *vec) {
   g_msg = hx(vec);
-  return ntspool_parse_client_request(g_msg.b, g_msg.len, &g_req);
+  return ntspool_client_request_parse(g_msg.b, g_msg.len, &g_req);
 }
 
 static int source_n(const char *vec, enum ntspool_numbering n, unsigned flags) {
   g_msg = hx(vec);
-  return ntspool_parse_source_request(g_msg.b, g_msg.len, n, flags, &g_req);
+  return ntspool_source_request_parse(g_msg.b, g_msg.len, n, flags, &g_req);
 }
 
 static int source(const char *vec) {
@@ -104,7 +104,7 @@ static int source(const char *vec) {
 
 static int response_n(const char *vec, enum ntspool_numbering n) {
   g_msg = hx(vec);
-  return ntspool_parse_ke_response(g_msg.b, g_msg.len, n, &g_resp);
+  return ntspool_ke_response_parse(g_msg.b, g_msg.len, n, &g_resp);
 }
 
 static int response(const char *vec) {
@@ -113,7 +113,7 @@ static int response(const char *vec) {
 
 static int support_n(const char *vec, enum ntspool_numbering n, unsigned want) {
   g_msg = hx(vec);
-  return ntspool_parse_support_response(g_msg.b, g_msg.len, n, want, &g_sup);
+  return ntspool_support_response_parse(g_msg.b, g_msg.len, n, want, &g_sup);
 }
 
 static int support(const char *vec, unsigned want) {
@@ -221,110 +221,110 @@ static int setup_keys(void **state) {
 
 static int b65(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0}, a[] = {17, 15};
-  return ntspool_build_ke_request(buf, cap, len, IANA, p, 1, a, 2, NULL, 0,
+  return ntspool_ke_request_build(buf, cap, len, IANA, p, 1, a, 2, NULL, 0,
                                   false);
 }
 
 static int b66(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0}, a[] = {15};
   ntspool_bytes deny[] = {str("hi")};
-  return ntspool_build_ke_request(buf, cap, len, IANA, p, 1, a, 1, deny, 1,
+  return ntspool_ke_request_build(buf, cap, len, IANA, p, 1, a, 1, deny, 1,
                                   false);
 }
 
 /* The monitor's probe (doc/protocol.md 3.4): key, UUID, then negotiation. */
 static int b_uuid_request(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0}, a[] = {17, 15};
-  return ntspool_build_uuid_request(buf, cap, len, str("mk"), str("u1"), p, 1,
+  return ntspool_uuid_request_build(buf, cap, len, str("mk"), str("u1"), p, 1,
                                     a, 2);
 }
 
 static int b67(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0, 1}, a[] = {0, 1};
   ntspool_bytes deny[] = {str("test")};
-  return ntspool_build_ke_request(buf, cap, len, IANA, p, 2, a, 2, deny, 1,
+  return ntspool_ke_request_build(buf, cap, len, IANA, p, 2, a, 2, deny, 1,
                                   false);
 }
 
 static int b_ke_request_1024(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0}, a[] = {30, 15};
-  return ntspool_build_ke_request(buf, cap, len, IANA, p, 1, a, 2, NULL, 0,
+  return ntspool_ke_request_build(buf, cap, len, IANA, p, 1, a, 2, NULL, 0,
                                   true);
 }
 
 static int b_ke_request_draft(uint8_t *buf, size_t cap, size_t *len) {
   static const uint16_t p[] = {0}, a[] = {15};
   ntspool_bytes deny[] = {str("hi")};
-  return ntspool_build_ke_request(buf, cap, len, DRAFT, p, 1, a, 1, deny, 1,
+  return ntspool_ke_request_build(buf, cap, len, DRAFT, p, 1, a, 1, deny, 1,
                                   false);
 }
 
 static int b74(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str("a"), 0, 15,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str("a"), 0, 15,
                                          g_k, g_k + 32, 32, false);
 }
 
 static int b77(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str("a"), 0, 15,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str("a"), 0, 15,
                                          g_k, g_k + 32, 32, true);
 }
 
 static int b75(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str("a"), 0, 17,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str("a"), 0, 17,
                                          g_k, g_k + 64, 64, false);
 }
 
 static int b100(uint8_t *buf, size_t cap, size_t *len) {
   static const uint8_t c2s[] = {1, 2}, s2c[] = {3, 4};
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str("abcd"), 1, 2,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str("abcd"), 1, 2,
                                          c2s, s2c, 2, false);
 }
 
 static int b100_keep_alive(uint8_t *buf, size_t cap, size_t *len) {
   static const uint8_t c2s[] = {1, 2}, s2c[] = {3, 4};
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str("abcd"), 1, 2,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str("abcd"), 1, 2,
                                          c2s, s2c, 2, true);
 }
 
 static int b_fixed_key_token64(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_fixed_key_request(buf, cap, len, IANA, str(TOKEN64), 0,
+  return ntspool_fixed_key_request_build(buf, cap, len, IANA, str(TOKEN64), 0,
                                          15, g_k, g_k + 32, 32, true);
 }
 
 static int b_fixed_key_draft_cert(uint8_t *buf, size_t cap, size_t *len) {
   ntspool_bytes none = {NULL, 0};
-  return ntspool_build_fixed_key_request(buf, cap, len, DRAFT, none, 0, 15, g_k,
+  return ntspool_fixed_key_request_build(buf, cap, len, DRAFT, none, 0, 15, g_k,
                                          g_k + 32, 32, false);
 }
 
 static int b_fixed_key_draft_token(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_fixed_key_request(buf, cap, len, DRAFT, str("a"), 0, 15,
+  return ntspool_fixed_key_request_build(buf, cap, len, DRAFT, str("a"), 0, 15,
                                          g_k, g_k + 32, 32, true);
 }
 
 static int b99(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_support_request(buf, cap, len, IANA, str("abcd"),
+  return ntspool_support_request_build(buf, cap, len, IANA, str("abcd"),
                                        WANT_BOTH, true);
 }
 
 static int b_support_request_token64(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_support_request(buf, cap, len, IANA, str(TOKEN64),
+  return ntspool_support_request_build(buf, cap, len, IANA, str(TOKEN64),
                                        WANT_BOTH, true);
 }
 
 static int b_support_request_names(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_support_request(buf, cap, len, IANA, str("a"),
+  return ntspool_support_request_build(buf, cap, len, IANA, str("a"),
                                        NTSPOOL_WANT_SERVER_NAMES, false);
 }
 
 static int b_support_request_draft_cert(uint8_t *buf, size_t cap, size_t *len) {
   ntspool_bytes none = {NULL, 0};
-  return ntspool_build_support_request(buf, cap, len, DRAFT, none, WANT_BOTH,
+  return ntspool_support_request_build(buf, cap, len, DRAFT, none, WANT_BOTH,
                                        false);
 }
 
 static int b_support_request_draft_all(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_support_request(buf, cap, len, DRAFT, str("a"),
+  return ntspool_support_request_build(buf, cap, len, DRAFT, str("a"),
                                        WANT_BOTH | NTSPOOL_WANT_SERVER_NAMES,
                                        true);
 }
@@ -340,7 +340,7 @@ static int b_ke_response_107(uint8_t *buf, size_t cap, size_t *len) {
                          .has_port = true,
                          .port = 5,
                          .keep_alive = true};
-  return ntspool_build_ke_response(buf, cap, len, IANA, &a);
+  return ntspool_ke_response_build(buf, cap, len, IANA, &a);
 }
 
 static int b_ke_response_128(uint8_t *buf, size_t cap, size_t *len) {
@@ -351,7 +351,7 @@ static int b_ke_response_128(uint8_t *buf, size_t cap, size_t *len) {
                          .cookies = cookies,
                          .n_cookies = 2,
                          .server = str("a.test")};
-  return ntspool_build_ke_response(buf, cap, len, IANA, &a);
+  return ntspool_ke_response_build(buf, cap, len, IANA, &a);
 }
 
 static int b_ke_response_draft(uint8_t *buf, size_t cap, size_t *len) {
@@ -362,28 +362,28 @@ static int b_ke_response_draft(uint8_t *buf, size_t cap, size_t *len) {
                          .n_cookies = 1,
                          .compliant_128gcm = true,
                          .keep_alive = true};
-  return ntspool_build_ke_response(buf, cap, len, DRAFT, &a);
+  return ntspool_ke_response_build(buf, cap, len, DRAFT, &a);
 }
 
 static int b_no_protocol(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_no_overlap_response(buf, cap, len, false, 0);
+  return ntspool_no_overlap_response_build(buf, cap, len, false, 0);
 }
 
 static int b_no_aead(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_no_overlap_response(buf, cap, len, true, 0);
+  return ntspool_no_overlap_response_build(buf, cap, len, true, 0);
 }
 
 static int b_error_1(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_error_response(buf, cap, len, NTSPOOL_NTS_BAD_REQUEST);
+  return ntspool_error_response_build(buf, cap, len, NTSPOOL_NTS_BAD_REQUEST);
 }
 
 static int b_error_2(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_error_response(buf, cap, len,
+  return ntspool_error_response_build(buf, cap, len,
                                       NTSPOOL_NTS_INTERNAL_ERROR);
 }
 
 static int b_error_no_such_server(uint8_t *buf, size_t cap, size_t *len) {
-  return ntspool_build_error_response(buf, cap, len,
+  return ntspool_error_response_build(buf, cap, len,
                                       NTSPOOL_NTS_NO_SUCH_SERVER);
 }
 
@@ -394,7 +394,7 @@ static int b121(uint8_t *buf, size_t cap, size_t *len) {
                               .n_protocols = 1,
                               .algorithms = alg,
                               .n_algorithms = 1};
-  return ntspool_build_support_response(buf, cap, len, IANA, &a);
+  return ntspool_support_response_build(buf, cap, len, IANA, &a);
 }
 
 static int b122(uint8_t *buf, size_t cap, size_t *len) {
@@ -403,7 +403,7 @@ static int b122(uint8_t *buf, size_t cap, size_t *len) {
                               .protocols = p,
                               .n_protocols = 1,
                               .keep_alive = true};
-  return ntspool_build_support_response(buf, cap, len, IANA, &a);
+  return ntspool_support_response_build(buf, cap, len, IANA, &a);
 }
 
 static const uint16_t ntpd_rs_algorithms[] = {15, 32, 17, 64};
@@ -415,7 +415,7 @@ static int b_support_response_ntpd_rs(uint8_t *buf, size_t cap, size_t *len) {
                               .n_protocols = 1,
                               .algorithms = ntpd_rs_algorithms,
                               .n_algorithms = 2};
-  return ntspool_build_support_response(buf, cap, len, IANA, &a);
+  return ntspool_support_response_build(buf, cap, len, IANA, &a);
 }
 
 static int b_support_response_draft(uint8_t *buf, size_t cap, size_t *len) {
@@ -426,14 +426,14 @@ static int b_support_response_draft(uint8_t *buf, size_t cap, size_t *len) {
                               .algorithms = ntpd_rs_algorithms,
                               .n_algorithms = 2,
                               .keep_alive = true};
-  return ntspool_build_support_response(buf, cap, len, DRAFT, &a);
+  return ntspool_support_response_build(buf, cap, len, DRAFT, &a);
 }
 
 static int b_support_response_names(uint8_t *buf, size_t cap, size_t *len) {
   ntspool_bytes names[] = {str("a.test"), str("b.test")};
   ntspool_support_answer a = {
       .want = NTSPOOL_WANT_SERVER_NAMES, .names = names, .n_names = 2};
-  return ntspool_build_support_response(buf, cap, len, IANA, &a);
+  return ntspool_support_response_build(buf, cap, len, IANA, &a);
 }
 
 /* ---- 11.2: key-exchange requests, pool (client-facing) view ------------- */
@@ -660,10 +660,10 @@ static void test_message_client_max_denied(void **state) {
     deny[i] = str(names[i]);
   }
   size_t len;
-  assert_int_equal(ntspool_build_ke_request(g_msg.b, sizeof g_msg.b, &len, IANA,
+  assert_int_equal(ntspool_ke_request_build(g_msg.b, sizeof g_msg.b, &len, IANA,
                                             p, 1, a, 1, deny, N, false),
                    0);
-  assert_int_equal(ntspool_parse_client_request(g_msg.b, len, &g_req), 0);
+  assert_int_equal(ntspool_client_request_parse(g_msg.b, len, &g_req), 0);
   assert_int_equal(g_req.n_denied, N);
   assert_view(g_req.denied[0], "d00");
   assert_view(g_req.denied[NTSPOOL_MAX_DENIED - 1], "d15");
@@ -1156,8 +1156,8 @@ static void test_message_response_max_cookies(void **state) {
       .protocol = 0, .aead = 15, .cookies = cookies, .n_cookies = N};
   size_t len;
   assert_int_equal(
-      ntspool_build_ke_response(g_msg.b, sizeof g_msg.b, &len, IANA, &a), 0);
-  assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, IANA, &g_resp), 0);
+      ntspool_ke_response_build(g_msg.b, sizeof g_msg.b, &len, IANA, &a), 0);
+  assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, IANA, &g_resp), 0);
   assert_int_equal(g_resp.n_cookies_seen, N);
   assert_int_equal(g_resp.n_cookies, NTSPOOL_MAX_COOKIES);
   assert_int_equal(g_resp.cookies[NTSPOOL_MAX_COOKIES - 1].data[0],
@@ -1295,9 +1295,9 @@ static void test_message_support_response_server_names(void **state) {
       .want = NTSPOOL_WANT_SERVER_NAMES, .names = views, .n_names = N};
   size_t len;
   assert_int_equal(
-      ntspool_build_support_response(g_msg.b, sizeof g_msg.b, &len, IANA, &a),
+      ntspool_support_response_build(g_msg.b, sizeof g_msg.b, &len, IANA, &a),
       0);
-  assert_int_equal(ntspool_parse_support_response(
+  assert_int_equal(ntspool_support_response_parse(
                        g_msg.b, len, IANA, NTSPOOL_WANT_SERVER_NAMES, &g_sup),
                    0);
   assert_int_equal(g_sup.n_names_seen, N);
@@ -1401,22 +1401,22 @@ static void test_message_first_failure_wins(void **state) {
 static void test_message_parse_invalid_args(void **state) {
   (void)state;
   static const uint8_t eom[] = {0x80, 0, 0, 0};
-  assert_int_equal(ntspool_parse_client_request(eom, 4, NULL),
+  assert_int_equal(ntspool_client_request_parse(eom, 4, NULL),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_client_request(NULL, 4, &g_req),
+  assert_int_equal(ntspool_client_request_parse(NULL, 4, &g_req),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_source_request(eom, 4, IANA, 0, NULL),
+  assert_int_equal(ntspool_source_request_parse(eom, 4, IANA, 0, NULL),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_source_request(
+  assert_int_equal(ntspool_source_request_parse(
                        eom, 4, (enum ntspool_numbering)7, 0, &g_req),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_ke_response(eom, 4, IANA, NULL),
+  assert_int_equal(ntspool_ke_response_parse(eom, 4, IANA, NULL),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_ke_response(NULL, 4, IANA, &g_resp),
+  assert_int_equal(ntspool_ke_response_parse(NULL, 4, IANA, &g_resp),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_support_response(eom, 4, IANA, 0, NULL),
+  assert_int_equal(ntspool_support_response_parse(eom, 4, IANA, 0, NULL),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_parse_support_response(NULL, 4, IANA, 0, &g_sup),
+  assert_int_equal(ntspool_support_response_parse(NULL, 4, IANA, 0, &g_sup),
                    NTSPOOL_ERR_INVALID_ARG);
 }
 
@@ -1453,11 +1453,11 @@ static void test_message_build_ke_request_65_67(void **state) {
   size_t len;
   ntspool_request req;
   assert_int_equal(b_uuid_request(msg, sizeof msg, &len), 0);
-  assert_int_equal(ntspool_parse_client_request(msg, len, &req), 0);
+  assert_int_equal(ntspool_client_request_parse(msg, len, &req), 0);
   assert_int_equal(req.kind, NTSPOOL_REQUEST_UUID);
   assert_int_equal(req.uuid.len, 2);
   static const uint16_t p[] = {0};
-  assert_int_equal(ntspool_build_uuid_request(msg, sizeof msg, &len, str(""),
+  assert_int_equal(ntspool_uuid_request_build(msg, sizeof msg, &len, str(""),
                                               str("u1"), p, 1, p, 1),
                    NTSPOOL_ERR_INVALID_ARG);
 }
@@ -1579,49 +1579,49 @@ static void test_message_build_invalid_args(void **state) {
   ntspool_bytes huge = {big, sizeof big};
   ntspool_bytes none = {NULL, 0};
 
-  assert_int_equal(ntspool_build_error_response(buf, sizeof buf, NULL, 1),
+  assert_int_equal(ntspool_error_response_build(buf, sizeof buf, NULL, 1),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_error_response(NULL, 8, &len, 1),
+  assert_int_equal(ntspool_error_response_build(NULL, 8, &len, 1),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_ke_request(buf, sizeof buf, &len, IANA, NULL,
+  assert_int_equal(ntspool_ke_request_build(buf, sizeof buf, &len, IANA, NULL,
                                             1, p, 1, NULL, 0, false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_ke_request(buf, sizeof buf, &len, IANA, p, 1,
+  assert_int_equal(ntspool_ke_request_build(buf, sizeof buf, &len, IANA, p, 1,
                                             p, 1, NULL, 2, false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_ke_request(buf, sizeof buf, &len,
+  assert_int_equal(ntspool_ke_request_build(buf, sizeof buf, &len,
                                             (enum ntspool_numbering)9, p, 1, p,
                                             1, NULL, 0, false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_support_request(buf, sizeof buf, &len, IANA,
+  assert_int_equal(ntspool_support_request_build(buf, sizeof buf, &len, IANA,
                                                  huge, WANT_BOTH, false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_fixed_key_request(buf, sizeof buf, &len, IANA,
+  assert_int_equal(ntspool_fixed_key_request_build(buf, sizeof buf, &len, IANA,
                                                    none, 0, 15, NULL, g_k, 32,
                                                    false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_fixed_key_request(buf, sizeof buf, &len, IANA,
+  assert_int_equal(ntspool_fixed_key_request_build(buf, sizeof buf, &len, IANA,
                                                    none, 0, 15, big, big, 40000,
                                                    false),
                    NTSPOOL_ERR_INVALID_ARG);
-  assert_int_equal(ntspool_build_ke_response(buf, sizeof buf, &len, IANA, NULL),
+  assert_int_equal(ntspool_ke_response_build(buf, sizeof buf, &len, IANA, NULL),
                    NTSPOOL_ERR_INVALID_ARG);
   ntspool_ke_answer ka = {.protocol = 0, .aead = 15, .n_cookies = 1};
-  assert_int_equal(ntspool_build_ke_response(buf, sizeof buf, &len, IANA, &ka),
+  assert_int_equal(ntspool_ke_response_build(buf, sizeof buf, &len, IANA, &ka),
                    NTSPOOL_ERR_INVALID_ARG);
   assert_int_equal(
-      ntspool_build_support_response(buf, sizeof buf, &len, IANA, NULL),
+      ntspool_support_response_build(buf, sizeof buf, &len, IANA, NULL),
       NTSPOOL_ERR_INVALID_ARG);
   ntspool_support_answer sa = {.want = NTSPOOL_WANT_PROTOCOLS,
                                .n_protocols = 1};
   assert_int_equal(
-      ntspool_build_support_response(buf, sizeof buf, &len, IANA, &sa),
+      ntspool_support_response_build(buf, sizeof buf, &len, IANA, &sa),
       NTSPOOL_ERR_INVALID_ARG);
   ntspool_support_answer many = {.want = NTSPOOL_WANT_ALGORITHMS,
                                  .algorithms = p,
                                  .n_algorithms = SIZE_MAX / 2 + 1};
   assert_int_equal(
-      ntspool_build_support_response(buf, sizeof buf, &len, IANA, &many),
+      ntspool_support_response_build(buf, sizeof buf, &len, IANA, &many),
       NTSPOOL_ERR_INVALID_ARG);
 }
 
@@ -1632,10 +1632,10 @@ static void test_message_roundtrip_ke_request(void **state) {
   static const uint16_t p[] = {0x8001, 0}, a[] = {30, 17, 15};
   ntspool_bytes deny[] = {str("a.test"), str("b.test")};
   size_t len;
-  assert_int_equal(ntspool_build_ke_request(g_msg.b, sizeof g_msg.b, &len, IANA,
+  assert_int_equal(ntspool_ke_request_build(g_msg.b, sizeof g_msg.b, &len, IANA,
                                             p, 2, a, 3, deny, 2, true),
                    0);
-  assert_int_equal(ntspool_parse_client_request(g_msg.b, len, &g_req), 0);
+  assert_int_equal(ntspool_client_request_parse(g_msg.b, len, &g_req), 0);
   assert_int_equal(g_req.kind, NTSPOOL_REQUEST_KE);
   assert_list(g_req.protocols, 2, 0x8001, 0);
   assert_list(g_req.aeads, 3, 30, 17, 15);
@@ -1643,10 +1643,10 @@ static void test_message_roundtrip_ke_request(void **state) {
   assert_int_equal(g_req.n_denied, 2);
   assert_view(g_req.denied[1], "b.test");
   /* A draft-numbered request read by a draft time source. */
-  assert_int_equal(ntspool_build_ke_request(g_msg.b, sizeof g_msg.b, &len,
+  assert_int_equal(ntspool_ke_request_build(g_msg.b, sizeof g_msg.b, &len,
                                             DRAFT, p, 2, a, 3, deny, 2, false),
                    0);
-  assert_int_equal(ntspool_parse_source_request(g_msg.b, len, DRAFT, 0, &g_req),
+  assert_int_equal(ntspool_source_request_parse(g_msg.b, len, DRAFT, 0, &g_req),
                    0);
   assert_int_equal(g_req.n_denied, 2);
   assert_view(g_req.denied[0], "a.test");
@@ -1657,12 +1657,12 @@ static void test_message_roundtrip_support_request(void **state) {
   const enum ntspool_numbering ns[] = {IANA, DRAFT};
   for (size_t i = 0; i < 2; i++) {
     size_t len;
-    assert_int_equal(ntspool_build_support_request(
+    assert_int_equal(ntspool_support_request_build(
                          g_msg.b, sizeof g_msg.b, &len, ns[i], str(TOKEN64),
                          WANT_BOTH | NTSPOOL_WANT_SERVER_NAMES, true),
                      0);
     assert_int_equal(
-        ntspool_parse_source_request(g_msg.b, len, ns[i], 0, &g_req), 0);
+        ntspool_source_request_parse(g_msg.b, len, ns[i], 0, &g_req), 0);
     assert_int_equal(g_req.kind, NTSPOOL_REQUEST_SUPPORT);
     assert_int_equal(g_req.want, WANT_BOTH | NTSPOOL_WANT_SERVER_NAMES);
     assert_true(g_req.keep_alive);
@@ -1671,14 +1671,14 @@ static void test_message_roundtrip_support_request(void **state) {
   /* Without a token only a certificate-authenticated peer is served. */
   size_t len;
   ntspool_bytes none = {NULL, 0};
-  assert_int_equal(ntspool_build_support_request(g_msg.b, sizeof g_msg.b, &len,
+  assert_int_equal(ntspool_support_request_build(g_msg.b, sizeof g_msg.b, &len,
                                                  IANA, none,
                                                  NTSPOOL_WANT_PROTOCOLS, false),
                    0);
-  assert_int_equal(ntspool_parse_source_request(g_msg.b, len, IANA, 0, &g_req),
+  assert_int_equal(ntspool_source_request_parse(g_msg.b, len, IANA, 0, &g_req),
                    NTSPOOL_ERR_BAD_REQUEST);
   assert_int_equal(
-      ntspool_parse_source_request(g_msg.b, len, IANA, CERT, &g_req), 0);
+      ntspool_source_request_parse(g_msg.b, len, IANA, CERT, &g_req), 0);
   assert_int_equal(g_req.want, NTSPOOL_WANT_PROTOCOLS);
   assert_false(g_req.keep_alive);
 }
@@ -1688,12 +1688,12 @@ static void test_message_roundtrip_fixed_key_request(void **state) {
   const enum ntspool_numbering ns[] = {IANA, DRAFT};
   for (size_t i = 0; i < 2; i++) {
     size_t len;
-    assert_int_equal(ntspool_build_fixed_key_request(
+    assert_int_equal(ntspool_fixed_key_request_build(
                          g_msg.b, sizeof g_msg.b, &len, ns[i], str("tok"),
                          0x8001, 17, g_k, g_k + 64, 64, true),
                      0);
     assert_int_equal(
-        ntspool_parse_source_request(g_msg.b, len, ns[i], 0, &g_req), 0);
+        ntspool_source_request_parse(g_msg.b, len, ns[i], 0, &g_req), 0);
     assert_int_equal(g_req.kind, NTSPOOL_REQUEST_FIXED_KEY);
     assert_list(g_req.protocols, 1, 0x8001);
     assert_list(g_req.aeads, 1, 17);
@@ -1721,8 +1721,8 @@ static void test_message_roundtrip_ke_response(void **state) {
   for (size_t i = 0; i < 2; i++) {
     size_t len;
     assert_int_equal(
-        ntspool_build_ke_response(g_msg.b, sizeof g_msg.b, &len, ns[i], &a), 0);
-    assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, ns[i], &g_resp),
+        ntspool_ke_response_build(g_msg.b, sizeof g_msg.b, &len, ns[i], &a), 0);
+    assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, ns[i], &g_resp),
                      0);
     assert_int_equal(g_resp.protocol, 0);
     assert_int_equal(g_resp.aead, 30);
@@ -1738,8 +1738,8 @@ static void test_message_roundtrip_ke_response(void **state) {
   ntspool_ke_answer bare = {.protocol = 0x8001, .aead = 15};
   size_t len;
   assert_int_equal(
-      ntspool_build_ke_response(g_msg.b, sizeof g_msg.b, &len, IANA, &bare), 0);
-  assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, IANA, &g_resp), 0);
+      ntspool_ke_response_build(g_msg.b, sizeof g_msg.b, &len, IANA, &bare), 0);
+  assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, IANA, &g_resp), 0);
   assert_int_equal(g_resp.protocol, 0x8001);
   assert_int_equal(g_resp.n_cookies, 0);
   assert_int_equal(g_resp.server.len, 0);
@@ -1750,15 +1750,15 @@ static void test_message_roundtrip_ke_response(void **state) {
 static void test_message_roundtrip_no_overlap(void **state) {
   (void)state;
   size_t len;
-  assert_int_equal(ntspool_build_no_overlap_response(g_msg.b, sizeof g_msg.b,
+  assert_int_equal(ntspool_no_overlap_response_build(g_msg.b, sizeof g_msg.b,
                                                      &len, false, 0),
                    0);
-  assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, IANA, &g_resp),
+  assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, IANA, &g_resp),
                    NTSPOOL_ERR_NO_PROTOCOL);
-  assert_int_equal(ntspool_build_no_overlap_response(g_msg.b, sizeof g_msg.b,
+  assert_int_equal(ntspool_no_overlap_response_build(g_msg.b, sizeof g_msg.b,
                                                      &len, true, 0x8001),
                    0);
-  assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, IANA, &g_resp),
+  assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, IANA, &g_resp),
                    NTSPOOL_ERR_NO_AEAD);
   assert_int_equal(g_resp.protocol, 0x8001);
 }
@@ -1766,14 +1766,14 @@ static void test_message_roundtrip_no_overlap(void **state) {
 static void test_message_roundtrip_error(void **state) {
   (void)state;
   size_t len;
-  assert_int_equal(ntspool_build_error_response(g_msg.b, sizeof g_msg.b, &len,
+  assert_int_equal(ntspool_error_response_build(g_msg.b, sizeof g_msg.b, &len,
                                                 NTSPOOL_NTS_NO_SUCH_SERVER),
                    0);
-  assert_int_equal(ntspool_parse_ke_response(g_msg.b, len, IANA, &g_resp),
+  assert_int_equal(ntspool_ke_response_parse(g_msg.b, len, IANA, &g_resp),
                    NTSPOOL_ERR_PEER_ERROR);
   assert_int_equal(g_resp.error_code, NTSPOOL_NTS_NO_SUCH_SERVER);
   assert_int_equal(
-      ntspool_parse_support_response(g_msg.b, len, DRAFT, WANT_BOTH, &g_sup),
+      ntspool_support_response_parse(g_msg.b, len, DRAFT, WANT_BOTH, &g_sup),
       NTSPOOL_ERR_PEER_ERROR);
   assert_int_equal(g_sup.error_code, NTSPOOL_NTS_NO_SUCH_SERVER);
 }
@@ -1794,11 +1794,11 @@ static void test_message_roundtrip_support_response(void **state) {
                               .keep_alive = true};
   for (size_t i = 0; i < 2; i++) {
     size_t len;
-    assert_int_equal(ntspool_build_support_response(g_msg.b, sizeof g_msg.b,
+    assert_int_equal(ntspool_support_response_build(g_msg.b, sizeof g_msg.b,
                                                     &len, ns[i], &a),
                      0);
     assert_int_equal(
-        ntspool_parse_support_response(g_msg.b, len, ns[i], a.want, &g_sup), 0);
+        ntspool_support_response_parse(g_msg.b, len, ns[i], a.want, &g_sup), 0);
     assert_list(g_sup.protocols, 2, 0, 0x8001);
     assert_list(g_sup.algorithms, 6, 15, 32, 17, 64, 30, 16);
     assert_int_equal(g_sup.n_names, 1);

@@ -92,10 +92,10 @@ typedef struct ntspool_request {
  * Returns: 0; NTSPOOL_ERR_BAD_REQUEST; NTSPOOL_ERR_UNKNOWN_CRITICAL;
  * NTSPOOL_ERR_NEED_MORE (no End of Message); NTSPOOL_ERR_TRAILING_DATA;
  * NTSPOOL_ERR_INVALID_ARG. */
-NTSPOOL_API int ntspool_parse_client_request(const uint8_t *msg, size_t len,
+NTSPOOL_API int ntspool_client_request_parse(const uint8_t *msg, size_t len,
                                              ntspool_request *out);
 
-/* Options for ntspool_parse_source_request. */
+/* Options for ntspool_source_request_parse. */
 enum ntspool_source_parse_flags {
   /* The peer is already a pool by its TLS client certificate, so pool
    * records need no Authentication record. */
@@ -115,7 +115,7 @@ enum ntspool_source_parse_flags {
  * Returns: 0; NTSPOOL_ERR_BAD_REQUEST; NTSPOOL_ERR_UNKNOWN_CRITICAL;
  * NTSPOOL_ERR_NEED_MORE; NTSPOOL_ERR_TRAILING_DATA; NTSPOOL_ERR_INVALID_ARG
  * (also for a numbering outside the enum). */
-NTSPOOL_API int ntspool_parse_source_request(const uint8_t *msg, size_t len,
+NTSPOOL_API int ntspool_source_request_parse(const uint8_t *msg, size_t len,
                                              enum ntspool_numbering n,
                                              unsigned flags,
                                              ntspool_request *out);
@@ -152,7 +152,7 @@ typedef struct ntspool_response {
  * NTSPOOL_ERR_PEER_ERROR; NTSPOOL_ERR_PEER_WARNING; NTSPOOL_ERR_NO_PROTOCOL;
  * NTSPOOL_ERR_NO_AEAD; NTSPOOL_ERR_NEED_MORE; NTSPOOL_ERR_TRAILING_DATA;
  * NTSPOOL_ERR_INVALID_ARG.  *out is filled as far as it got. */
-NTSPOOL_API int ntspool_parse_ke_response(const uint8_t *msg, size_t len,
+NTSPOOL_API int ntspool_ke_response_parse(const uint8_t *msg, size_t len,
                                           enum ntspool_numbering n,
                                           ntspool_response *out);
 
@@ -176,9 +176,9 @@ typedef struct ntspool_support {
  * it invalid.  Server records are collected as the List Server Names answer
  * (non-empty, at most NTSPOOL_MAX_SERVER_NAMES kept) when
  * NTSPOOL_WANT_SERVER_NAMES was asked, ignored otherwise; no Server record
- * at all is a valid answer.  Returns as ntspool_parse_ke_response (without
+ * at all is a valid answer.  Returns as ntspool_ke_response_parse (without
  * NO_PROTOCOL and NO_AEAD). */
-NTSPOOL_API int ntspool_parse_support_response(const uint8_t *msg, size_t len,
+NTSPOOL_API int ntspool_support_response_parse(const uint8_t *msg, size_t len,
                                                enum ntspool_numbering n,
                                                unsigned want,
                                                ntspool_support *out);
@@ -198,7 +198,7 @@ NTSPOOL_API int ntspool_parse_support_response(const uint8_t *msg, size_t len,
  * (preference order), record 1024 if `compliant_128gcm`, one Server Deny per
  * name.  Always IANA numbering for Server Deny unless `n` says DRAFT. */
 NTSPOOL_API int
-ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
+ntspool_ke_request_build(uint8_t *buf, size_t cap, size_t *len,
                          enum ntspool_numbering n, const uint16_t *protocols,
                          size_t n_protocols, const uint16_t *aeads,
                          size_t n_aeads, const ntspool_bytes *denied,
@@ -210,7 +210,7 @@ ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
  * the pool requires and the nts-pool monitor sends.  Both bodies must be
  * non-empty.  Always IANA numbering. */
 NTSPOOL_API int
-ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
+ntspool_uuid_request_build(uint8_t *buf, size_t cap, size_t *len,
                            ntspool_bytes key, ntspool_bytes uuid,
                            const uint16_t *protocols, size_t n_protocols,
                            const uint16_t *aeads, size_t n_aeads);
@@ -220,7 +220,7 @@ ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
  * Server Names: nts-pool-ke's order), Keep Alive if asked.  With a zero-length
  * token no Authentication record is written (certificate-authenticated pools).
  */
-NTSPOOL_API int ntspool_build_support_request(uint8_t *buf, size_t cap,
+NTSPOOL_API int ntspool_support_request_build(uint8_t *buf, size_t cap,
                                               size_t *len,
                                               enum ntspool_numbering n,
                                               ntspool_bytes token,
@@ -229,7 +229,7 @@ NTSPOOL_API int ntspool_build_support_request(uint8_t *buf, size_t cap,
 /* Fixed Key Request: Authentication first (omitted for a zero-length
  * token), Fixed Key (C2S || S2C, each key_len bytes), Next Protocol [p],
  * AEAD [a], Keep Alive if asked. */
-NTSPOOL_API int ntspool_build_fixed_key_request(
+NTSPOOL_API int ntspool_fixed_key_request_build(
     uint8_t *buf, size_t cap, size_t *len, enum ntspool_numbering n,
     ntspool_bytes token, uint16_t protocol, uint16_t aead, const uint8_t *c2s,
     const uint8_t *s2c, size_t key_len, bool keep_alive);
@@ -249,19 +249,19 @@ typedef struct ntspool_ke_answer {
   bool keep_alive;
 } ntspool_ke_answer;
 
-NTSPOOL_API int ntspool_build_ke_response(uint8_t *buf, size_t cap, size_t *len,
+NTSPOOL_API int ntspool_ke_response_build(uint8_t *buf, size_t cap, size_t *len,
                                           enum ntspool_numbering n,
                                           const ntspool_ke_answer *answer);
 
 /* "Nothing in common" answers: with has_protocol false, Next Protocol []
  * (8001 0000); otherwise Next Protocol [protocol], AEAD [] . */
-NTSPOOL_API int ntspool_build_no_overlap_response(uint8_t *buf, size_t cap,
+NTSPOOL_API int ntspool_no_overlap_response_build(uint8_t *buf, size_t cap,
                                                   size_t *len,
                                                   bool has_protocol,
                                                   uint16_t protocol);
 
 /* Error response: Error [code], End of Message. */
-NTSPOOL_API int ntspool_build_error_response(uint8_t *buf, size_t cap,
+NTSPOOL_API int ntspool_error_response_build(uint8_t *buf, size_t cap,
                                              size_t *len, uint16_t code);
 
 /* Support response from a time source: Supported Algorithm List (pairs of
@@ -280,7 +280,7 @@ typedef struct ntspool_support_answer {
 } ntspool_support_answer;
 
 NTSPOOL_API int
-ntspool_build_support_response(uint8_t *buf, size_t cap, size_t *len,
+ntspool_support_response_build(uint8_t *buf, size_t cap, size_t *len,
                                enum ntspool_numbering n,
                                const ntspool_support_answer *answer);
 

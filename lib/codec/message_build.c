@@ -55,7 +55,7 @@ static int put_names(ntspool_writer *w, uint16_t type, bool critical,
   return 0;
 }
 
-int ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_ke_request_build(uint8_t *buf, size_t cap, size_t *len,
                              enum ntspool_numbering n,
                              const uint16_t *protocols, size_t n_protocols,
                              const uint16_t *aeads, size_t n_aeads,
@@ -76,7 +76,7 @@ int ntspool_build_ke_request(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_uuid_request_build(uint8_t *buf, size_t cap, size_t *len,
                                ntspool_bytes key, ntspool_bytes uuid,
                                const uint16_t *protocols, size_t n_protocols,
                                const uint16_t *aeads, size_t n_aeads) {
@@ -95,7 +95,7 @@ int ntspool_build_uuid_request(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_support_request(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_support_request_build(uint8_t *buf, size_t cap, size_t *len,
                                   enum ntspool_numbering n, ntspool_bytes token,
                                   unsigned want, bool keep_alive) {
   ntspool_writer w;
@@ -116,7 +116,7 @@ int ntspool_build_support_request(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_fixed_key_request(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_fixed_key_request_build(uint8_t *buf, size_t cap, size_t *len,
                                     enum ntspool_numbering n,
                                     ntspool_bytes token, uint16_t protocol,
                                     uint16_t aead, const uint8_t *c2s,
@@ -136,7 +136,7 @@ int ntspool_build_fixed_key_request(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_ke_response(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_ke_response_build(uint8_t *buf, size_t cap, size_t *len,
                               enum ntspool_numbering n,
                               const ntspool_ke_answer *answer) {
   ntspool_writer w;
@@ -163,7 +163,7 @@ int ntspool_build_ke_response(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_no_overlap_response(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_no_overlap_response_build(uint8_t *buf, size_t cap, size_t *len,
                                       bool has_protocol, uint16_t protocol) {
   ntspool_writer w;
   /* Only RFC 8915 records: the numbering does not matter. */
@@ -179,7 +179,7 @@ int ntspool_build_no_overlap_response(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_error_response(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_error_response_build(uint8_t *buf, size_t cap, size_t *len,
                                  uint16_t code) {
   ntspool_writer w;
   int st = start(&w, buf, cap, len, NTSPOOL_NUMBERING_IANA);
@@ -189,7 +189,7 @@ int ntspool_build_error_response(uint8_t *buf, size_t cap, size_t *len,
   return finish(&w, len);
 }
 
-int ntspool_build_support_response(uint8_t *buf, size_t cap, size_t *len,
+int ntspool_support_response_build(uint8_t *buf, size_t cap, size_t *len,
                                    enum ntspool_numbering n,
                                    const ntspool_support_answer *answer) {
   ntspool_writer w;

@@ -172,7 +172,7 @@ static int parse_request(const uint8_t *msg, size_t len,
                               on_request_record, p);
 }
 
-int ntspool_parse_client_request(const uint8_t *msg, size_t len,
+int ntspool_client_request_parse(const uint8_t *msg, size_t len,
                                  ntspool_request *out) {
   struct request_parse p = {.out = out, .view = VIEW_POOL};
   int st = parse_request(msg, len, NTSPOOL_NUMBERING_IANA, &p);
@@ -185,7 +185,7 @@ int ntspool_parse_client_request(const uint8_t *msg, size_t len,
   return 0;
 }
 
-int ntspool_parse_source_request(const uint8_t *msg, size_t len,
+int ntspool_source_request_parse(const uint8_t *msg, size_t len,
                                  enum ntspool_numbering n, unsigned flags,
                                  ntspool_request *out) {
   struct request_parse p = {

@@ -97,7 +97,7 @@ static int on_ke_record(const ntspool_record *rec, void *ctx) {
   }
 }
 
-int ntspool_parse_ke_response(const uint8_t *msg, size_t len,
+int ntspool_ke_response_parse(const uint8_t *msg, size_t len,
                               enum ntspool_numbering n, ntspool_response *out) {
   if (!out)
     return NTSPOOL_ERR_INVALID_ARG;
@@ -175,7 +175,7 @@ static int on_support_record(const ntspool_record *rec, void *ctx) {
   }
 }
 
-int ntspool_parse_support_response(const uint8_t *msg, size_t len,
+int ntspool_support_response_parse(const uint8_t *msg, size_t len,
                                    enum ntspool_numbering n, unsigned want,
                                    ntspool_support *out) {
   if (!out)

@@ -170,7 +170,7 @@ const char *ntspool_result_name(enum ntspool_result result) {
 
 void ntspool_session_answer_error(ntspool_session *s, uint16_t code) {
   /* An Error record always fits: the buffers hold at least 1024 bytes. */
-  ntspool_build_error_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len, code);
+  ntspool_error_response_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len, code);
   s->outcome.sent_error = true;
   s->outcome.nts_error = code;
   ntspool_session_respond(s, 0, true);

@@ -27,7 +27,7 @@ static int build_request(ntspool_session *s) {
   int rc;
   if (*uuid) {
     const char *key = ctx->monitoring_keys.items[0];
-    rc = ntspool_build_uuid_request(
+    rc = ntspool_uuid_request_build(
         s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
         (ntspool_bytes){(const uint8_t *)key, strlen(key)},
         (ntspool_bytes){(const uint8_t *)uuid, strlen(uuid)}, ctx->protocols,
@@ -37,7 +37,7 @@ static int build_request(ntspool_session *s) {
     s->ch.tx_sent = 0;
     return 0;
   }
-  rc = ntspool_build_ke_request(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+  rc = ntspool_ke_request_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                 NTSPOOL_NUMBERING_IANA, ctx->protocols,
                                 ctx->n_protocols, ctx->aeads, ctx->n_aeads,
                                 denied, s->n_denied, gcm);
@@ -107,7 +107,7 @@ static int take_result(ntspool_session *s, const ntspool_response *r) {
 static int check_answer(ntspool_session *s, ntspool_time_ms now) {
   (void)now;
   ntspool_response r;
-  int rc = ntspool_parse_ke_response(s->ch.rx, s->ch.msg_len,
+  int rc = ntspool_ke_response_parse(s->ch.rx, s->ch.msg_len,
                                      NTSPOOL_NUMBERING_IANA, &r);
   if (rc == NTSPOOL_ERR_PEER_ERROR || rc == NTSPOOL_ERR_PEER_WARNING) {
     s->outcome.nts_error = r.error_code;

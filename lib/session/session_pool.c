@@ -137,7 +137,7 @@ static int answer_no_overlap(ntspool_session *s, bool has_protocol,
                              uint16_t protocol, int reason) {
   s->outcome.status = reason;
   return to_client(
-      s, ntspool_build_no_overlap_response(
+      s, ntspool_no_overlap_response_build(
              s->ch.tx, s->ch.tx_cap, &s->ch.tx_len, has_protocol, protocol));
 }
 
@@ -234,7 +234,7 @@ static int start_support(ntspool_session *s, ntspool_time_ms now) {
   struct ntspool_pool_work *w = s->pool;
   w->exchange_started = now;
   size_t len;
-  int rc = ntspool_build_support_request(
+  int rc = ntspool_support_request_build(
       w->up->ch.tx, w->up->cap, &len, ntspool_source_numbering(w->sel.source),
       ntspool_source_token(w->sel.source), support_wants(w->sel.source), true);
   if (rc)
@@ -254,7 +254,7 @@ static int start_fixed_key(ntspool_session *s, ntspool_time_ms now) {
                                    w->sel.key_len, c2s, s2c);
   size_t len = 0;
   if (rc == 0)
-    rc = ntspool_build_fixed_key_request(
+    rc = ntspool_fixed_key_request_build(
         w->up->ch.tx, w->up->cap, &len, ntspool_source_numbering(w->sel.source),
         ntspool_source_token(w->sel.source), w->sel.protocol, w->sel.aead, c2s,
         s2c, w->sel.key_len, true);
@@ -380,7 +380,7 @@ static int support_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
     ntspool_log_records(s->ctx, "pool", s->peer, "support answer", w->up->ch.rx,
                         w->up->ch.msg_len,
                         ntspool_source_numbering(w->sel.source));
-    rc = ntspool_parse_support_response(w->up->ch.rx, w->up->ch.msg_len,
+    rc = ntspool_support_response_parse(w->up->ch.rx, w->up->ch.msg_len,
                                         ntspool_source_numbering(w->sel.source),
                                         support_wants(w->sel.source), &sup);
     if (rc == 0)
@@ -462,7 +462,7 @@ static int keys_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
   ntspool_log_records(s->ctx, "pool", s->peer, "fixed key answer", w->up->ch.rx,
                       w->up->ch.msg_len,
                       ntspool_source_numbering(w->sel.source));
-  rc = ntspool_parse_ke_response(w->up->ch.rx, w->up->ch.msg_len,
+  rc = ntspool_ke_response_parse(w->up->ch.rx, w->up->ch.msg_len,
                                  ntspool_source_numbering(w->sel.source), &r);
   if (rc == 0 && (r.protocol != w->sel.protocol || r.aead != w->sel.aead))
     rc = NTSPOOL_ERR_BAD_RESPONSE;
@@ -501,7 +501,7 @@ static int keys_answered(ntspool_session *s, int rc, ntspool_time_ms now) {
                          .compliant_128gcm =
                              r.aead == NTSPOOL_AEAD_AES_128_GCM_SIV,
                          .keep_alive = false};
-  rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+  rc = ntspool_ke_response_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                  NTSPOOL_NUMBERING_IANA, &a);
   release_connection(s, r.keep_alive, now);
   ntspool_log(s->ctx, NTSPOOL_LOG_DEBUG, "pool",
@@ -597,7 +597,7 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   }
   s->pool = w;
   req = &w->req;
-  int rc = ntspool_parse_client_request(s->ch.rx, s->ch.msg_len, req);
+  int rc = ntspool_client_request_parse(s->ch.rx, s->ch.msg_len, req);
   if (rc == 0 && req->kind == NTSPOOL_REQUEST_UUID &&
       !ntspool_monitor_key_ok(s->ctx, req->token)) {
     /* As the NTS pool's KE answers a key it does not know. */

@@ -93,7 +93,7 @@ static int answer_keys(ntspool_session *s, uint16_t protocol, uint16_t aead,
       .port = ctx->ntp_port,
       .compliant_128gcm = compliant_128gcm,
       .keep_alive = keep_alive};
-  int rc = ntspool_build_ke_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+  int rc = ntspool_ke_response_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                      ctx->numbering, &a);
   ntspool_zeroize(s->part->cookies, sizeof s->part->cookies);
   return ntspool_session_respond(s, rc, !keep_alive);
@@ -122,7 +122,7 @@ static int serve_ke(ntspool_session *s, const ntspool_request *req) {
         has_protocol ? NTSPOOL_ERR_NO_AEAD : NTSPOOL_ERR_NO_PROTOCOL;
     return ntspool_session_respond(
         s,
-        ntspool_build_no_overlap_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+        ntspool_no_overlap_response_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                           has_protocol, protocol),
         true);
   }
@@ -170,7 +170,7 @@ static int serve_support(ntspool_session *s, const ntspool_request *req,
                               .keep_alive = keep_alive};
   return ntspool_session_respond(
       s,
-      ntspool_build_support_response(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
+      ntspool_support_response_build(s->ch.tx, s->ch.tx_cap, &s->ch.tx_len,
                                      ctx->numbering, &a),
       !keep_alive);
 }
@@ -180,7 +180,7 @@ static int take_request(ntspool_session *s, ntspool_time_ms now) {
   const ntspool_ctx *ctx = s->ctx;
   bool by_cert = cert_accepted(s);
   ntspool_request req;
-  int rc = ntspool_parse_source_request(
+  int rc = ntspool_source_request_parse(
       s->ch.rx, s->ch.msg_len, ctx->numbering,
       by_cert ? NTSPOOL_PARSE_CERT_AUTHENTICATED : 0, &req);
   if (rc) {

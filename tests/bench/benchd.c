@@ -259,7 +259,7 @@ static void setup_raw(void) {
                          .cookies = views,
                          .n_cookies = NTSPOOL_MAX_COOKIES,
                          .server = {(const uint8_t *)"ts1.test", 8}};
-  if (ntspool_build_ke_response(g.canned, sizeof g.canned, &g.canned_len,
+  if (ntspool_ke_response_build(g.canned, sizeof g.canned, &g.canned_len,
                                 NTSPOOL_NUMBERING_IANA, &a) != 0)
     fatal("cannot build the canned response", NULL);
 }

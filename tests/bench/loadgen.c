@@ -9,8 +9,8 @@
  *           [--small-writes 1] [--fail-log FILE] [--max-rate R]
  *     CONC threads run full NTS-KE sessions back to back: TCP connect,
  *     TLS 1.3 handshake with ALPN ntske/1 and the certificate verified
- *     against FILE for name N, one real request (ntspool_build_ke_request),
- *     the whole response read and checked (ntspool_parse_ke_response), both
+ *     against FILE for name N, one real request (ntspool_ke_request_build),
+ *     the whole response read and checked (ntspool_ke_response_parse), both
  *     keys exported (RFC 8915 5.1), close_notify, close.  Stops after M
  *     sessions or S seconds, whichever comes first; the first W sessions
  *     are a warm-up and are neither timed nor counted.  --small-writes 1
@@ -238,7 +238,7 @@ static int run_session(void) {
   }
   ntspool_response r;
   why = "response";
-  int prc = ntspool_parse_ke_response(buf, msg_len, NTSPOOL_NUMBERING_IANA, &r);
+  int prc = ntspool_ke_response_parse(buf, msg_len, NTSPOOL_NUMBERING_IANA, &r);
   if (prc == NTSPOOL_ERR_PEER_ERROR)
     snprintf(detail, sizeof detail, "nts_error=%u", r.error_code);
   else if (prc != 0)
@@ -544,7 +544,7 @@ int main(int argc, char **argv) {
 
   const uint16_t protocols[] = {NTSPOOL_PROTO_NTPV4};
   const uint16_t aeads[] = {NTSPOOL_AEAD_AES_SIV_CMAC_256};
-  if (ntspool_build_ke_request(g.request, sizeof g.request, &g.request_len,
+  if (ntspool_ke_request_build(g.request, sizeof g.request, &g.request_len,
                                NTSPOOL_NUMBERING_IANA, protocols, 1, aeads, 1,
                                NULL, 0, false) != 0)
     die("cannot build the request");

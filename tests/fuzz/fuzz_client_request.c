@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Fuzz target: ntspool_parse_client_request (the pool reading an RFC 8915
+ * Fuzz target: ntspool_client_request_parse (the pool reading an RFC 8915
  * client's request).
  *
  * Invariants: only the documented status codes come back; every view lies
  * inside the input, also after a failure; a success is exactly one framed
  * message; a UUID request carries a token and no Server Deny; and an
- * ordinary request rebuilt with ntspool_build_ke_request parses back to the
+ * ordinary request rebuilt with ntspool_ke_request_build parses back to the
  * same protocols, AEADs, kept denies and record-1024 flag.
  */
 #include "fuzz.h"
@@ -20,13 +20,13 @@ static void check_rebuild(const ntspool_request *req) {
   size_t nd =
       req->n_denied < NTSPOOL_MAX_DENIED ? req->n_denied : NTSPOOL_MAX_DENIED;
   size_t len;
-  int rc = ntspool_build_ke_request(
+  int rc = ntspool_ke_request_build(
       out, sizeof out, &len, NTSPOOL_NUMBERING_IANA, protocols, np, aeads, na,
       req->denied, nd, req->compliant_128gcm);
   FUZZ_CHECK(rc == 0);
 
   ntspool_request again;
-  FUZZ_CHECK(ntspool_parse_client_request(out, len, &again) == 0);
+  FUZZ_CHECK(ntspool_client_request_parse(out, len, &again) == 0);
   FUZZ_CHECK(again.kind == NTSPOOL_REQUEST_KE);
   FUZZ_CHECK(fuzz_same_list(again.protocols, req->protocols));
   FUZZ_CHECK(fuzz_same_list(again.aeads, req->aeads));
@@ -38,7 +38,7 @@ static void check_rebuild(const ntspool_request *req) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ntspool_request req;
-  int rc = ntspool_parse_client_request(data, size, &req);
+  int rc = ntspool_client_request_parse(data, size, &req);
   FUZZ_CHECK(rc == 0 || rc == NTSPOOL_ERR_BAD_REQUEST ||
              rc == NTSPOOL_ERR_UNKNOWN_CRITICAL ||
              rc == NTSPOOL_ERR_NEED_MORE || rc == NTSPOOL_ERR_TRAILING_DATA);

@@ -66,7 +66,7 @@ static bool offered(const uint16_t *list, size_t n, uint16_t id) {
 /* What check_answer must conclude about a response that framed. */
 static int expected(const ntspool_ctx *ctx, const uint8_t *msg, size_t len,
                     ntspool_response *r) {
-  int rc = ntspool_parse_ke_response(msg, len, NTSPOOL_NUMBERING_IANA, r);
+  int rc = ntspool_ke_response_parse(msg, len, NTSPOOL_NUMBERING_IANA, r);
   if (rc)
     return rc;
   if (!offered(ctx->protocols, ctx->n_protocols, r->protocol) ||

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Fuzz target: ntspool_parse_ke_response (a client, or the pool reading a
+ * Fuzz target: ntspool_ke_response_parse (a client, or the pool reading a
  * time source's Fixed Key answer), in both numberings.
  *
  * Invariants: documented status codes only; every view inside the input,
@@ -36,9 +36,9 @@ static void rebuild_answer(const ntspool_response *r,
       .keep_alive = r->keep_alive,
   };
   size_t len;
-  FUZZ_CHECK(ntspool_build_ke_response(out, sizeof out, &len, n, &a) == 0);
+  FUZZ_CHECK(ntspool_ke_response_build(out, sizeof out, &len, n, &a) == 0);
   ntspool_response again;
-  FUZZ_CHECK(ntspool_parse_ke_response(out, len, n, &again) == 0);
+  FUZZ_CHECK(ntspool_ke_response_parse(out, len, n, &again) == 0);
   FUZZ_CHECK(again.protocol == r->protocol && again.aead == r->aead);
   FUZZ_CHECK(again.n_cookies == r->n_cookies);
   for (size_t i = 0; i < r->n_cookies; i++)
@@ -54,7 +54,7 @@ static void rebuild_answer(const ntspool_response *r,
 static void expect_reparse(size_t len, enum ntspool_numbering n, int rc,
                            const ntspool_response *r) {
   ntspool_response again;
-  FUZZ_CHECK(ntspool_parse_ke_response(out, len, n, &again) == rc);
+  FUZZ_CHECK(ntspool_ke_response_parse(out, len, n, &again) == rc);
   if (rc == NTSPOOL_ERR_PEER_ERROR)
     FUZZ_CHECK(again.error_code == r->error_code);
   if (rc == NTSPOOL_ERR_NO_AEAD)
@@ -63,7 +63,7 @@ static void expect_reparse(size_t len, enum ntspool_numbering n, int rc,
 
 static void check(const uint8_t *data, size_t size, enum ntspool_numbering n) {
   ntspool_response r;
-  int rc = ntspool_parse_ke_response(data, size, n, &r);
+  int rc = ntspool_ke_response_parse(data, size, n, &r);
   FUZZ_CHECK(rc == 0 || rc == NTSPOOL_ERR_BAD_RESPONSE ||
              rc == NTSPOOL_ERR_UNKNOWN_CRITICAL ||
              rc == NTSPOOL_ERR_PEER_ERROR || rc == NTSPOOL_ERR_PEER_WARNING ||
@@ -84,18 +84,18 @@ static void check(const uint8_t *data, size_t size, enum ntspool_numbering n) {
     break;
   case NTSPOOL_ERR_PEER_ERROR:
     FUZZ_CHECK(
-        ntspool_build_error_response(out, sizeof out, &len, r.error_code) == 0);
+        ntspool_error_response_build(out, sizeof out, &len, r.error_code) == 0);
     expect_reparse(len, n, rc, &r);
     break;
   case NTSPOOL_ERR_NO_PROTOCOL:
-    FUZZ_CHECK(ntspool_build_no_overlap_response(out, sizeof out, &len, false,
+    FUZZ_CHECK(ntspool_no_overlap_response_build(out, sizeof out, &len, false,
                                                  0) == 0);
     expect_reparse(len, n, rc, &r);
     break;
   case NTSPOOL_ERR_NO_AEAD:
     if (!r.has_protocol)
       break; /* AEAD [] came before Next Protocol */
-    FUZZ_CHECK(ntspool_build_no_overlap_response(out, sizeof out, &len, true,
+    FUZZ_CHECK(ntspool_no_overlap_response_build(out, sizeof out, &len, true,
                                                  r.protocol) == 0);
     expect_reparse(len, n, rc, &r);
     break;

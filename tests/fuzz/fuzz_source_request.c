@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Fuzz target: ntspool_parse_source_request (a time source reading the
+ * Fuzz target: ntspool_source_request_parse (a time source reading the
  * pool's or a client's request), in both numberings, with and without
  * NTSPOOL_PARSE_CERT_AUTHENTICATED.
  *
@@ -18,7 +18,7 @@ static uint8_t out[1 << 17];
 
 static void reparse(size_t len, enum ntspool_numbering n, unsigned flags,
                     ntspool_request *again) {
-  FUZZ_CHECK(ntspool_parse_source_request(out, len, n, flags, again) == 0);
+  FUZZ_CHECK(ntspool_source_request_parse(out, len, n, flags, again) == 0);
 }
 
 static void rebuild_ke(const ntspool_request *req, enum ntspool_numbering n,
@@ -28,7 +28,7 @@ static void rebuild_ke(const ntspool_request *req, enum ntspool_numbering n,
   size_t nd =
       req->n_denied < NTSPOOL_MAX_DENIED ? req->n_denied : NTSPOOL_MAX_DENIED;
   size_t len;
-  FUZZ_CHECK(ntspool_build_ke_request(out, sizeof out, &len, n, protocols, np,
+  FUZZ_CHECK(ntspool_ke_request_build(out, sizeof out, &len, n, protocols, np,
                                       aeads, na, req->denied, nd,
                                       req->compliant_128gcm) == 0);
   ntspool_request again;
@@ -45,7 +45,7 @@ static void rebuild_ke(const ntspool_request *req, enum ntspool_numbering n,
 static void rebuild_support(const ntspool_request *req,
                             enum ntspool_numbering n, unsigned flags) {
   size_t len;
-  FUZZ_CHECK(ntspool_build_support_request(out, sizeof out, &len, n, req->token,
+  FUZZ_CHECK(ntspool_support_request_build(out, sizeof out, &len, n, req->token,
                                            req->want, req->keep_alive) == 0);
   ntspool_request again;
   reparse(len, n, flags, &again);
@@ -58,7 +58,7 @@ static void rebuild_support(const ntspool_request *req,
 static void rebuild_fixed_key(const ntspool_request *req,
                               enum ntspool_numbering n, unsigned flags) {
   size_t len;
-  FUZZ_CHECK(ntspool_build_fixed_key_request(
+  FUZZ_CHECK(ntspool_fixed_key_request_build(
                  out, sizeof out, &len, n, req->token,
                  ntspool_u16_list_get(req->protocols, 0),
                  ntspool_u16_list_get(req->aeads, 0), req->c2s_key.data,
@@ -77,7 +77,7 @@ static void rebuild_fixed_key(const ntspool_request *req,
 static void check(const uint8_t *data, size_t size, enum ntspool_numbering n,
                   unsigned flags) {
   ntspool_request req;
-  int rc = ntspool_parse_source_request(data, size, n, flags, &req);
+  int rc = ntspool_source_request_parse(data, size, n, flags, &req);
   FUZZ_CHECK(rc == 0 || rc == NTSPOOL_ERR_BAD_REQUEST ||
              rc == NTSPOOL_ERR_UNKNOWN_CRITICAL ||
              rc == NTSPOOL_ERR_NEED_MORE || rc == NTSPOOL_ERR_TRAILING_DATA);

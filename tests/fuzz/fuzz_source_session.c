@@ -95,7 +95,7 @@ static void check_answer(const ntspool_session *s, const ntspool_request *req,
   enum ntspool_numbering n = s->ctx->numbering;
   if (s->outcome.sent_error) {
     ntspool_response r;
-    FUZZ_CHECK(ntspool_parse_ke_response(tx, len, n, &r) ==
+    FUZZ_CHECK(ntspool_ke_response_parse(tx, len, n, &r) ==
                NTSPOOL_ERR_PEER_ERROR);
     FUZZ_CHECK(r.error_code == s->outcome.nts_error && r.error_code <= 2);
     if (frame_rc != 0) /* too large, or bytes after End of Message */
@@ -108,11 +108,11 @@ static void check_answer(const ntspool_session *s, const ntspool_request *req,
   FUZZ_CHECK(frame_rc == 0 && parse_rc == 0);
   if (req->kind == NTSPOOL_REQUEST_SUPPORT) {
     ntspool_support sr;
-    FUZZ_CHECK(ntspool_parse_support_response(tx, len, n, req->want, &sr) == 0);
+    FUZZ_CHECK(ntspool_support_response_parse(tx, len, n, req->want, &sr) == 0);
     return;
   }
   ntspool_response r;
-  int rc = ntspool_parse_ke_response(tx, len, n, &r);
+  int rc = ntspool_ke_response_parse(tx, len, n, &r);
   if (req->kind == NTSPOOL_REQUEST_FIXED_KEY) {
     FUZZ_CHECK(rc == 0 && r.n_cookies == s->ctx->n_cookies);
     FUZZ_CHECK(r.protocol == ntspool_u16_list_get(req->protocols, 0) &&
@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int frame_rc = fuzz_session_frame(s);
   if (frame_rc == 0)
     parse_rc =
-        ntspool_parse_source_request(s->ch.rx, n, ctx->numbering,
+        ntspool_source_request_parse(s->ch.rx, n, ctx->numbering,
                                      /* no client certificate */ 0, &req);
 
   int rc = ntspool_session_step(s, 1001);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Fuzz target: ntspool_parse_support_response (the pool reading a time
+ * Fuzz target: ntspool_support_response_parse (the pool reading a time
  * source's capabilities), in both numberings.  The first input byte is
  * `want` (its low three bits), the rest the message.
  *
@@ -8,7 +8,7 @@
  * also after a failure; a success has every list that was asked for, the
  * algorithm list in whole (id, key length) pairs, the names kept within
  * NTSPOOL_MAX_SERVER_NAMES; and the answer rebuilt with
- * ntspool_build_support_response parses back to the same lists, names and
+ * ntspool_support_response_build parses back to the same lists, names and
  * Keep Alive.
  */
 #include "fuzz.h"
@@ -39,9 +39,9 @@ static void rebuild(const ntspool_support *s, enum ntspool_numbering n,
       .keep_alive = s->keep_alive,
   };
   size_t len;
-  FUZZ_CHECK(ntspool_build_support_response(out, sizeof out, &len, n, &a) == 0);
+  FUZZ_CHECK(ntspool_support_response_build(out, sizeof out, &len, n, &a) == 0);
   ntspool_support again;
-  FUZZ_CHECK(ntspool_parse_support_response(out, len, n, want, &again) == 0);
+  FUZZ_CHECK(ntspool_support_response_parse(out, len, n, want, &again) == 0);
   if (want & NTSPOOL_WANT_PROTOCOLS)
     FUZZ_CHECK(fuzz_same_list(again.protocols, s->protocols));
   if (want & NTSPOOL_WANT_ALGORITHMS)
@@ -55,7 +55,7 @@ static void rebuild(const ntspool_support *s, enum ntspool_numbering n,
 static void check(const uint8_t *msg, size_t len, enum ntspool_numbering n,
                   unsigned want) {
   ntspool_support s;
-  int rc = ntspool_parse_support_response(msg, len, n, want, &s);
+  int rc = ntspool_support_response_parse(msg, len, n, want, &s);
   FUZZ_CHECK(rc == 0 || rc == NTSPOOL_ERR_BAD_RESPONSE ||
              rc == NTSPOOL_ERR_UNKNOWN_CRITICAL ||
              rc == NTSPOOL_ERR_PEER_ERROR || rc == NTSPOOL_ERR_PEER_WARNING ||
