@@ -21,7 +21,7 @@ bad_config "bad max-connections-per-address" ":3: [server] max-connections-per-a
 listen = 127.0.0.1:4460
 max-connections-per-address = 0
 EOF
-bad_config "max-connections-per-address given twice" ":3: [server] max-connections-per-address is set twice" <<EOF
+bad_config "max-connections-per-address given twice" ":3: [server] max-connections-per-address: given twice" <<EOF
 [server]
 max-connections-per-address = 5
 max-connections-per-address = 6
