@@ -9,7 +9,8 @@
  * privileges and the pid file belong to the daemon's start).  The input
  * is written to a file per process, since the loader reads a path.
  *
- * Invariants: -1 with one line in err that starts with the file's name, or
+ * Invariants: -1 with one line in err that starts with the name of the
+ * file at fault (this one, or a JSON file it names), or
  * 0 with no message, at least one listening address, at most the maximum
  * connections, PROXY only with trusted balancers, and a context that is
  * ready and the daemon's only reference besides the configuration's.
@@ -49,8 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = nts_pool_ke_config_load(path, &quiet, NULL, &cfg, err, sizeof err);
   if (rc != 0) {
     FUZZ_CHECK(rc == -1 && cfg == NULL);
-    FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
     FUZZ_CHECK(strchr(err, '\n') == NULL);
+    /* The line names the file at fault: this one, or a server list or
+     * monitor keys file it names (their errors carry their own path, and
+     * line and column for JSON), whose path is then in the input. */
+    if (strncmp(err, path, strlen(path)) != 0) {
+      const char *colon = strchr(err, ':');
+      FUZZ_CHECK(colon != NULL && colon > err);
+      FUZZ_CHECK(memmem(data, size, err, (size_t)(colon - err)) != NULL);
+    }
     return 0;
   }
   FUZZ_CHECK(cfg != NULL && err[0] == '\0');
