@@ -226,7 +226,7 @@ $(BUILD)/tests/helpers/nts-pool-ke-nogeo: $(CLI_NOGEO_OBJS) $(STATIC)
 
 # The daemon's server-list and monitor-keys translations have unit tests of
 # their own, which link the daemon's objects for them (and the file reader).
-$(BUILD)/tests/test_server_list: $(call objs,cli/server_list.c cli/file.c cli/monitor_keys.c)
+$(BUILD)/tests/test_server_list: $(call objs,cli/server_list.c cli/file.c cli/monitor_keys.c cli/json_error.c)
 $(BUILD)/tests/test_server_list: PROG_LIBS = $(JANSSON_LIBS)
 
 cli: $(CLI)
@@ -387,9 +387,12 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(LIB_CPPFLAGS) -Icli -Itests $(INIH_CFLAGS) $(JANSSON_CFLAGS) -MMD -MP -o $@ $< \
 	  $(filter %.o,$^) $(FUZZ_LIB) $(FUZZ_LIBS) $(TLS_LIBS) -lpthread
 
-# The daemon's server list translation (instrumented; jansson is not).
-$(FUZZ_BUILD)/fuzz_server_list: $(FUZZ_BUILD)/cli/server_list.o
+# The daemon's server list and monitor keys translations (instrumented;
+# jansson is not).
+$(FUZZ_BUILD)/fuzz_server_list: $(FUZZ_BUILD)/cli/server_list.o $(FUZZ_BUILD)/cli/json_error.o
 $(FUZZ_BUILD)/fuzz_server_list: FUZZ_LIBS = $(JANSSON_LIBS)
+$(FUZZ_BUILD)/fuzz_monitor_keys: $(FUZZ_BUILD)/cli/monitor_keys.o $(FUZZ_BUILD)/cli/json_error.o
+$(FUZZ_BUILD)/fuzz_monitor_keys: FUZZ_LIBS = $(JANSSON_LIBS)
 
 # Whole sessions, over the tests' in-memory pipe.
 $(FUZZ_BUILD)/fuzz_source_session $(FUZZ_BUILD)/fuzz_client_session $(FUZZ_BUILD)/fuzz_proxy_stream: \

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "json_error.h"
 #include "monitor_keys.h"
 
 long nts_pool_ke_monitor_keys_parse(const char *path, const char *text,
@@ -13,7 +14,7 @@ long nts_pool_ke_monitor_keys_parse(const char *path, const char *text,
   json_error_t je;
   json_t *root = json_loadb(text, len, 0, &je);
   if (root == NULL) {
-    snprintf(err, err_len, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    nts_pool_ke_json_syntax_error(path, &je, false, err, err_len);
     return -1;
   }
   long n = -1;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "json_error.h"
 #include "server_list.h"
 
 #define WEIGHT_MAX 1000000
@@ -31,9 +32,10 @@ typedef struct entry_ctx {
 __attribute__((format(printf, 2, 3))) static long bad(const entry_ctx *e,
                                                       const char *fmt, ...) {
   int n;
+  char uuid[4 * 64];
   if (e->uuid != NULL)
     n = snprintf(e->err, e->err_len, "%s: entry %zu (uuid %s): ", e->path,
-                 e->index, e->uuid);
+                 e->index, nts_pool_ke_json_quote(e->uuid, uuid, sizeof uuid));
   else
     n = snprintf(e->err, e->err_len, "%s: entry %zu: ", e->path, e->index);
   va_list ap;
@@ -208,7 +210,7 @@ long nts_pool_ke_server_list_parse(const char *path, const char *text,
   json_error_t je;
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   if (root == NULL) {
-    snprintf(err, err_len, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    nts_pool_ke_json_syntax_error(path, &je, true, err, err_len);
     return -1;
   }
   long rc = 0;

@@ -146,6 +146,9 @@ static void test_list_errors(void **state) {
   expect_error("[{\"uuid\": \"u1\"}", "servers.json:1:15: ']' expected near "
                                       "end of file");
   expect_error("", "servers.json:1:0: '[' or '{' expected near end of file");
+  /* What jansson quotes from the file stays on the line. */
+  expect_error("[\"tor-86\\\n]",
+               "servers.json:2:0: invalid escape near '\"tor-86\\\\x0a'");
   expect_error("[{\"uuid\": \"u1\",\n \"uuid\": \"u2\"}]",
                "servers.json:2:7: duplicate object key near '\"uuid\"'");
   /* Shape. */
@@ -166,6 +169,9 @@ static void test_list_errors(void **state) {
   expect_error("[{\"uuid\": 12, \"domain\": \"a\", \"port\": 1}]",
                "servers.json: entry 0: \"uuid\" must be a string, not an "
                "integer");
+  expect_error("[{\"uuid\": \"u\\n1\", \"port\": 1}]",
+               "servers.json: entry 0 (uuid u\\x0a1): missing required member "
+               "\"domain\"");
   expect_error("[{\"uuid\": \"\", \"domain\": \"a\", \"port\": 1}]",
                "servers.json: entry 0: \"uuid\" is empty");
   expect_error(
@@ -336,7 +342,13 @@ static void test_monitor_keys_errors(void **state) {
   expect_keys_error("[\"a\", \"\"]", "monitoring.json: entry 1: [server] "
                                      "monitoring-key: a monitoring key has 1 "
                                      "to 1024 characters");
-  /* The key is never in the message. */
+  /* The key is never in the message, not even from jansson, who quotes
+   * the file near a syntax error; and a line break in the file does not
+   * break the message's line. */
+  expect_keys_error("[\"secret-key-abc\x01\"]",
+                    "monitoring.json:1:16: control character 0x1");
+  expect_keys_error("[\"secret-key\\\n\"]",
+                    "monitoring.json:2:0: invalid escape");
   expect_keys_error("[\"secret\\u0001key\"]",
                     "monitoring.json: entry 0: [server] monitoring-key: a "
                     "monitoring key is printable ASCII");

@@ -467,6 +467,11 @@ static void test_settings_error_kinds(void **state) {
               "[upstream ] domain: an upstream section needs a name");
   expect_kind(ctx, "server", "listn", "x", NTSPOOL_CONFIG_UNKNOWN_KEY,
               "[server] listn: unknown key");
+  /* Names from files (a server list's uuid names a section) may hold any
+   * byte; the message stays one printable line. */
+  expect_kind(ctx, "upstream a\nb\x01", "domian\r", "x",
+              NTSPOOL_CONFIG_UNKNOWN_KEY,
+              "[upstream a\\x0ab\\x01] domian\\x0d: unknown key");
   expect_kind(ctx, "upstream a", "domian", "x", NTSPOOL_CONFIG_UNKNOWN_KEY,
               "[upstream a] domian: unknown key");
   expect_kind(ctx, "server", "key-exchange-timeout-ms", "soon",

@@ -34,7 +34,12 @@ _Static_assert(NTSPOOL_ARRAY_LEN(ntspool_settings) <= NTSPOOL_SETTINGS_MAX,
 
 int ntspool_setting_error(char *err, size_t errlen, const char *section,
                           const char *key, const char *fmt, ...) {
-  int n = snprintf(err, errlen, "[%s] %s: ", section, key);
+  /* The names come from files (a server list's uuid is a section name)
+   * and the message is one line of a log: escaped like a log value. */
+  char s[1024], k[256];
+  int n = snprintf(err, errlen,
+                   "[%s] %s: ", ntspool_text_escape(section, s, sizeof s),
+                   ntspool_text_escape(key, k, sizeof k));
   if (n >= 0 && (size_t)n < errlen) {
     va_list ap;
     va_start(ap, fmt);

@@ -3,7 +3,8 @@
  * Fuzz target: the daemon's server list translation (cli/server_list.c)
  * into a real pool policy, then a commit.
  *
- * Invariants: the parser returns -1 with a message naming the file, or the
+ * Invariants: the parser returns -1 with a message naming the file, one
+ * line of printable ASCII whatever the file holds, or the
  * number of entries with no message; every entry it accepted is a source
  * of the committed registry, found by its uuid, with a derived token; a
  * policy that refused a key says why.
@@ -56,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                          &sink, err, sizeof err);
   if (n < 0) {
     FUZZ_CHECK(n == -1 && strncmp(err, "fuzz.json", 9) == 0);
+    for (const char *c = err; *c != '\0'; c++)
+      FUZZ_CHECK(*c >= 0x20 && *c < 0x7f);
   } else {
     FUZZ_CHECK(err[0] == '\0');
     if (ntspool_policy_commit(p) == 0) {
