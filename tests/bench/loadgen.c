@@ -49,6 +49,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,6 +480,9 @@ static void usage(void) {
 int main(int argc, char **argv) {
   if (argc < 3 || bench_parse_addr(argv[2], &g.addr) != 0)
     usage();
+  /* A server that refuses or drops a connection while we write to it is a
+   * failed session to count, not the end of the run. */
+  signal(SIGPIPE, SIG_IGN);
   const char *mode = argv[1];
   int pid = 0, conns = 0, hello = 1, linger = 0;
   for (int i = 3; i < argc; i++) {
