@@ -4,13 +4,18 @@
  * self-pipe; it polls the listeners only while a worker slot is free, so
  * max-connections holds and further clients wait in the kernel's backlog
  * (doc/protocol.md section 5.1).  Workers take accepted sockets from a
- * queue and each drives one connection to its end; a new connection wakes
- * the worker that went idle last, so the few the load needs do all the
- * work and the others stay cold: each thread that works keeps its own
- * allocator cache and stack pages (glibc's tcache holds freed blocks per
- * thread), and with every worker taking turns the resident memory crept up
- * for as long as new ones joined (make soak: +13 % over 1,000,000 sessions
- * with 100 workers at 8 concurrent clients).  Every connection runs
+ * queue and each drives one connection to its end.  Workers start when a
+ * connection finds none idle (up to max-connections) and end after
+ * WORKER_IDLE_EXIT_MS with nothing to do; a new connection wakes the
+ * worker that went idle last, so the few the load needs do all the work
+ * and the others go.  Each thread that works keeps its own allocator cache
+ * and stack pages: glibc's tcache holds up to 7 freed blocks of each size
+ * per thread, scattered over the heap, and a page with one of them on it
+ * cannot be given back.  With 100 workers taking turns the resident memory
+ * crept up by 13 % over 1,000,000 sessions (make soak); with the last idle
+ * worker woken first, by 5 %, as more of them joined and the caches' blocks
+ * drifted over more pages; a thread that ends gives its cache back, and
+ * the trim when idle (memory.h) then the pages.  Every connection runs
  * with the configuration that was current when a worker took it: a reload
  * swaps the pointer, and the old configuration (with its context and cached
  * upstream connections) is freed when its last session lets go.
@@ -35,6 +40,10 @@
 
 #define ACCEPT_PAUSE_MS 100
 #define WORKER_STACK (512 * 1024)
+/* A worker idle for as long as a whole key exchange may last ends: the
+ * next burst starts threads again in microseconds, against milliseconds
+ * per handshake. */
+#define WORKER_IDLE_EXIT_MS 5000
 
 /* An idle worker's wake-up: `woken` once a connection is queued for it. */
 typedef struct idle_slot {
@@ -50,18 +59,22 @@ typedef struct pending {
 
 static struct {
   pthread_mutex_t lock;
-  pthread_cond_t idle; /* busy dropped to 0 */
+  pthread_cond_t idle;   /* busy dropped to 0 */
+  pthread_cond_t exited; /* running dropped to 0 */
   nts_pool_ke_config *current;
   pending *queue;
   size_t head, queued;
   unsigned busy; /* queued + being served */
   unsigned max;
   bool stopping;
-  pthread_t *threads;
-  unsigned n_threads;
-  idle_slot *slots;     /* one per worker */
+  idle_slot *slots;     /* one per possible worker */
   unsigned *idle_stack; /* idle workers, the most recent on top */
   unsigned n_idle;
+  unsigned *free_slots; /* slots with no worker */
+  unsigned n_free;
+  unsigned running; /* workers started and not yet ended */
+  bool ended;       /* a worker ended since the last memory turn */
+  ntspool_time_ms next_start_warning;
   int listeners[NTS_POOL_KE_MAX_LISTEN];
   size_t n_listeners;
   int wake[2];
@@ -70,6 +83,7 @@ static struct {
   ntspool_time_ms next_fd_warning;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER,
          .idle = PTHREAD_COND_INITIALIZER,
+         .exited = PTHREAD_COND_INITIALIZER,
          .wake = {-1, -1}};
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -136,30 +150,108 @@ int nts_pool_ke_serve_bind(const nts_pool_ke_config *cfg) {
   return 0;
 }
 
-/* Wakes the worker that went idle last, if any is idle (else the next one
- * to finish takes the connection).  Caller holds srv.lock. */
-static void wake_worker(void) {
-  if (srv.n_idle == 0)
+static void *worker(void *arg);
+
+/* Other threads must not run the signal handler: only the accept loop
+ * polls the self-pipe, and a handler elsewhere would only interrupt a
+ * session.  A thread starts with its creator's mask, so they are created
+ * with these blocked; *old is the mask to restore. */
+static void block_signals(sigset_t *old) {
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+/* Starts a worker in a free slot.  Caller holds srv.lock.  On failure (out
+ * of threads or memory) the connection waits in the queue for a worker to
+ * finish, or for the accept loop's next try (nts_pool_ke_serve_run). */
+static void start_worker(void) {
+  if (srv.n_free == 0)
     return;
+  unsigned i = srv.free_slots[srv.n_free - 1];
+  sigset_t old;
+  block_signals(&old);
+  pthread_attr_t attr;
+  pthread_t t;
+  bool ok = pthread_attr_init(&attr) == 0;
+  if (ok) {
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    ok = pthread_create(&t, &attr, worker, (void *)(uintptr_t)i) == 0;
+    pthread_attr_destroy(&attr);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (!ok) {
+    ntspool_time_ms now = nts_pool_ke_now_ms();
+    if (now >= srv.next_start_warning) {
+      NTS_POOL_KE_WARN("server", "cannot start a worker thread running=%u",
+                       srv.running);
+      srv.next_start_warning = now + 10000;
+    }
+    return;
+  }
+  srv.n_free--;
+  srv.running++;
+}
+
+/* A queued connection's worker: the one that went idle last, else a new
+ * one.  Caller holds srv.lock. */
+static void wake_worker(void) {
+  if (srv.n_idle == 0) {
+    start_worker();
+    return;
+  }
   unsigned w = srv.idle_stack[--srv.n_idle];
   srv.slots[w].woken = true;
   pthread_cond_signal(&srv.slots[w].wake);
 }
 
+/* Waits on slot `self` until woken, stopping, or WORKER_IDLE_EXIT_MS.
+ * Returns false when the worker should end for being idle (it is then off
+ * the idle stack).  Caller holds srv.lock. */
+static bool wait_for_work(unsigned self) {
+  idle_slot *slot = &srv.slots[self];
+  /* On the stack exactly while waiting: whoever pops it sets woken. */
+  srv.idle_stack[srv.n_idle++] = self;
+  slot->woken = false;
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += WORKER_IDLE_EXIT_MS / 1000;
+  until.tv_nsec += (long)(WORKER_IDLE_EXIT_MS % 1000) * 1000000;
+  if (until.tv_nsec >= 1000000000) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000;
+  }
+  while (!slot->woken && !srv.stopping) {
+    if (pthread_cond_timedwait(&slot->wake, &srv.lock, &until) != ETIMEDOUT ||
+        slot->woken || srv.stopping)
+      continue;
+    /* Idle this long (usually the bottom of the stack): off it, and end
+     * unless a connection queued meanwhile for another worker is left. */
+    for (unsigned i = 0; i < srv.n_idle; i++)
+      if (srv.idle_stack[i] == self) {
+        memmove(&srv.idle_stack[i], &srv.idle_stack[i + 1],
+                (srv.n_idle - i - 1) * sizeof *srv.idle_stack);
+        srv.n_idle--;
+        break;
+      }
+    return srv.queued > 0;
+  }
+  return true;
+}
+
 static void *worker(void *arg) {
   unsigned self = (unsigned)(uintptr_t)arg;
-  idle_slot *slot = &srv.slots[self];
   pthread_mutex_lock(&srv.lock);
   for (;;) {
-    while (!srv.queued && !srv.stopping) {
-      /* On the stack exactly while waiting: whoever pops it sets woken. */
-      srv.idle_stack[srv.n_idle++] = self;
-      slot->woken = false;
-      while (!slot->woken && !srv.stopping)
-        pthread_cond_wait(&slot->wake, &srv.lock);
-    }
+    bool idle_too_long = false;
+    while (!srv.queued && !srv.stopping && !idle_too_long)
+      idle_too_long = !wait_for_work(self);
     if (!srv.queued)
-      break; /* stopping, and nothing left to serve */
+      break; /* idle too long, or stopping with nothing left to serve */
     pending p = srv.queue[srv.head];
     srv.head = (srv.head + 1) % srv.max;
     srv.queued--;
@@ -176,34 +268,36 @@ static void *worker(void *arg) {
     if (was_full)
       wake_accept_loop(); /* it stopped polling the listeners */
   }
+  srv.free_slots[srv.n_free++] = self;
+  srv.ended = true;
+  if (--srv.running == 0)
+    pthread_cond_broadcast(&srv.exited);
   pthread_mutex_unlock(&srv.lock);
   return NULL;
 }
 
-static int start_workers(unsigned n) {
+/* The queue and the slots for n workers; the workers start on demand. */
+static int prepare_workers(unsigned n) {
   srv.queue = calloc(n, sizeof *srv.queue);
-  srv.threads = calloc(n, sizeof *srv.threads);
   srv.slots = calloc(n, sizeof *srv.slots);
   srv.idle_stack = calloc(n, sizeof *srv.idle_stack);
-  if (!srv.queue || !srv.threads || !srv.slots || !srv.idle_stack ||
+  srv.free_slots = calloc(n, sizeof *srv.free_slots);
+  if (!srv.queue || !srv.slots || !srv.idle_stack || !srv.free_slots ||
       nts_pool_ke_addr_limit_init(n) != 0)
     return -1;
-  for (unsigned i = 0; i < n; i++)
-    if (pthread_cond_init(&srv.slots[i].wake, NULL) != 0)
-      return -1;
-  srv.max = n;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, WORKER_STACK);
+  pthread_condattr_t monotonic;
+  if (pthread_condattr_init(&monotonic) != 0 ||
+      pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC) != 0)
+    return -1;
   for (unsigned i = 0; i < n; i++) {
-    if (pthread_create(&srv.threads[i], &attr, worker, (void *)(uintptr_t)i) !=
-        0) {
-      pthread_attr_destroy(&attr);
+    if (pthread_cond_init(&srv.slots[i].wake, &monotonic) != 0) {
+      pthread_condattr_destroy(&monotonic);
       return -1;
     }
-    srv.n_threads++;
+    srv.free_slots[srv.n_free++] = n - 1 - i; /* slot 0 on top */
   }
-  pthread_attr_destroy(&attr);
+  pthread_condattr_destroy(&monotonic);
+  srv.max = n;
   return 0;
 }
 
@@ -352,7 +446,7 @@ static unsigned drain(ntspool_time_ms ke_timeout_ms) {
   pthread_mutex_lock(&srv.lock);
   srv.stopping = true;
   unsigned busy = srv.busy;
-  for (unsigned i = 0; i < srv.n_threads; i++)
+  for (unsigned i = 0; i < srv.max; i++)
     pthread_cond_signal(&srv.slots[i].wake);
   pthread_mutex_unlock(&srv.lock);
   NTS_POOL_KE_INFO("server",
@@ -372,32 +466,28 @@ static unsigned drain(ntspool_time_ms ke_timeout_ms) {
   while (srv.busy && rc != ETIMEDOUT)
     rc = pthread_cond_timedwait(&srv.idle, &srv.lock, &until);
   busy = srv.busy;
+  /* The workers are detached: the shared state is freed only after the
+   * last one has let go of it (each ends at once once nothing is busy). */
+  while (!busy && srv.running)
+    pthread_cond_wait(&srv.exited, &srv.lock);
   pthread_mutex_unlock(&srv.lock);
   if (busy) {
     NTS_POOL_KE_WARN("server", "exiting with connections still open count=%u",
                      busy);
     return busy;
   }
-  for (unsigned i = 0; i < srv.n_threads; i++)
-    pthread_join(srv.threads[i], NULL);
   return 0;
 }
 
 int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
                           const nts_pool_ke_serve_options *o) {
   srv.current = cfg;
-  /* Workers must not run the signal handler: only this thread polls the
-   * self-pipe, and a handler elsewhere would only interrupt a session. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  int rc = start_workers(cfg->max_connections);
+  int rc = prepare_workers(cfg->max_connections);
   if (rc != 0)
-    NTS_POOL_KE_ERROR("server", "cannot start worker threads count=%u",
+    NTS_POOL_KE_ERROR("server", "cannot prepare for workers count=%u",
                       cfg->max_connections);
+  sigset_t old;
+  block_signals(&old);
   if (rc == 0 && o->metrics_fd >= 0 &&
       (rc = nts_pool_ke_metrics_start(o->metrics_fd,
                                       nts_pool_ke_serve_current)) != 0)
@@ -467,6 +557,11 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     watch_poll(&watch, o, now, &next_watch);
     pthread_mutex_lock(&srv.lock);
     bool idle = srv.busy == 0;
+    worked = worked || srv.ended; /* its cache went back to the heap */
+    srv.ended = false;
+    /* A connection that found no worker, and none could start then. */
+    if (srv.queued > srv.n_idle && srv.running < srv.queued)
+      start_worker();
     pthread_mutex_unlock(&srv.lock);
     nts_pool_ke_memory_turn(idle, worked, now);
   }
@@ -479,7 +574,7 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
   if (left)
     return 1;
   free(srv.queue);
-  free(srv.threads);
+  free(srv.free_slots);
   for (unsigned i = 0; i < srv.max; i++)
     pthread_cond_destroy(&srv.slots[i].wake);
   free(srv.slots);
