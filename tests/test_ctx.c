@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -66,6 +69,45 @@ static void test_ctx_source_keys(void **state) {
   assert_int_equal(ntspool_ctx_set(ctx, NULL, "a", "b"),
                    NTSPOOL_ERR_INVALID_ARG);
   ntspool_ctx_unref(ctx);
+}
+
+/* A certificate, key or CA path that names a directory or a FIFO fails
+ * ctx_ready with an error, and at once: the TLS libraries' own file
+ * readers would take a directory's size from the file system (2^63 on
+ * ext4) and wait forever on a FIFO. */
+static void test_ctx_credential_not_a_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ntspool-ctx-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char fifo[64];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  const char *bad[] = {dir, fifo};
+  for (size_t b = 0; b < 2; b++)
+    for (size_t k = 0; k < 2; k++) { /* k: the chain, then the key */
+      ntspool_ctx *ctx = source();
+      ntspool_source_ops ops = {NTSPOOL_SOURCE_OPS_VERSION, cookies, NULL};
+      assert_int_equal(ntspool_ctx_set_source_ops(ctx, &ops), 0);
+      expect(ctx, "time-source", "certificate-chain-path",
+             k == 0 ? bad[b] : "tests/pki/timesource.pem", 0, NULL);
+      expect(ctx, "time-source", "private-key-path",
+             k == 1 ? bad[b] : "tests/pki/timesource.key", 0, NULL);
+      int rc = ntspool_ctx_ready(ctx);
+      assert_true(rc == NTSPOOL_ERR_CONFIG || rc == NTSPOOL_ERR_NOT_FOUND);
+      ntspool_ctx_unref(ctx);
+    }
+  /* A CA path: a FIFO is refused; a directory's FIFO is skipped. */
+  ntspool_ctx *ctx;
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  expect(ctx, "client", "certificate-authority-path", fifo, 0, NULL);
+  assert_true(ntspool_ctx_ready(ctx) < 0);
+  ntspool_ctx_unref(ctx);
+  assert_int_equal(ntspool_ctx_new(NTSPOOL_ROLE_CLIENT, NULL, &ctx), 0);
+  expect(ctx, "client", "certificate-authority-path", dir, 0, NULL);
+  assert_true(ntspool_ctx_ready(ctx) < 0); /* nothing in it parsed */
+  ntspool_ctx_unref(ctx);
+  unlink(fifo);
+  rmdir(dir);
 }
 
 static void test_ctx_ready_checks(void **state) {
@@ -335,6 +377,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ctx_source_keys),
       cmocka_unit_test(test_ctx_ready_checks),
+      cmocka_unit_test(test_ctx_credential_not_a_file),
       cmocka_unit_test(test_ctx_pool_keys),
       cmocka_unit_test(test_ctx_client_defaults),
       cmocka_unit_test(test_ctx_credentials_pem),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Secret files (settings.h): token files, the base shared secret, the
- * time source's accepted tokens, and the permission rule every secret file
- * (private keys included) is held to. */
+/* Files the library reads (settings.h): secret files (token files, the
+ * base shared secret, the time source's accepted tokens) and the
+ * permission rule every secret file (private keys included) is held to;
+ * the TLS backends' certificate and key files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -82,62 +83,90 @@ int ntspool_secret_path_check(const char *path, char *err, size_t errlen,
   return rc != 0 && warnlen > 0 && warn[0] != '\0' ? 0 : rc;
 }
 
-int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
-                             char **out, size_t *len, char *err, size_t errlen,
-                             char *warn, size_t warnlen) {
-  int fd = open_secret(path, err, errlen, warn, warnlen);
-  if (fd < 0)
-    return NTSPOOL_ERR_NOT_FOUND;
+/* Reads the regular file open on fd (of st_size bytes by fstat, at most
+ * max) into a NUL-terminated buffer; free with ntspool_free_secret(a,
+ * *out, *len).  Closes fd. */
+static int read_fd(const ntspool_allocator *a, int fd, const char *path,
+                   size_t max, char **out, size_t *len, char *err,
+                   size_t errlen, int *sys_err) {
   struct stat st;
+  int rc = NTSPOOL_ERR_CONFIG;
   char *buf = NULL;
-  size_t have = 0;
-  int rc = ntspool_secret_file_check(fd, path, err, errlen, warn, warnlen);
-  if (rc != 0)
-    goto done;
-  rc = NTSPOOL_ERR_CONFIG;
-  if (fstat(fd, &st) != 0 || st.st_size > SECRET_FILE_MAX) {
-    snprintf(err, errlen, "%s is larger than %d bytes", path, SECRET_FILE_MAX);
+  size_t have = 0, cap = 0;
+  *sys_err = EFBIG;
+  if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > max) {
+    snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
     goto done;
   }
-  /* One byte more than the limit, so growth since fstat is noticed. */
-  buf = ntspool_malloc(a, SECRET_FILE_MAX + 2);
+  /* One byte more than fstat said, so a file that grew is noticed. */
+  cap = (size_t)st.st_size + 2;
+  buf = ntspool_malloc(a, cap);
   if (buf == NULL) {
     snprintf(err, errlen, "out of memory reading %s", path);
+    *sys_err = ENOMEM;
     rc = NTSPOOL_ERR_NO_MEMORY;
     goto done;
   }
   for (;;) {
-    ssize_t n = read(fd, buf + have, SECRET_FILE_MAX + 1 - have);
+    ssize_t n = read(fd, buf + have, cap - 1 - have);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
+      *sys_err = errno;
       snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
       goto done;
     }
     if (n == 0)
       break;
     have += (size_t)n;
-    if (have > SECRET_FILE_MAX) {
-      snprintf(err, errlen, "%s is larger than %d bytes", path,
-               SECRET_FILE_MAX);
+    if (have == cap - 1) {
+      snprintf(err, errlen, "%s changed while it was read", path);
+      *sys_err = EIO;
       goto done;
     }
   }
-  /* Keep only what the file held, not the 64 KiB read buffer. */
-  char *copy = ntspool_malloc(a, have + 1);
-  if (copy == NULL) {
-    snprintf(err, errlen, "out of memory reading %s", path);
-    rc = NTSPOOL_ERR_NO_MEMORY;
-    goto done;
-  }
-  memcpy(copy, buf, have);
-  copy[have] = '\0';
-  *out = copy;
+  buf[have] = '\0';
+  *out = buf;
   *len = have;
+  buf = NULL;
+  *sys_err = 0;
   rc = 0;
 done:
   if (buf != NULL)
-    ntspool_free_secret(a, buf, have);
+    ntspool_free_secret(a, buf, cap);
   close(fd);
   return rc;
+}
+
+int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
+                             char **out, size_t *len, char *err, size_t errlen,
+                             char *warn, size_t warnlen) {
+  int fd = open_secret(path, err, errlen, warn, warnlen);
+  if (fd < 0)
+    return NTSPOOL_ERR_NOT_FOUND;
+  int rc = ntspool_secret_file_check(fd, path, err, errlen, warn, warnlen);
+  if (rc != 0) {
+    close(fd);
+    return rc;
+  }
+  int sys_err;
+  return read_fd(a, fd, path, SECRET_FILE_MAX, out, len, err, errlen, &sys_err);
+}
+
+int ntspool_file_read(const ntspool_allocator *a, const char *path, size_t max,
+                      char **out, size_t *len, int *sys_err) {
+  char err[8];
+  /* O_NONBLOCK: a FIFO named by mistake must not hang the load. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    *sys_err = errno;
+    return NTSPOOL_ERR_NOT_FOUND;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *sys_err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    close(fd);
+    return NTSPOOL_ERR_CONFIG;
+  }
+  return read_fd(a, fd, path, max, out, len, err, sizeof err, sys_err);
 }

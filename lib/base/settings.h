@@ -139,6 +139,20 @@ int ntspool_secret_file_read(const ntspool_allocator *a, const char *path,
                              char **out, size_t *len, char *err, size_t errlen,
                              char *warn, size_t warnlen);
 
+/* Reads a regular file of at most max bytes (O_CLOEXEC, O_NONBLOCK: a
+ * FIFO does not hang) into *out, NUL-terminated; free it with
+ * ntspool_free_secret(a, *out, *len), as it may hold a key.  Returns
+ * 0; NTSPOOL_ERR_NOT_FOUND (cannot open); NTSPOOL_ERR_CONFIG (not a
+ * regular file, larger than max, changed while read); NTSPOOL_ERR_NO_MEMORY;
+ * on failure *sys_err is the errno that says why (EISDIR for a directory,
+ * EINVAL for another kind of file, EFBIG for too large). */
+int ntspool_file_read(const ntspool_allocator *a, const char *path, size_t max,
+                      char **out, size_t *len, int *sys_err);
+
+/* Largest certificate, key or CA file the TLS backends read (the Debian
+ * CA bundle is about 200 KiB). */
+#define NTSPOOL_CREDENTIAL_FILE_MAX (8u << 20)
+
 /* ntspool_secret_path_check, the rule alone for a secret file another
  * library or program reads, is public: <ntspool/common.h>. */
 

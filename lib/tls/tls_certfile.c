@@ -11,18 +11,18 @@
 
 #include "base/internal.h"
 #include "tls/tls.h"
+#include "tls/tls_mbedtls.h"
 
 int ntspool_tls_load_cert_der(const char *path, const ntspool_allocator *a,
                               ntspool_bytes *out) {
   mbedtls_x509_crt crt;
   mbedtls_x509_crt_init(&crt);
-  int rc = mbedtls_x509_crt_parse_file(&crt, path);
+  int rc = ntspool_mbedtls_parse_file(a, path, ntspool_mbedtls_parse_crt, &crt);
   if (rc != 0 || crt.raw.len == 0) {
     mbedtls_x509_crt_free(&crt);
-    return rc == MBEDTLS_ERR_PK_FILE_IO_ERROR ||
-                   rc == MBEDTLS_ERR_X509_FILE_IO_ERROR
-               ? NTSPOOL_ERR_NOT_FOUND
-               : NTSPOOL_ERR_CONFIG;
+    return rc == MBEDTLS_ERR_X509_FILE_IO_ERROR  ? NTSPOOL_ERR_NOT_FOUND
+           : rc == MBEDTLS_ERR_X509_ALLOC_FAILED ? NTSPOOL_ERR_NO_MEMORY
+                                                 : NTSPOOL_ERR_CONFIG;
   }
   uint8_t *der = ntspool_malloc(a, crt.raw.len);
   if (!der) {

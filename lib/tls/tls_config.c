@@ -19,6 +19,7 @@
 
 #include "base/crypto.h"
 #include "base/internal.h"
+#include "base/settings.h"
 #include "tls/tls_mbedtls.h"
 
 /* mbedtls_ssl_conf_alpn_protocols keeps the pointer: static storage. */
@@ -63,7 +64,26 @@ static int parse_bytes(const ntspool_allocator *a, ntspool_bytes in,
   return ret;
 }
 
-static int parse_crt(void *ctx, const uint8_t *buf, size_t len) {
+int ntspool_mbedtls_parse_file(const ntspool_allocator *a, const char *path,
+                               int (*parse)(void *ctx, const uint8_t *buf,
+                                            size_t len),
+                               void *ctx) {
+  char *text;
+  size_t len;
+  int sys_err;
+  int rc = ntspool_file_read(a, path, NTSPOOL_CREDENTIAL_FILE_MAX, &text, &len,
+                             &sys_err);
+  if (rc != 0)
+    return rc == NTSPOOL_ERR_NO_MEMORY ? MBEDTLS_ERR_X509_ALLOC_FAILED
+                                       : MBEDTLS_ERR_X509_FILE_IO_ERROR;
+  /* As mbedTLS's own file functions: PEM with its NUL, DER without. */
+  size_t n = strstr(text, "-----BEGIN ") != NULL ? len + 1 : len;
+  int ret = parse(ctx, (const uint8_t *)text, n);
+  ntspool_free_secret(a, text, len);
+  return ret;
+}
+
+int ntspool_mbedtls_parse_crt(void *ctx, const uint8_t *buf, size_t len) {
   return mbedtls_x509_crt_parse(ctx, buf, len);
 }
 
@@ -78,17 +98,18 @@ static int load_credentials(ntspool_tls_config *c,
                             const ntspool_tls_credentials *cred, int *raw) {
   int ret;
   if (cred->chain_path != NULL)
-    ret = mbedtls_x509_crt_parse_file(&c->own_chain, cred->chain_path);
+    ret = ntspool_mbedtls_parse_file(&c->alloc, cred->chain_path,
+                                     ntspool_mbedtls_parse_crt, &c->own_chain);
   else
-    ret = parse_bytes(&c->alloc, cred->chain_pem, parse_crt, &c->own_chain);
+    ret = parse_bytes(&c->alloc, cred->chain_pem, ntspool_mbedtls_parse_crt,
+                      &c->own_chain);
   if (ret != 0) {
     *raw = ret > 0 ? MBEDTLS_ERR_X509_INVALID_FORMAT : ret;
     return load_status(*raw);
   }
   if (cred->key_path != NULL)
-    ret = mbedtls_pk_parse_keyfile(&c->own_key, cred->key_path, NULL,
-                                   mbedtls_psa_get_random,
-                                   MBEDTLS_PSA_RANDOM_STATE);
+    ret = ntspool_mbedtls_parse_file(&c->alloc, cred->key_path, parse_key,
+                                     &c->own_key);
   else
     ret = parse_bytes(&c->alloc, cred->key_pem, parse_key, &c->own_key);
   if (ret == 0)
@@ -125,8 +146,11 @@ static int load_ca_path(ntspool_tls_config *c, const char *path, int *raw) {
     return NTSPOOL_ERR_NOT_FOUND;
   }
   size_t before = ca_count(&c->ca);
-  int ret = S_ISDIR(st.st_mode) ? mbedtls_x509_crt_parse_path(&c->ca, path)
-                                : mbedtls_x509_crt_parse_file(&c->ca, path);
+  /* A directory's entries that are not regular files are skipped. */
+  int ret = S_ISDIR(st.st_mode)
+                ? mbedtls_x509_crt_parse_path(&c->ca, path)
+                : ntspool_mbedtls_parse_file(&c->alloc, path,
+                                             ntspool_mbedtls_parse_crt, &c->ca);
   if (ret < 0) {
     *raw = ret;
     return load_status(ret);
@@ -142,7 +166,8 @@ static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
                     int *raw) {
   int rc;
   if (o->ca_path == NULL && o->ca_pem.data != NULL && o->ca_pem.len > 0) {
-    int ret = parse_bytes(&c->alloc, o->ca_pem, parse_crt, &c->ca);
+    int ret =
+        parse_bytes(&c->alloc, o->ca_pem, ntspool_mbedtls_parse_crt, &c->ca);
     if (ret < 0) {
       *raw = ret;
       return load_status(ret);

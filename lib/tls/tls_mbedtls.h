@@ -55,4 +55,17 @@ int ntspool_tls_client_hello_cb(mbedtls_ssl_context *ssl);
  * connection's last error unless it only means "would block". */
 int ntspool_tls_map_error(ntspool_tls *tls, int ret);
 
+/* Reads the regular file at path (ntspool_file_read: a directory or a FIFO
+ * is refused, not read; mbedTLS's own file functions would take a
+ * directory's size for 2^63 and wait on a FIFO) and hands its bytes to
+ * parse, PEM with its NUL as mbedTLS wants it.  Returns parse's result, or
+ * MBEDTLS_ERR_X509_FILE_IO_ERROR / MBEDTLS_ERR_X509_ALLOC_FAILED. */
+int ntspool_mbedtls_parse_file(const ntspool_allocator *a, const char *path,
+                               int (*parse)(void *ctx, const uint8_t *buf,
+                                            size_t len),
+                               void *ctx);
+
+/* mbedtls_x509_crt_parse with a void * chain, for parse_file. */
+int ntspool_mbedtls_parse_crt(void *ctx, const uint8_t *buf, size_t len);
+
 #endif

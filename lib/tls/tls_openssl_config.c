@@ -24,10 +24,8 @@
 
 #include "base/crypto.h"
 #include "base/internal.h"
+#include "base/settings.h"
 #include "tls/tls_openssl.h"
-
-/* Largest credential or CA file we read (the Debian bundle is ~200 KiB). */
-#define MAX_FILE (8u << 20)
 
 static int sys_error(int err) {
   return ntspool_tls_raw_code(ERR_PACK(ERR_LIB_SYS, 0, err));
@@ -41,49 +39,27 @@ static int take_error(int fallback) {
   return e != 0 ? ntspool_tls_raw_code(e) : fallback;
 }
 
-/* Reads a whole file into an OPENSSL_malloc'd buffer (it may hold a key:
- * free with OPENSSL_clear_free).  Returns 0, NTSPOOL_ERR_NOT_FOUND or
- * NTSPOOL_ERR_NO_MEMORY / NTSPOOL_ERR_CONFIG (too large). */
-static int read_file(const char *path, ntspool_bytes *out, int *raw) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    *raw = sys_error(errno);
-    return NTSPOOL_ERR_NOT_FOUND;
-  }
-  size_t cap = 4096, len = 0;
-  uint8_t *buf = OPENSSL_malloc(cap);
-  int rc = 0;
-  while (buf != NULL) {
-    len += fread(buf + len, 1, cap - len, f);
-    if (len < cap)
-      break;
-    if (cap >= MAX_FILE) {
-      rc = NTSPOOL_ERR_CONFIG;
-      break;
-    }
-    uint8_t *bigger = OPENSSL_clear_realloc(buf, cap, cap * 2);
-    if (bigger == NULL)
-      OPENSSL_clear_free(buf, cap);
-    buf = bigger;
-    cap *= 2;
-  }
-  if (buf != NULL && ferror(f))
-    rc = NTSPOOL_ERR_NOT_FOUND;
-  fclose(f);
-  if (buf == NULL)
-    return NTSPOOL_ERR_NO_MEMORY;
+/* Reads a whole regular file (ntspool_file_read: a directory or a FIFO is
+ * refused, not read).  It may hold a key: free with free_file.  Returns
+ * 0, NTSPOOL_ERR_NOT_FOUND, NTSPOOL_ERR_CONFIG (not a regular file, too
+ * large) or NTSPOOL_ERR_NO_MEMORY, with the system's reason in *raw. */
+static int read_file(const ntspool_allocator *a, const char *path,
+                     ntspool_bytes *out, int *raw) {
+  char *text;
+  size_t len;
+  int sys_err;
+  int rc = ntspool_file_read(a, path, NTSPOOL_CREDENTIAL_FILE_MAX, &text, &len,
+                             &sys_err);
   if (rc != 0) {
-    OPENSSL_clear_free(buf, cap);
-    *raw = sys_error(EIO);
+    *raw = sys_error(sys_err);
     return rc;
   }
-  out->data = buf;
-  out->len = len;
+  *out = (ntspool_bytes){(const uint8_t *)text, len};
   return 0;
 }
 
-static void free_file(ntspool_bytes *b) {
-  OPENSSL_clear_free((void *)b->data, b->len);
+static void free_file(const ntspool_allocator *a, ntspool_bytes *b) {
+  ntspool_free_secret(a, (void *)b->data, b->len);
   *b = (ntspool_bytes){0};
 }
 
@@ -155,14 +131,15 @@ static int add_own_cert(void *ctx, X509 *x, int index) {
 }
 
 /* Bytes from a path (which wins) or from memory. */
-static int get_bytes(const char *path, ntspool_bytes mem, ntspool_bytes *out,
-                     bool *owned, int *raw) {
+static int get_bytes(const ntspool_allocator *a, const char *path,
+                     ntspool_bytes mem, ntspool_bytes *out, bool *owned,
+                     int *raw) {
   *owned = false;
   if (path == NULL) {
     *out = mem;
     return 0;
   }
-  int rc = read_file(path, out, raw);
+  int rc = read_file(a, path, out, raw);
   *owned = rc == 0;
   return rc;
 }
@@ -173,26 +150,26 @@ static int load_credentials(ntspool_tls_config *c,
                             const ntspool_tls_credentials *cred, int *raw) {
   ntspool_bytes chain, key;
   bool own_chain, own_key;
-  int rc =
-      get_bytes(cred->chain_path, cred->chain_pem, &chain, &own_chain, raw);
+  int rc = get_bytes(&c->alloc, cred->chain_path, cred->chain_pem, &chain,
+                     &own_chain, raw);
   if (rc != 0)
     return rc;
   bool add_failed;
   int n = parse_certs(chain, add_own_cert, c->ctx, &add_failed);
   if (own_chain)
-    free_file(&chain);
+    free_file(&c->alloc, &chain);
   if (n == 0 || add_failed) {
     *raw = take_error(
         ntspool_tls_raw_code(ERR_PACK(ERR_LIB_PEM, 0, PEM_R_NO_START_LINE)));
     return NTSPOOL_ERR_CONFIG;
   }
   ERR_clear_error(); /* the PEM reader's end-of-input */
-  rc = get_bytes(cred->key_path, cred->key_pem, &key, &own_key, raw);
+  rc = get_bytes(&c->alloc, cred->key_path, cred->key_pem, &key, &own_key, raw);
   if (rc != 0)
     return rc;
   EVP_PKEY *k = parse_key(key);
   if (own_key)
-    free_file(&key);
+    free_file(&c->alloc, &key);
   rc = 0;
   if (k == NULL || SSL_CTX_use_PrivateKey(c->ctx, k) != 1 ||
       SSL_CTX_check_private_key(c->ctx) != 1) {
@@ -218,19 +195,21 @@ static int load_ca_bytes(X509_STORE *store, ntspool_bytes in) {
   return n;
 }
 
-static int load_ca_file(X509_STORE *store, const char *path, int *raw) {
+static int load_ca_file(const ntspool_allocator *a, X509_STORE *store,
+                        const char *path, int *raw) {
   ntspool_bytes b;
-  int rc = read_file(path, &b, raw);
+  int rc = read_file(a, path, &b, raw);
   if (rc != 0)
     return rc;
   int n = load_ca_bytes(store, b);
-  free_file(&b);
+  free_file(a, &b);
   return n;
 }
 
 /* Every regular file of a directory, like mbedTLS's parse_path (OpenSSL's
  * own directory lookup would need c_rehash's hash links). */
-static int load_ca_dir(X509_STORE *store, const char *dir, int *raw) {
+static int load_ca_dir(const ntspool_allocator *a, X509_STORE *store,
+                       const char *dir, int *raw) {
   DIR *d = opendir(dir);
   if (d == NULL) {
     *raw = sys_error(errno);
@@ -245,7 +224,7 @@ static int load_ca_dir(X509_STORE *store, const char *dir, int *raw) {
             (int)sizeof(path) ||
         stat(path, &st) != 0 || !S_ISREG(st.st_mode))
       continue;
-    int n = load_ca_file(store, path, raw);
+    int n = load_ca_file(a, store, path, raw);
     if (n > 0)
       total += n;
   }
@@ -255,14 +234,15 @@ static int load_ca_dir(X509_STORE *store, const char *dir, int *raw) {
 
 /* Adds the CAs of a file or directory to the store; at least one of this
  * path must load. */
-static int load_ca_path(X509_STORE *store, const char *path, int *raw) {
+static int load_ca_path(const ntspool_allocator *a, X509_STORE *store,
+                        const char *path, int *raw) {
   struct stat st;
   if (stat(path, &st) != 0) {
     *raw = sys_error(errno);
     return NTSPOOL_ERR_NOT_FOUND;
   }
-  int n = S_ISDIR(st.st_mode) ? load_ca_dir(store, path, raw)
-                              : load_ca_file(store, path, raw);
+  int n = S_ISDIR(st.st_mode) ? load_ca_dir(a, store, path, raw)
+                              : load_ca_file(a, store, path, raw);
   if (n < 0)
     return n;
   if (n == 0) { /* nothing parsed */
@@ -282,14 +262,15 @@ static int load_cas(ntspool_tls_config *c, const ntspool_tls_client_options *o,
           ntspool_tls_raw_code(ERR_PACK(ERR_LIB_PEM, 0, PEM_R_NO_START_LINE));
       return NTSPOOL_ERR_CONFIG;
     }
-  } else if ((rc = load_ca_path(
-                  store, o->ca_path ? o->ca_path : NTSPOOL_TLS_DEFAULT_CA_PATH,
-                  raw)) != 0) {
+  } else if ((rc = load_ca_path(&c->alloc, store,
+                                o->ca_path ? o->ca_path
+                                           : NTSPOOL_TLS_DEFAULT_CA_PATH,
+                                raw)) != 0) {
     return rc;
   }
   /* Trusted next to the roots above, not instead of them. */
   for (size_t i = 0; i < o->n_extra_ca_paths; i++)
-    if ((rc = load_ca_path(store, o->extra_ca_paths[i], raw)) != 0)
+    if ((rc = load_ca_path(&c->alloc, store, o->extra_ca_paths[i], raw)) != 0)
       return rc;
   return 0;
 }
@@ -451,13 +432,13 @@ int ntspool_tls_load_cert_der(const char *path, const ntspool_allocator *a,
                               ntspool_bytes *out) {
   int raw = 0;
   ntspool_bytes file;
-  int rc = read_file(path, &file, &raw);
+  int rc = read_file(a, path, &file, &raw);
   if (rc != 0)
     return rc;
   X509 *x = NULL;
   bool ignored;
   parse_certs(file, keep_first, &x, &ignored);
-  free_file(&file);
+  free_file(a, &file);
   ERR_clear_error();
   int n = x != NULL ? i2d_X509(x, NULL) : 0;
   if (n <= 0) {
