@@ -3,26 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json_error.h"
+#include "ntspool.h"
 
-const char *nts_pool_ke_json_quote(const char *s, char *out, size_t out_len) {
-  size_t n = 0;
-  for (; *s != '\0'; s++) {
-    unsigned char c = (unsigned char)*s;
-    bool plain = c >= 0x20 && c < 0x7f;
-    size_t need = plain ? 1 : 4;
-    if (n + need >= out_len)
-      break;
-    if (plain)
-      out[n] = (char)c;
-    else
-      snprintf(out + n, 5, "\\x%02x", c);
-    n += need;
-  }
-  if (out_len > 0)
-    out[n] = '\0';
-  return out;
-}
+#include "json_error.h"
 
 void nts_pool_ke_json_syntax_error(const char *path, const json_error_t *je,
                                    bool quote_input, char *err,
@@ -36,5 +19,5 @@ void nts_pool_ke_json_syntax_error(const char *path, const json_error_t *je,
     *near = '\0';
   char quoted[4 * sizeof what];
   snprintf(err, err_len, "%s:%d:%d: %s", path, je->line, je->column,
-           nts_pool_ke_json_quote(what, quoted, sizeof quoted));
+           ntspool_log_escape(what, quoted, sizeof quoted));
 }

@@ -15,16 +15,9 @@
 
 /* Writes "PATH:LINE:COLUMN: WHAT" for a file jansson could not parse.
  * jansson's WHAT ends with up to 20 bytes of the file near the error;
- * with `quote_input` they stay, escaped as by nts_pool_ke_json_quote, and
+ * with `quote_input` they stay, escaped as by ntspool_log_escape, and
  * without it they are left out. */
 void nts_pool_ke_json_syntax_error(const char *path, const json_error_t *je,
                                    bool quote_input, char *err, size_t err_len);
-
-/* Copies `s` into out[0..out_len) (always terminated, cut if it must be)
- * with every byte outside printable ASCII written as \xNN, so the copy is
- * printable and one line (for reading, not for decoding: a backslash
- * stays one), as the library escapes the names in its own messages (its
- * function is internal).  Returns out. */
-const char *nts_pool_ke_json_quote(const char *s, char *out, size_t out_len);
 
 #endif

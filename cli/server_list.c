@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "json_error.h"
+#include "ntspool.h"
 #include "server_list.h"
 
 #define WEIGHT_MAX 1000000
@@ -35,7 +36,7 @@ __attribute__((format(printf, 2, 3))) static long bad(const entry_ctx *e,
   char uuid[4 * 64];
   if (e->uuid != NULL)
     n = snprintf(e->err, e->err_len, "%s: entry %zu (uuid %s): ", e->path,
-                 e->index, nts_pool_ke_json_quote(e->uuid, uuid, sizeof uuid));
+                 e->index, ntspool_log_escape(e->uuid, uuid, sizeof uuid));
   else
     n = snprintf(e->err, e->err_len, "%s: entry %zu: ", e->path, e->index);
   va_list ap;

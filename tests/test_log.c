@@ -54,6 +54,19 @@ static void test_log_cut(void **state) {
   assert_int_equal(fmt(buf, 1, NTSPOOL_LOG_INFO, "x"), 0);
 }
 
+static void test_log_escape(void **state) {
+  (void)state;
+  char out[16];
+  assert_string_equal(ntspool_log_escape("a\nb\x01\\c", out, sizeof out),
+                      "a\\x0ab\\x01\\c");
+  assert_string_equal(ntspool_log_escape("\xff~ ", out, sizeof out), "\\xff~ ");
+  /* Cut where the room ends, never inside an escape. */
+  assert_string_equal(ntspool_log_escape("abc\n", out, 6), "abc");
+  assert_string_equal(ntspool_log_escape("abcdefghijklmnopq", out, sizeof out),
+                      "abcdefghijklmno");
+  assert_string_equal(ntspool_log_escape("", out, sizeof out), "");
+}
+
 static void test_log_levels(void **state) {
   (void)state;
   enum ntspool_log_level l;
@@ -73,9 +86,8 @@ static void test_log_levels(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_log_line),
-      cmocka_unit_test(test_log_one_line),
-      cmocka_unit_test(test_log_cut),
+      cmocka_unit_test(test_log_line),   cmocka_unit_test(test_log_one_line),
+      cmocka_unit_test(test_log_cut),    cmocka_unit_test(test_log_escape),
       cmocka_unit_test(test_log_levels),
   };
   return cmocka_run_group_tests_name("log", tests, NULL, NULL);

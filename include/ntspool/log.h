@@ -69,6 +69,13 @@ NTSPOOL_API size_t ntspool_log_format(char *buf, size_t cap, int64_t unix_sec,
                                       const char *component, const char *fmt,
                                       va_list ap) NTSPOOL_PRINTF_FORMAT(8, 0);
 
+/* Copies text from outside (a file, the network) into out[0..out_len),
+ * always NUL-terminated and cut if it must be, with every byte outside
+ * printable ASCII written as \xNN: one printable line, for reading (a
+ * backslash stays as it is).  Returns out. */
+NTSPOOL_API const char *ntspool_log_escape(const char *text, char *out,
+                                           size_t out_len);
+
 #ifdef __cplusplus
 }
 #endif

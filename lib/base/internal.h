@@ -34,11 +34,6 @@ char *ntspool_strdup(const ntspool_allocator *a, const char *s);
  * may carry, doc/protocol.md 3.3). */
 bool ntspool_printable(ntspool_bytes b, size_t max, bool spaces);
 
-/* Copies `s` into out[0..out_len) (always terminated, cut if it must be)
- * with every byte outside printable ASCII written as \xNN: a name from a
- * file, put in a message that is one line of a log.  Returns out. */
-const char *ntspool_text_escape(const char *s, char *out, size_t out_len);
-
 /* The next non-empty line of text[*pos..len), white space trimmed at both
  * ends; *pos moves past it.  Returns false when none is left.  Lines may
  * be of any length. */

@@ -37,6 +37,25 @@ const char *ntspool_log_level_name(enum ntspool_log_level level) {
   return "DEBUG";
 }
 
+const char *ntspool_log_escape(const char *text, char *out, size_t out_len) {
+  size_t n = 0;
+  for (const char *s = text; *s != '\0'; s++) {
+    unsigned char c = (unsigned char)*s;
+    bool plain = c >= 0x20 && c < 0x7f;
+    size_t need = plain ? 1 : 4;
+    if (n + need >= out_len)
+      break;
+    if (plain)
+      out[n] = (char)c;
+    else
+      snprintf(out + n, 5, "\\x%02x", c);
+    n += need;
+  }
+  if (out_len > 0)
+    out[n] = '\0';
+  return out;
+}
+
 static size_t advance(size_t n, int k, size_t cap) {
   n += k > 0 ? (size_t)k : 0;
   return n < cap ? n : cap;

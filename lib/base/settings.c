@@ -38,8 +38,8 @@ int ntspool_setting_error(char *err, size_t errlen, const char *section,
    * and the message is one line of a log: escaped like a log value. */
   char s[1024], k[256];
   int n = snprintf(err, errlen,
-                   "[%s] %s: ", ntspool_text_escape(section, s, sizeof s),
-                   ntspool_text_escape(key, k, sizeof k));
+                   "[%s] %s: ", ntspool_log_escape(section, s, sizeof s),
+                   ntspool_log_escape(key, k, sizeof k));
   if (n >= 0 && (size_t)n < errlen) {
     va_list ap;
     va_start(ap, fmt);

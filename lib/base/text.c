@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Small text checks shared by every layer (settings.h). */
-#include <stdio.h>
-
 #include "base/internal.h"
 
 bool ntspool_printable(ntspool_bytes b, size_t max, bool spaces) {
@@ -12,25 +10,6 @@ bool ntspool_printable(ntspool_bytes b, size_t max, bool spaces) {
     if (b.data[i] < low || b.data[i] > 0x7E)
       return false;
   return true;
-}
-
-const char *ntspool_text_escape(const char *s, char *out, size_t out_len) {
-  size_t n = 0;
-  for (; *s != '\0'; s++) {
-    unsigned char c = (unsigned char)*s;
-    bool plain = c >= 0x20 && c < 0x7f;
-    size_t need = plain ? 1 : 4;
-    if (n + need >= out_len)
-      break;
-    if (plain)
-      out[n] = (char)c;
-    else
-      snprintf(out + n, 5, "\\x%02x", c);
-    n += need;
-  }
-  if (out_len > 0)
-    out[n] = '\0';
-  return out;
 }
 
 static bool is_space(char c) {
