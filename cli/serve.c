@@ -618,8 +618,9 @@ int nts_pool_ke_serve_run(nts_pool_ke_config *cfg,
     bool idle = srv.busy == 0;
     worked = worked || srv.ended; /* its cache went back to the heap */
     srv.ended = false;
-    /* A connection that found no worker, and none could start then. */
-    if (srv.queued > srv.n_idle && srv.running < srv.queued)
+    /* Fewer workers free for the queue (idle, or woken and about to take
+     * one) than connections in it: one found none and none could start. */
+    if (srv.running - (srv.busy - srv.queued) < srv.queued)
       start_worker();
     pthread_mutex_unlock(&srv.lock);
     nts_pool_ke_memory_turn(idle, worked, now);
