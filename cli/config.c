@@ -574,11 +574,9 @@ static int finish(loader *l, const enum ntspool_log_level *level_override) {
   return 0;
 }
 
-int nts_pool_ke_config_load(const char *path,
-                            const enum ntspool_log_level *level_override,
-                            nts_pool_ke_config *previous,
-                            nts_pool_ke_config **out, char *err,
-                            size_t err_len) {
+static int load(const char *path, const enum ntspool_log_level *level_override,
+                nts_pool_ke_config *previous, nts_pool_ke_config **out,
+                char *err, size_t err_len) {
   *out = NULL;
   nts_pool_ke_config *c = calloc(1, sizeof *c);
   if (!c) {
@@ -643,6 +641,22 @@ int nts_pool_ke_config_load(const char *path,
   }
   *out = c;
   return 0;
+}
+
+int nts_pool_ke_config_load(const char *path,
+                            const enum ntspool_log_level *level_override,
+                            nts_pool_ke_config *previous,
+                            nts_pool_ke_config **out, char *err,
+                            size_t err_len) {
+  int rc = load(path, level_override, previous, out, err, err_len);
+  if (rc != 0 && err_len > 0) {
+    /* Values quoted from the file (a listen address, a Rust-format string
+     * with \n in it) leave the message one printable line. */
+    char line[NTS_POOL_KE_ERROR_LEN];
+    snprintf(line, sizeof line, "%s", err);
+    ntspool_log_escape(line, err, err_len);
+  }
+  return rc;
 }
 
 nts_pool_ke_config *nts_pool_ke_config_ref(nts_pool_ke_config *cfg) {
