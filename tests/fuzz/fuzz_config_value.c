@@ -10,9 +10,9 @@
  *
  * Invariants: a set returns 0, NTSPOOL_ERR_CONFIG or NTSPOOL_ERR_NO_MEMORY;
  * success leaves no message and kind OK; failure leaves kind not OK and a
- * message "[section] key: reason"; a secret (token, monitor key, accepted
- * token) is never in a message; a key that is not a list, once taken, is
- * refused the second time as REPEATED; commit returns a status.
+ * message "[section] key: reason" (the names escaped); a secret (token, monitor
+ * key, accepted token) is never in a message; a key that is not a list, once
+ * taken, is refused the second time as REPEATED; commit returns a status.
  */
 #include "fuzz.h"
 
@@ -53,8 +53,11 @@ static void check_failure(const char *msg, enum ntspool_config_error kind,
                           const char *section, const char *key,
                           const char *value, bool secret) {
   FUZZ_CHECK(kind != NTSPOOL_CONFIG_OK);
-  char head[200];
-  snprintf(head, sizeof head, "[%s] %s: ", section, key);
+  /* The names as the message escapes them (they may come from files). */
+  char head[2200], s[1024], k[256];
+  snprintf(head, sizeof head,
+           "[%s] %s: ", ntspool_log_escape(section, s, sizeof s),
+           ntspool_log_escape(key, k, sizeof k));
   FUZZ_CHECK(strncmp(msg, head, strlen(head)) == 0);
   if (secret && marked(value))
     FUZZ_CHECK(strstr(msg + strlen(head), value) == NULL);
