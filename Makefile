@@ -318,10 +318,12 @@ CHECK_STAGES += "$(MAKE) -s test TLS=openssl" "MAKE='$(MAKE) TLS=openssl' tests/
   "$(MAKE) -s interop TLS=openssl"
 # The soak's short form (tests/soak/run, about 3 minutes): 20,000 sessions
 # through nts-pool-ke while it reloads, time sources die and come back and
-# idle upstream connections expire; fds and threads flat, RSS within 3 %
-# (one quiet reading differs from the next by about 1 %; make soak holds
-# the 1 % goal over 1,000,000 sessions: see README).
-CHECK_STAGES += "$(MAKE) -s soak SOAK_SESSIONS=20000 SOAK_RSS_MAX_PCT=3"
+# idle upstream connections expire; fds and threads flat, RSS within 10 %:
+# the mbedTLS daemon's quiet RSS is about 3.5 MiB, and one quiet reading
+# differs from the next by up to 4 % (140 KiB); 10 % still catches a leak
+# of 17 bytes a session.  make soak holds the 1 % goal over 1,000,000
+# sessions: see README.
+CHECK_STAGES += "$(MAKE) -s soak SOAK_SESSIONS=20000 SOAK_RSS_MAX_PCT=10"
 # Debian 12's NTPsec as a pool time source, its NTS-KE server linked to
 # the OpenSSL backend (contrib/ntpsec: fetched with a private deb-src list,
 # patched, built once into build/ntpsec), with stock chrony and NTPsec as
