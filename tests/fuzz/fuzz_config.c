@@ -60,8 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * line and column for JSON), whose path is then in the input, escaped
      * as the message escapes it, or spelled with a string's escapes. */
     if (strncmp(err, path, strlen(path)) != 0) {
-      /* No colon: a long path, escaped, filled the message. */
-      const char *colon = strchr(err, ':');
+      /* No colon: a long path, escaped, filled the message.  A path may
+       * start with one. */
+      FUZZ_CHECK(err[0] != '\0');
+      const char *colon = strchr(err + 1, ':');
       size_t head = colon != NULL ? (size_t)(colon - err) : strlen(err);
       FUZZ_CHECK(head > 0);
       static char text[4200 + 1], escaped[4 * 4200 + 1];
