@@ -236,7 +236,7 @@ HELPERS := $(BUILD)/tests/helpers/test-source $(BUILD)/tests/helpers/test-client
   $(BUILD)/tests/helpers/nts-pool-ke-nogeo
 
 # The helpers may use the internal TLS module, as unit tests do (-Ilib).
-HELPER_OBJS := $(call objs,$(wildcard tests/helpers/*.c))
+HELPER_OBJS := $(call objs,$(filter-out tests/helpers/no-threads.c,$(wildcard tests/helpers/*.c)))
 
 $(HELPER_OBJS): $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -246,7 +246,14 @@ $(BUILD)/tests/helpers/test-%: $(OBJ)/tests/helpers/test-%.o $(STATIC)
 	@mkdir -p $(@D)
 	$(LINK)
 
-integration: $(CLI) $(HELPERS) $(BUILD)/examples/time-source $(BUILD)/examples/ntske-client
+# pthread_create() failing on demand (LD_PRELOAD), for the daemon's
+# out-of-threads case: its own rule, a shared object.
+$(BUILD)/tests/helpers/no-threads.so: tests/helpers/no-threads.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
+
+integration: $(CLI) $(HELPERS) $(BUILD)/tests/helpers/no-threads.so \
+  $(BUILD)/examples/time-source $(BUILD)/examples/ntske-client
 	@tests/integration/fetch-haproxy $(BUILD) >/dev/null
 	@tests/integration/run $(BUILD)
 
